@@ -1,0 +1,105 @@
+// The batch prover: the one writer of an authenticated AVL+ tree. It applies
+// operations one by one, reports the digest at any time, and at the end of a
+// batch writes the proof of every successful operation of the batch, byte for
+// byte as Ergo's reference prover does (SPEC-avl.md).
+#pragma once
+
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "tree/bytes.h"
+#include "tree/node.h"
+#include "tree/node_resolver.h"
+#include "tree/operation.h"
+#include "tree/params.h"
+#include "tree/status.h"
+#include "tree/tree_ops.h"
+
+namespace basis::tree {
+
+// A proof and its outcome for operations that were not applied.
+struct WhatIfProof {
+  std::vector<Status> statuses;    // one per operation
+  std::vector<OpOutcome> outcomes;  // one per operation, meaningful where OK
+  Bytes proof;                      // covers the successful operations
+  Digest digest{};                  // the tree's digest had they been applied
+};
+
+class BatchProver final : private TreeOps {
+ public:
+  // The empty tree: one sentinel leaf. `params` must validate().
+  explicit BatchProver(const TreeParams& params);
+  // The tree whose digest is `digest`, with every node fetched through
+  // `resolver` on first use (`resolver` must outlive the prover). Nothing is
+  // read until the first operation.
+  BatchProver(const TreeParams& params, const Digest& digest, NodeResolver* resolver);
+  ~BatchProver() override;
+
+  using TreeOps::params;
+
+  // Applies `op` within the current batch. A failed operation changes
+  // nothing, except a resolver failure in the middle of a deletion: then the
+  // prover stops (status() says why) and must be rebuilt.
+  Status perform(const Operation& op, OpOutcome* out);
+
+  // Root label || root height of the tree as it is now.
+  Digest digest();
+
+  // Writes the proof of the current batch into `proof` and starts a new batch.
+  void generate_proof(Bytes* proof);
+  // Starts a new batch without writing its proof.
+  void end_batch();
+
+  // The proof and digest that `ops` would produce as a batch of their own on
+  // top of the tree as it is now, without changing the tree or the current
+  // batch. Failed operations are left out of the proof, as in a batch.
+  Status prove_operations(std::span<const Operation> ops, WhatIfProof* out);
+
+  // Reads the value of `key` without recording anything for a proof.
+  Status get(ByteView key, OpOutcome* out);
+
+  // OK unless a resolver failure stopped the prover.
+  const Status& status() const { return stopped_; }
+  int height() const { return height_; }
+  size_t batch_bit_length() const { return bit_len_; }
+  const NodePool& pool() const { return pool_; }
+  // The root of the current tree (label-only until resolved).
+  Node* root() { return root_; }
+
+ private:
+  bool next_is_left(ByteView key, Node* r, bool* left) override;
+  bool key_matches_leaf(ByteView key, const Node* leaf, bool* match) override;
+  bool replay_comparison(int* cmp) override;
+  bool resolve(Node* n) override;
+  void visit(Node* n) override;
+  void retire(Node* n) override;
+  void begin_operation() override;
+
+  void pack(Node* n, Bytes* out, bool* previous_was_leaf);
+  void truncate_bits(size_t bit_length);
+  void advance_epoch();
+  void renumber(Node* n);
+  void discard_what_if(Node* n, uint32_t what_if_epoch);
+
+  NodePool pool_;
+  NodeResolver* resolver_ = nullptr;
+  Status stopped_;
+
+  Node* start_root_ = nullptr;  // the tree as the batch found it
+  Bytes bits_;                  // direction bits of the batch, LSB first
+  size_t bit_len_ = 0;
+  size_t replay_index_ = 0;
+  size_t last_right_step_ = 0;
+  bool found_ = false;
+  uint32_t next_epoch_ = 2;
+  std::vector<Node*> retired_;  // released when the batch ends
+
+  // While a what-if batch runs, visits overwrite the stamps of the real
+  // batch; these are the nodes whose stamps must be put back.
+  bool journaling_ = false;
+  uint32_t journal_epoch_ = 0;
+  std::vector<Node*> journal_;
+};
+
+}  // namespace basis::tree

@@ -1,0 +1,52 @@
+// The result of a fallible tree call: OK, or an error kind plus a message that
+// names what went wrong. Error kinds of operations carry the reference
+// implementation's names (the `errorKind` field of the conformance vectors).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace basis::tree {
+
+enum class ErrorKind : uint8_t {
+  kOk = 0,
+  // Operation failures, as the reference names them.
+  kKeyNotAboveNegInfinity,
+  kKeyNotBelowPosInfinity,
+  kKeyLengthMismatch,
+  kKeyAlreadyExists,
+  kKeyNotFound,
+  kValueLengthMismatch,
+  kDecreaseNonExisting,
+  kNegativeResult,
+  kLongValueTooShort,
+  kLongOverflow,
+  // Failures of this implementation's own interfaces.
+  kInvalidProof,     // the verifier cannot trust the proof
+  kLimitExceeded,    // an explicit limit (operations, deletes, proof size) was hit
+  kInvalidArgument,  // the caller passed something unusable
+  kCorruption,       // a resolved node does not match its label, or a node is missing
+};
+
+// The reference's name for `kind` ("KeyNotFound", ...).
+std::string_view error_kind_name(ErrorKind kind);
+
+class Status {
+ public:
+  Status() = default;
+  Status(ErrorKind kind, std::string message) : kind_(kind), message_(std::move(message)) {}
+
+  static Status ok() { return Status(); }
+
+  bool is_ok() const { return kind_ == ErrorKind::kOk; }
+  ErrorKind kind() const { return kind_; }
+  const std::string& message() const { return message_; }
+  // "KeyNotFound: Key 00..01 does not exist", or "OK".
+  std::string to_string() const;
+
+ private:
+  ErrorKind kind_ = ErrorKind::kOk;
+  std::string message_;
+};
+
+}  // namespace basis::tree
