@@ -1,0 +1,81 @@
+// basis-bench WORKLOAD... [--quick]
+//
+// Runs each workload of ../shared/BENCHMARKS.md in a process of its own (so
+// that peak RSS is the workload's own) and prints one JSON object per line.
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "bench/workloads.h"
+
+namespace {
+
+long peak_rss_bytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss * 1024L;  // Linux reports KiB
+}
+
+int run_one(const std::string& name, bool quick) {
+  basis::bench::WorkloadResult r;
+  if (!basis::bench::run_workload(name, quick, &r)) {
+    std::fprintf(stderr, "basis-bench: unknown workload '%s' (known: W1 W2 W3)\n", name.c_str());
+    return 2;
+  }
+  nlohmann::ordered_json j;
+  j["workload"] = r.workload;
+  j["variant"] = quick ? "quick" : "full";
+  j["n"] = r.n;
+  j["ops"] = r.ops;
+  j["seconds"] = r.seconds;
+  j["ops_per_sec"] = r.seconds > 0 ? static_cast<double>(r.ops) / r.seconds : 0.0;
+  j["proof_bytes"] = r.proof_bytes;
+  j["proof_bytes_per_op"] = r.ops ? static_cast<double>(r.proof_bytes) / r.ops : 0.0;
+  j["final_digest"] = r.final_digest;
+  j["peak_rss_bytes"] = peak_rss_bytes();
+  std::printf("%s\n", j.dump().c_str());
+  std::fflush(stdout);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool quick = false;
+  std::vector<std::string> workloads;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--quick") {
+      quick = true;
+    } else if (arg.rfind("--", 0) == 0) {
+      std::fprintf(stderr, "basis-bench: unknown option '%s'\n", arg.c_str());
+      return 2;
+    } else {
+      workloads.push_back(arg);
+    }
+  }
+  if (workloads.empty()) {
+    std::fprintf(stderr, "usage: basis-bench WORKLOAD... [--quick]   (workloads: W1 W2 W3)\n");
+    return 2;
+  }
+  int status = 0;
+  for (const std::string& w : workloads) {
+    std::fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) {
+      std::perror("basis-bench: fork");
+      return 1;
+    }
+    if (pid == 0) std::_Exit(run_one(w, quick));
+    int wstatus = 0;
+    waitpid(pid, &wstatus, 0);
+    int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 1;
+    if (code != 0) status = code;
+  }
+  return status;
+}
