@@ -37,18 +37,27 @@ BatchVerifier::BatchVerifier(const TreeParams& params, const Digest& starting_di
                              ByteView proof, const VerifierLimits& limits)
     : TreeOps(params, &pool_), pool_(params.key_length), limits_(limits) {
   failed_ = params.validate();
-  if (failed_.is_ok()) failed_ = reconstruct(starting_digest, proof);
+  if (failed_.is_ok()) failed_ = reconstruct(&starting_digest, proof);
+}
+
+Status BatchVerifier::packaged_root_label(const TreeParams& params, ByteView proof, Label* root) {
+  Digest unused{};
+  BatchVerifier v(params, unused, ByteView(), VerifierLimits{});
+  if (Status s = params.validate(); !s.is_ok()) return s;
+  v.failed_ = v.reconstruct(nullptr, proof);
+  if (v.failed_.is_ok()) *root = v.root_->label;
+  return v.failed_;
 }
 
 BatchVerifier::~BatchVerifier() = default;  // the pool releases every node
 
-Status BatchVerifier::reconstruct(const Digest& starting_digest, ByteView proof) {
+Status BatchVerifier::reconstruct(const Digest* starting_digest, ByteView proof) {
   if (proof.size() > limits_.max_proof_bytes) {
     return Status(ErrorKind::kLimitExceeded, "proof of " + std::to_string(proof.size()) +
                                                  " bytes exceeds the limit of " +
                                                  std::to_string(limits_.max_proof_bytes));
   }
-  height_ = starting_digest[kLabelSize];  // trusted, as in the reference
+  height_ = starting_digest ? (*starting_digest)[kLabelSize] : 0;  // trusted, as in the reference
   size_t max_records = SIZE_MAX;
   if (limits_.max_operations) {
     max_records = record_bound(*limits_.max_operations,
@@ -132,9 +141,11 @@ Status BatchVerifier::reconstruct(const Digest& starting_digest, ByteView proof)
     return invalid("proof's tree has " + std::to_string(stack.size()) + " roots, not one");
   }
   root_ = stack.front().node;
-  if (std::memcmp(root_->label.data(), starting_digest.data(), kLabelSize) != 0) {
+  if (starting_digest &&
+      std::memcmp(root_->label.data(), starting_digest->data(), kLabelSize) != 0) {
     return invalid("proof's tree has root label " + to_hex(root_->label) +
-                   ", the starting digest says " + to_hex(ByteView(starting_digest.data(), kLabelSize)));
+                   ", the starting digest says " +
+                   to_hex(ByteView(starting_digest->data(), kLabelSize)));
   }
   directions_ = proof.subspan(pos);
   directions_offset_ = pos;

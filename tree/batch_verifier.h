@@ -49,6 +49,10 @@ class BatchVerifier final : private TreeOps {
   // Offset of the first direction byte within the proof.
   size_t directions_offset() const { return directions_offset_; }
 
+  // The root label that `proof`'s packaged tree commits to, i.e. the digest
+  // (less its height byte) the proof claims to start from.
+  static Status packaged_root_label(const TreeParams& params, ByteView proof, Label* root);
+
   // The reference's bound on the number of proof records (SPEC-avl.md §8).
   static size_t record_bound(size_t max_operations, size_t max_deletes, int root_height);
 
@@ -61,7 +65,9 @@ class BatchVerifier final : private TreeOps {
   void retire(Node*) override {}
   void begin_operation() override { replay_index_ = bit_pos_; }
 
-  Status reconstruct(const Digest& starting_digest, ByteView proof);
+  // Rebuilds the revealed tree; checks its root against `starting_digest`
+  // unless that is null.
+  Status reconstruct(const Digest* starting_digest, ByteView proof);
   bool direction_bit(size_t index) const {
     return (directions_[index >> 3] >> (index & 7)) & 1;
   }
