@@ -13,7 +13,7 @@ Label internal_label(uint8_t balance_byte, const Label& left, const Label& right
 
 // The label of `n`, computed (and cached) for `n` and every descendant whose
 // cached label is stale. Only nodes changed since their label was last
-// computed are hashed.
+// computed are hashed, and independent ones side by side.
 const Label& ensure_label(const NodePool& pool, Node* n);
 
 }  // namespace basis::tree
