@@ -304,4 +304,48 @@ void BatchProver::discard_what_if(Node* n, uint32_t what_if_epoch) {
   pool_.release(n);
 }
 
+void BatchProver::visit_new_nodes(const std::function<void(const Node&)>& fn) {
+  ensure_label(pool_, root_);
+  visit_new(root_, fn);
+}
+
+void BatchProver::visit_new(Node* n, const std::function<void(const Node&)>& fn) {
+  if (n->created_epoch != epoch_) return;  // new nodes form the top of the tree
+  fn(*n);
+  if (n->is_internal()) {
+    visit_new(n->left, fn);
+    visit_new(n->right, fn);
+  }
+}
+
+Status BatchProver::unload_below(int depth, size_t* released) {
+  *released = 0;
+  if (!stopped_.is_ok()) return stopped_;
+  if (!resolver_) return Status(ErrorKind::kInvalidArgument, "unloading needs a resolver");
+  if (depth < 0) return Status(ErrorKind::kInvalidArgument, "unload depth must be >= 0");
+  if (batch_pending()) {
+    return Status(ErrorKind::kInvalidArgument, "cannot unload while a batch is pending");
+  }
+  *released = unload(root_, depth);
+  return Status::ok();
+}
+
+size_t BatchProver::unload(Node* n, int depth) {
+  if (n->is_label_only()) return 0;
+  if (depth > 0) {
+    return n->is_internal() ? unload(n->left, depth - 1) + unload(n->right, depth - 1) : 0;
+  }
+  size_t released = 0;
+  if (n->is_internal()) released = release_subtree(n->left) + release_subtree(n->right);
+  pool_.make_label_only_in_place(n);
+  return released;
+}
+
+size_t BatchProver::release_subtree(Node* n) {
+  size_t released = 1;
+  if (n->is_internal()) released += release_subtree(n->left) + release_subtree(n->right);
+  pool_.release(n);
+  return released;
+}
+
 }  // namespace basis::tree

@@ -67,6 +67,16 @@ Node* NodePool::allocate() {
   return n;
 }
 
+void NodePool::make_label_only_in_place(Node* n) {
+  if (n->kind == NodeKind::kLeaf) free_value(n);
+  n->kind = NodeKind::kLabelOnly;
+  n->left = n->right = nullptr;
+  n->balance = 0;
+  n->created_epoch = 0;
+  n->visit_stamp = 0;
+  n->flags = Node::kLabelValid;
+}
+
 void NodePool::release(Node* n) {
   if (n->kind == NodeKind::kLeaf) free_value(n);
   n->kind = NodeKind::kFree;

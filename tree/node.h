@@ -76,6 +76,10 @@ class NodePool {
   void fill_internal(Node* n, ByteView key, const Label& left, const Label& right,
                      int8_t balance);
 
+  // Turns a loaded node back into a label-only one (its children are not
+  // touched: the caller releases them).
+  void make_label_only_in_place(Node* n);
+
   void release(Node* n);
 
   size_t live_nodes() const { return live_; }
