@@ -19,6 +19,8 @@ std::string_view error_kind_name(ErrorKind kind) {
     case ErrorKind::kLimitExceeded: return "LimitExceeded";
     case ErrorKind::kInvalidArgument: return "InvalidArgument";
     case ErrorKind::kCorruption: return "Corruption";
+    case ErrorKind::kIOError: return "IOError";
+    case ErrorKind::kNotFound: return "NotFound";
   }
   return "Unknown";
 }

@@ -26,6 +26,8 @@ enum class ErrorKind : uint8_t {
   kLimitExceeded,    // an explicit limit (operations, deletes, proof size) was hit
   kInvalidArgument,  // the caller passed something unusable
   kCorruption,       // a resolved node does not match its label, or a node is missing
+  kIOError,          // the storage below failed
+  kNotFound,         // a requested record does not exist
 };
 
 // The reference's name for `kind` ("KeyNotFound", ...).

@@ -1,0 +1,135 @@
+#include "storage/database.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+namespace basis::storage {
+
+using tree::ErrorKind;
+
+std::string_view family_name(Family f) {
+  switch (f) {
+    case Family::kNodes: return kNodes;
+    case Family::kOperations: return kOperations;
+    case Family::kCheckpoints: return kCheckpoints;
+    case Family::kMetadata: return kMetadata;
+    case Family::kNotes: return kNotes;
+  }
+  return "?";
+}
+
+Status from_rocksdb(const rocksdb::Status& s, std::string_view context) {
+  if (s.ok()) return Status::ok();
+  ErrorKind kind = s.IsNotFound() ? ErrorKind::kNotFound
+                   : s.IsCorruption() ? ErrorKind::kCorruption
+                   : s.IsInvalidArgument() ? ErrorKind::kInvalidArgument
+                                           : ErrorKind::kIOError;
+  return Status(kind, std::string(context) + ": " + s.ToString());
+}
+
+Status Database::open(const DatabaseOptions& options, std::unique_ptr<Database>* out) {
+  if (Status s = options.params.validate(); !s.is_ok()) return s;
+  std::unique_ptr<Database> d(new Database());
+  d->path_ = options.path;
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = options.create_if_missing;
+  db_options.IncreaseParallelism(2);
+
+  // nodes: point reads by label, so bloom filters and a block cache.
+  rocksdb::BlockBasedTableOptions node_table;
+  node_table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  node_table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  rocksdb::ColumnFamilyOptions node_cf;
+  node_cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(node_table));
+  node_cf.compression = options.node_compression ? rocksdb::kLZ4Compression : rocksdb::kNoCompression;
+  node_cf.optimize_filters_for_hits = true;
+  // operations: appended in key order and read in ranges.
+  rocksdb::ColumnFamilyOptions sequential_cf;
+  sequential_cf.compression = rocksdb::kLZ4Compression;
+  rocksdb::ColumnFamilyOptions plain_cf;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
+      {rocksdb::kDefaultColumnFamilyName, plain_cf},
+      {kNodes, node_cf},
+      {kOperations, sequential_cf},
+      {kCheckpoints, plain_cf},
+      {kMetadata, plain_cf},
+      {kNotes, plain_cf},
+  };
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &raw);
+  if (!s.ok()) return from_rocksdb(s, "opening " + options.path);
+  d->db_.reset(raw);
+  d->default_handle_ = handles[0];
+  for (int i = 0; i < 5; ++i) d->handles_[i] = handles[i + 1];
+  if (Status st = d->check_metadata(options); !st.is_ok()) return st;
+  *out = std::move(d);
+  return Status::ok();
+}
+
+Database::~Database() {
+  if (!db_) return;
+  for (auto* h : handles_) {
+    if (h) db_->DestroyColumnFamilyHandle(h);
+  }
+  if (default_handle_) db_->DestroyColumnFamilyHandle(default_handle_);
+  db_->Close();
+}
+
+Status Database::check_metadata(const DatabaseOptions& options) {
+  std::string value;
+  Status s = get(Family::kMetadata, kMetadataKey, &value);
+  if (s.kind() == ErrorKind::kNotFound) {
+    metadata_ = MetadataRecord{kFormatVersion, options.params};
+    rocksdb::WriteBatch batch;
+    batch.Put(handle(Family::kMetadata), kMetadataKey, encode(metadata_));
+    return write(&batch, true);
+  }
+  if (!s.is_ok()) return s;
+  if (Status d = decode(value, kMetadataKey, &metadata_); !d.is_ok()) return d;
+  if (metadata_.format_version > kFormatVersion) {
+    return Status(ErrorKind::kInvalidArgument,
+                  options.path + " was written in format " + std::to_string(metadata_.format_version) +
+                      ", newer than this build's " + std::to_string(kFormatVersion));
+  }
+  auto describe = [](const tree::TreeParams& p) {
+    return "key length " + std::to_string(p.key_length) + ", value length " +
+           (p.value_length ? std::to_string(*p.value_length) : std::string("variable"));
+  };
+  if (metadata_.params.key_length != options.params.key_length ||
+      metadata_.params.value_length != options.params.value_length) {
+    return Status(ErrorKind::kInvalidArgument, options.path + " holds a tree with " +
+                                                   describe(metadata_.params) +
+                                                   ", but the configuration says " +
+                                                   describe(options.params));
+  }
+  return Status::ok();
+}
+
+Status Database::write(rocksdb::WriteBatch* batch, bool sync) {
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  return from_rocksdb(db_->Write(wo, batch), "writing to " + path_);
+}
+
+Status Database::get(Family family, std::string_view key, std::string* value) const {
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handle(family),
+                               rocksdb::Slice(key.data(), key.size()), value);
+  if (s.IsNotFound()) return Status(ErrorKind::kNotFound, record_name(family_name(family), key) + " not found");
+  return from_rocksdb(s, "reading " + record_name(family_name(family), key));
+}
+
+Status Database::flush() {
+  rocksdb::FlushOptions fo;
+  std::vector<rocksdb::ColumnFamilyHandle*> all(std::begin(handles_), std::end(handles_));
+  if (Status s = from_rocksdb(db_->Flush(fo, all), "flushing " + path_); !s.is_ok()) return s;
+  return from_rocksdb(db_->SyncWAL(), "syncing " + path_);
+}
+
+}  // namespace basis::storage

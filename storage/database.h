@@ -1,0 +1,69 @@
+// One RocksDB database per data directory, with the column families nodes,
+// operations, checkpoints, metadata and notes. Opening checks that the
+// directory was written with this format and these tree parameters.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "storage/records.h"
+#include "tree/params.h"
+#include "tree/status.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+class WriteBatch;
+class Status;
+}  // namespace rocksdb
+
+namespace basis::storage {
+
+struct DatabaseOptions {
+  std::string path;
+  tree::TreeParams params;
+  // RocksDB's block cache for the nodes family, in bytes.
+  size_t block_cache_bytes = size_t{64} << 20;
+  bool node_compression = true;
+  bool create_if_missing = true;
+};
+
+enum class Family { kNodes, kOperations, kCheckpoints, kMetadata, kNotes };
+std::string_view family_name(Family f);
+
+class Database {
+ public:
+  static Status open(const DatabaseOptions& options, std::unique_ptr<Database>* out);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  const MetadataRecord& metadata() const { return metadata_; }
+  const std::string& path() const { return path_; }
+
+  // Atomic across families. `sync` waits until the write is on disk.
+  Status write(rocksdb::WriteBatch* batch, bool sync);
+  // kNotFound when absent.
+  Status get(Family family, std::string_view key, std::string* value) const;
+  // Flushes memtables and syncs the write-ahead log.
+  Status flush();
+
+  rocksdb::DB* raw() const { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* handle(Family f) const { return handles_[static_cast<int>(f)]; }
+
+ private:
+  Database() = default;
+  Status check_metadata(const DatabaseOptions& options);
+
+  std::string path_;
+  std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::ColumnFamilyHandle* handles_[5] = {};
+  rocksdb::ColumnFamilyHandle* default_handle_ = nullptr;
+  MetadataRecord metadata_;
+};
+
+// A RocksDB status as ours, with `context` prefixed to its message.
+Status from_rocksdb(const rocksdb::Status& s, std::string_view context);
+
+}  // namespace basis::storage

@@ -1,0 +1,135 @@
+#include "storage/oplog.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <memory>
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include "storage/coding.h"
+
+namespace basis::storage {
+
+using tree::ErrorKind;
+
+Status Oplog::open(Database* db, std::unique_ptr<Oplog>* out) {
+  std::unique_ptr<Oplog> log(new Oplog(db));
+  std::unique_ptr<rocksdb::Iterator> it(
+      db->raw()->NewIterator(rocksdb::ReadOptions(), db->handle(Family::kOperations)));
+  it->SeekToLast();
+  if (it->Valid()) {
+    OperationRecord rec;
+    std::string_view key(it->key().data(), it->key().size());
+    if (Status s = decode(std::string_view(it->value().data(), it->value().size()), key, &rec);
+        !s.is_ok()) {
+      return s;
+    }
+    log->last_sequence_ = rec.sequence;
+    log->last_digest_ = rec.digest_after;
+  }
+  if (Status s = from_rocksdb(it->status(), "reading the operation log"); !s.is_ok()) return s;
+  *out = std::move(log);
+  return Status::ok();
+}
+
+Status Oplog::append(std::span<const OperationRecord> records, std::span<const NoteUpdate> notes,
+                     bool sync) {
+  uint64_t expected = last_sequence_ + 1;
+  std::optional<Digest> digest = last_digest_;
+  rocksdb::WriteBatch batch;
+  for (const OperationRecord& r : records) {
+    if (r.sequence != expected) {
+      return Status(ErrorKind::kInvalidArgument, "operation record " + std::to_string(r.sequence) +
+                                                     " does not continue the log at " +
+                                                     std::to_string(expected));
+    }
+    if (digest && r.digest_before != *digest) {
+      return Status(ErrorKind::kInvalidArgument, "operation record " + std::to_string(r.sequence) +
+                                                     ": digest before does not follow the log");
+    }
+    batch.Put(db_->handle(Family::kOperations), sequence_key(r.sequence), encode(r));
+    digest = r.digest_after;
+    ++expected;
+  }
+  for (const NoteUpdate& n : notes) {
+    rocksdb::Slice key(reinterpret_cast<const char*>(n.key.data()), n.key.size());
+    if (n.note) {
+      batch.Put(db_->handle(Family::kNotes), key, encode(*n.note));
+    } else {
+      batch.Delete(db_->handle(Family::kNotes), key);
+    }
+  }
+  if (Status s = db_->write(&batch, sync); !s.is_ok()) return s;
+  last_sequence_ = expected - 1;
+  last_digest_ = digest;
+  return Status::ok();
+}
+
+Status Oplog::scan(uint64_t from, uint64_t to,
+                   const std::function<bool(const OperationRecord&)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->raw()->NewIterator(rocksdb::ReadOptions(), db_->handle(Family::kOperations)));
+  std::string start = sequence_key(from);
+  uint64_t expected = from;
+  std::optional<Digest> previous;
+  OperationRecord rec;
+  for (it->Seek(start); it->Valid() && expected <= to; it->Next()) {
+    std::string_view key(it->key().data(), it->key().size());
+    uint64_t seq = 0;
+    if (!parse_sequence_key(key, &seq)) {
+      return Status(ErrorKind::kCorruption, "operations family holds a key that is no sequence number: " +
+                                                tree::to_hex(view_of(key)));
+    }
+    if (seq != expected) {
+      return Status(ErrorKind::kCorruption, "operation log has a gap: expected record " +
+                                                std::to_string(expected) + ", found " +
+                                                std::to_string(seq));
+    }
+    if (Status s = decode(std::string_view(it->value().data(), it->value().size()), key, &rec);
+        !s.is_ok()) {
+      return s;
+    }
+    if (previous && rec.digest_before != *previous) {
+      return Status(ErrorKind::kCorruption, record_name(kOperations, key) +
+                                                ": digest before does not follow record " +
+                                                std::to_string(seq - 1));
+    }
+    previous = rec.digest_after;
+    if (!fn(rec)) return Status::ok();
+    ++expected;
+  }
+  if (Status s = from_rocksdb(it->status(), "reading the operation log"); !s.is_ok()) return s;
+  uint64_t wanted_end = std::min(to, last_sequence_);
+  if (expected <= wanted_end) {
+    return Status(ErrorKind::kCorruption, "operation log has a gap: record " +
+                                              std::to_string(expected) + " is missing");
+  }
+  return Status::ok();
+}
+
+Status Oplog::remove_through(uint64_t through) {
+  rocksdb::WriteBatch batch;
+  batch.DeleteRange(db_->handle(Family::kOperations), sequence_key(0), sequence_key(through + 1));
+  return db_->write(&batch, true);
+}
+
+Status Oplog::export_through(uint64_t through, const std::string& path) const {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) return Status(ErrorKind::kIOError, "cannot create " + path);
+  std::string buffer;
+  Status s = scan(1, through, [&](const OperationRecord& r) {
+    std::string encoded = encode(r);
+    put_u32(&buffer, static_cast<uint32_t>(encoded.size()));
+    buffer += encoded;
+    return true;
+  });
+  bool written = s.is_ok() && ::write(fd, buffer.data(), buffer.size()) == static_cast<ssize_t>(buffer.size()) &&
+                 ::fsync(fd) == 0;
+  ::close(fd);
+  if (!s.is_ok()) return s;
+  if (!written) return Status(ErrorKind::kIOError, "cannot write " + path);
+  return Status::ok();
+}
+
+}  // namespace basis::storage

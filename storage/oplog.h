@@ -1,0 +1,57 @@
+// The operation log: every tree-changing operation, in sequence, with the
+// notes (current value of each key) updated in the same atomic write.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "storage/database.h"
+#include "storage/records.h"
+
+namespace basis::storage {
+
+// A change to the notes family: set the note of `key`, or delete it.
+struct NoteUpdate {
+  Bytes key;
+  std::optional<NoteRecord> note;  // nothing = the key was removed
+};
+
+class Oplog {
+ public:
+  // Reads the last sequence number and digest. `db` must outlive the log.
+  static Status open(Database* db, std::unique_ptr<Oplog>* out);
+
+  // 0 when the log is empty (sequence numbers start at 1).
+  uint64_t last_sequence() const { return last_sequence_; }
+  // digest_after of the last record (unset when empty).
+  const std::optional<Digest>& last_digest() const { return last_digest_; }
+
+  // Appends `records` and applies `notes` in one atomic write. The records
+  // must continue the log: consecutive sequence numbers, each digest_before
+  // equal to the previous digest_after. `sync` waits for the disk.
+  Status append(std::span<const OperationRecord> records, std::span<const NoteUpdate> notes,
+                bool sync);
+
+  // Calls `fn` for records from..to (inclusive) in order, checking that
+  // there is no gap and that the digests chain. `fn` may stop the scan by
+  // returning false.
+  Status scan(uint64_t from, uint64_t to, const std::function<bool(const OperationRecord&)>& fn) const;
+
+  // Removes every record with sequence <= `through` (notes are kept).
+  Status remove_through(uint64_t through);
+  // Writes records first..through to `path` as length-prefixed encoded
+  // records, synced, before anything is removed.
+  Status export_through(uint64_t through, const std::string& path) const;
+
+ private:
+  explicit Oplog(Database* db) : db_(db) {}
+  Database* db_;
+  uint64_t last_sequence_ = 0;
+  std::optional<Digest> last_digest_;
+};
+
+}  // namespace basis::storage

@@ -1,0 +1,223 @@
+#include "storage/records.h"
+
+#include "storage/coding.h"
+#include "storage/crc32c.h"
+
+namespace basis::storage {
+
+using tree::ErrorKind;
+
+namespace {
+
+// Generous bounds on variable fields, so a damaged length cannot make a
+// decoder allocate without limit.
+constexpr size_t kMaxKey = tree::TreeParams::kMaxKeyLength;
+constexpr size_t kMaxValue = tree::TreeParams::kMaxValueLength;
+
+std::string seal(std::string body) {
+  uint32_t crc = crc32c(body);
+  put_u32(&body, crc);
+  return body;
+}
+
+// Checks version and checksum; on success `body` is what lies between them.
+Status open(std::string_view data, std::string_view family, std::string_view key,
+            std::string_view* body) {
+  if (data.size() < 5) {
+    return Status(ErrorKind::kCorruption, record_name(family, key) + ": truncated (" +
+                                              std::to_string(data.size()) + " bytes)");
+  }
+  Reader trailer(data.substr(data.size() - 4));
+  uint32_t stored = trailer.u32();
+  if (crc32c(data.substr(0, data.size() - 4)) != stored) {
+    return Status(ErrorKind::kCorruption, record_name(family, key) + ": checksum mismatch");
+  }
+  uint8_t version = static_cast<uint8_t>(data[0]);
+  if (version != kRecordVersion) {
+    return Status(ErrorKind::kCorruption, record_name(family, key) + ": unknown record version " +
+                                              std::to_string(version));
+  }
+  *body = data.substr(1, data.size() - 5);
+  return Status::ok();
+}
+
+Status finish(const Reader& r, std::string_view family, std::string_view key) {
+  if (!r.ok()) return Status(ErrorKind::kCorruption, record_name(family, key) + ": malformed body");
+  if (!r.at_end()) return Status(ErrorKind::kCorruption, record_name(family, key) + ": trailing bytes");
+  return Status::ok();
+}
+
+std::string start() {
+  std::string s;
+  put_u8(&s, kRecordVersion);
+  return s;
+}
+
+void put_digest(std::string* s, const Digest& d) { put_bytes(s, tree::ByteView(d)); }
+void get_digest(Reader& r, Digest* d) {
+  ByteView b = r.bytes(tree::kDigestSize);
+  if (r.ok()) std::copy(b.begin(), b.end(), d->begin());
+}
+Bytes copy(ByteView b) { return Bytes(b.begin(), b.end()); }
+
+}  // namespace
+
+std::string record_name(std::string_view family, std::string_view key) {
+  std::string name = std::string(family) + " record ";
+  uint64_t n;
+  if ((family == kOperations || family == kCheckpoints) && parse_sequence_key(key, &n)) {
+    return name + std::to_string(n);
+  }
+  if (family == kMetadata) return name + std::string(key);
+  return name + tree::to_hex(view_of(key));
+}
+
+tree::Operation OperationRecord::operation() const {
+  return tree::Operation{type, tree::view(key), tree::view(value), delta};
+}
+
+std::string encode(const tree::NodeRecord& r) {
+  std::string s = start();
+  put_u8(&s, r.is_leaf ? 0 : 1);
+  put_u16(&s, static_cast<uint16_t>(r.key.size()));
+  put_bytes(&s, tree::view(r.key));
+  if (r.is_leaf) {
+    put_bytes(&s, tree::view(r.next_key));
+    put_length_prefixed(&s, tree::view(r.value));
+  } else {
+    put_u8(&s, static_cast<uint8_t>(r.balance));
+    put_bytes(&s, tree::ByteView(r.left));
+    put_bytes(&s, tree::ByteView(r.right));
+  }
+  return seal(std::move(s));
+}
+
+Status decode(std::string_view data, std::string_view key, tree::NodeRecord* out) {
+  std::string_view body;
+  if (Status st = open(data, kNodes, key, &body); !st.is_ok()) return st;
+  Reader r(body);
+  uint8_t kind = r.u8();
+  if (kind > 1) return Status(ErrorKind::kCorruption, record_name(kNodes, key) + ": unknown node kind");
+  out->is_leaf = kind == 0;
+  uint16_t key_len = r.u16();
+  if (key_len > kMaxKey) return Status(ErrorKind::kCorruption, record_name(kNodes, key) + ": key too long");
+  out->key = copy(r.bytes(key_len));
+  if (out->is_leaf) {
+    out->next_key = copy(r.bytes(key_len));
+    out->value = copy(r.length_prefixed(kMaxValue));
+  } else {
+    out->balance = static_cast<int8_t>(r.u8());
+    ByteView left = r.bytes(tree::kLabelSize), right = r.bytes(tree::kLabelSize);
+    if (r.ok()) {
+      std::copy(left.begin(), left.end(), out->left.begin());
+      std::copy(right.begin(), right.end(), out->right.begin());
+    }
+  }
+  return finish(r, kNodes, key);
+}
+
+std::string encode(const OperationRecord& r) {
+  std::string s = start();
+  put_u64(&s, r.sequence);
+  put_u8(&s, static_cast<uint8_t>(r.type));
+  put_u64(&s, r.timestamp_ms);
+  put_length_prefixed(&s, tree::view(r.key));
+  put_length_prefixed(&s, tree::view(r.value));
+  put_u64(&s, static_cast<uint64_t>(r.delta));
+  put_u8(&s, r.had_previous ? 1 : 0);
+  put_length_prefixed(&s, tree::view(r.previous));
+  put_digest(&s, r.digest_before);
+  put_digest(&s, r.digest_after);
+  return seal(std::move(s));
+}
+
+Status decode(std::string_view data, std::string_view key, OperationRecord* out) {
+  std::string_view body;
+  if (Status st = open(data, kOperations, key, &body); !st.is_ok()) return st;
+  Reader r(body);
+  out->sequence = r.u64();
+  uint8_t type = r.u8();
+  if (type > static_cast<uint8_t>(tree::OpType::kUpdateLongBy) || type == 0) {
+    return Status(ErrorKind::kCorruption, record_name(kOperations, key) + ": operation type " +
+                                              std::to_string(type) + " is not a modification");
+  }
+  out->type = static_cast<tree::OpType>(type);
+  out->timestamp_ms = r.u64();
+  out->key = copy(r.length_prefixed(kMaxKey));
+  out->value = copy(r.length_prefixed(kMaxValue));
+  out->delta = static_cast<int64_t>(r.u64());
+  out->had_previous = r.u8() != 0;
+  out->previous = copy(r.length_prefixed(kMaxValue));
+  get_digest(r, &out->digest_before);
+  get_digest(r, &out->digest_after);
+  if (Status st = finish(r, kOperations, key); !st.is_ok()) return st;
+  uint64_t keyed;
+  if (parse_sequence_key(key, &keyed) && keyed != out->sequence) {
+    return Status(ErrorKind::kCorruption, record_name(kOperations, key) + " holds sequence " +
+                                              std::to_string(out->sequence));
+  }
+  return Status::ok();
+}
+
+std::string encode(const CheckpointRecord& r) {
+  std::string s = start();
+  put_u64(&s, r.id);
+  put_u64(&s, r.timestamp_ms);
+  put_digest(&s, r.digest);
+  put_u64(&s, r.last_sequence);
+  put_u64(&s, r.node_count);
+  put_length_prefixed(&s, view_of(r.metadata));
+  return seal(std::move(s));
+}
+
+Status decode(std::string_view data, std::string_view key, CheckpointRecord* out) {
+  std::string_view body;
+  if (Status st = open(data, kCheckpoints, key, &body); !st.is_ok()) return st;
+  Reader r(body);
+  out->id = r.u64();
+  out->timestamp_ms = r.u64();
+  get_digest(r, &out->digest);
+  out->last_sequence = r.u64();
+  out->node_count = r.u64();
+  out->metadata = std::string(chars_of(r.length_prefixed(1 << 20)));
+  return finish(r, kCheckpoints, key);
+}
+
+std::string encode(const NoteRecord& r) {
+  std::string s = start();
+  put_length_prefixed(&s, tree::view(r.value));
+  put_u64(&s, r.first_sequence);
+  return seal(std::move(s));
+}
+
+Status decode(std::string_view data, std::string_view key, NoteRecord* out) {
+  std::string_view body;
+  if (Status st = open(data, kNotes, key, &body); !st.is_ok()) return st;
+  Reader r(body);
+  out->value = copy(r.length_prefixed(kMaxValue));
+  out->first_sequence = r.u64();
+  return finish(r, kNotes, key);
+}
+
+std::string encode(const MetadataRecord& r) {
+  std::string s = start();
+  put_u32(&s, r.format_version);
+  put_u32(&s, r.params.key_length);
+  put_u8(&s, r.params.value_length ? 1 : 0);
+  put_u32(&s, r.params.value_length.value_or(0));
+  return seal(std::move(s));
+}
+
+Status decode(std::string_view data, std::string_view key, MetadataRecord* out) {
+  std::string_view body;
+  if (Status st = open(data, kMetadata, key, &body); !st.is_ok()) return st;
+  Reader r(body);
+  out->format_version = r.u32();
+  out->params.key_length = r.u32();
+  bool fixed = r.u8() != 0;
+  uint32_t vl = r.u32();
+  out->params.value_length = fixed ? std::optional<uint32_t>(vl) : std::nullopt;
+  return finish(r, kMetadata, key);
+}
+
+}  // namespace basis::storage

@@ -1,0 +1,91 @@
+// The stored records and their codecs (../shared/DESIGN.md, "Records").
+//
+// Every record is: format version (1 byte) | body | CRC-32C of the version
+// and body (4 bytes, big-endian). A decoder refuses a record it cannot trust
+// with a kCorruption status that names the column family and the key.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "tree/bytes.h"
+#include "tree/node_resolver.h"
+#include "tree/operation.h"
+#include "tree/params.h"
+#include "tree/status.h"
+
+namespace basis::storage {
+
+using tree::Bytes;
+using tree::Digest;
+using tree::Status;
+
+inline constexpr uint8_t kRecordVersion = 1;
+// The on-disk format of a data directory, kept in its metadata.
+inline constexpr uint32_t kFormatVersion = 1;
+
+// Column families.
+inline constexpr char kNodes[] = "nodes";
+inline constexpr char kOperations[] = "operations";
+inline constexpr char kCheckpoints[] = "checkpoints";
+inline constexpr char kMetadata[] = "metadata";
+inline constexpr char kNotes[] = "notes";
+
+// One applied, tree-changing operation. Keyed by big-endian sequence number.
+struct OperationRecord {
+  uint64_t sequence = 0;
+  tree::OpType type = tree::OpType::kInsert;
+  uint64_t timestamp_ms = 0;
+  Bytes key;
+  Bytes value;        // Insert, Update, InsertOrUpdate
+  int64_t delta = 0;  // UpdateLongBy
+  bool had_previous = false;
+  Bytes previous;     // the value before, when there was one
+  Digest digest_before{};
+  Digest digest_after{};
+
+  // The operation to replay (views into this record).
+  tree::Operation operation() const;
+};
+
+// A sealed version of the tree. Keyed by big-endian id.
+struct CheckpointRecord {
+  uint64_t id = 0;
+  uint64_t timestamp_ms = 0;
+  Digest digest{};
+  uint64_t last_sequence = 0;  // the last operation included
+  uint64_t node_count = 0;
+  std::string metadata;
+};
+
+// The current value of a key. Keyed by the tree key.
+struct NoteRecord {
+  Bytes value;
+  uint64_t first_sequence = 0;  // the operation that first inserted the key
+};
+
+// What a data directory was written with. One record, key "tree".
+struct MetadataRecord {
+  uint32_t format_version = kFormatVersion;
+  tree::TreeParams params;
+};
+inline constexpr char kMetadataKey[] = "tree";
+
+std::string encode(const tree::NodeRecord& r);
+std::string encode(const OperationRecord& r);
+std::string encode(const CheckpointRecord& r);
+std::string encode(const NoteRecord& r);
+std::string encode(const MetadataRecord& r);
+
+// `key` is the record's key in its column family, for error messages.
+Status decode(std::string_view data, std::string_view key, tree::NodeRecord* out);
+Status decode(std::string_view data, std::string_view key, OperationRecord* out);
+Status decode(std::string_view data, std::string_view key, CheckpointRecord* out);
+Status decode(std::string_view data, std::string_view key, NoteRecord* out);
+Status decode(std::string_view data, std::string_view key, MetadataRecord* out);
+
+// "operations record 42", "nodes record 3fa0…": how errors name a record.
+std::string record_name(std::string_view family, std::string_view key);
+
+}  // namespace basis::storage
