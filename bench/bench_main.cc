@@ -24,7 +24,7 @@ long peak_rss_bytes() {
 int run_one(const std::string& name, bool quick) {
   basis::bench::WorkloadResult r;
   if (!basis::bench::run_workload(name, quick, &r)) {
-    std::fprintf(stderr, "basis-bench: unknown workload '%s' (known: W1 W2 W3)\n", name.c_str());
+    std::fprintf(stderr, "basis-bench: unknown workload '%s' (known: W1 W2 W3 storage)\n", name.c_str());
     return 2;
   }
   nlohmann::ordered_json j;
@@ -37,6 +37,7 @@ int run_one(const std::string& name, bool quick) {
   j["proof_bytes"] = r.proof_bytes;
   j["proof_bytes_per_op"] = r.ops ? static_cast<double>(r.proof_bytes) / r.ops : 0.0;
   j["final_digest"] = r.final_digest;
+  for (const auto& [field, value] : r.extra) j[field] = value;
   j["peak_rss_bytes"] = peak_rss_bytes();
   std::printf("%s\n", j.dump().c_str());
   std::fflush(stdout);
@@ -60,7 +61,7 @@ int main(int argc, char** argv) {
     }
   }
   if (workloads.empty()) {
-    std::fprintf(stderr, "usage: basis-bench WORKLOAD... [--quick]   (workloads: W1 W2 W3)\n");
+    std::fprintf(stderr, "usage: basis-bench WORKLOAD... [--quick]   (workloads: W1 W2 W3 storage)\n");
     return 2;
   }
   int status = 0;

@@ -153,6 +153,10 @@ bool run_workload(const std::string& raw_name, bool quick, WorkloadResult* r) {
   std::string name = raw_name;
   std::transform(name.begin(), name.end(), name.begin(), ::toupper);
   const uint64_t n = quick ? 100'000 : 1'000'000;
+  if (name == "STORAGE") {
+    run_storage_workload(quick, r);
+    return true;
+  }
   r->workload = name;
   r->quick = quick;
   r->n = n;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 namespace basis::bench {
@@ -14,9 +15,15 @@ struct WorkloadResult {
   double seconds = 0;
   uint64_t proof_bytes = 0;
   std::string final_digest;
+  std::map<std::string, double> extra;  // workload-specific figures
 };
 
-// Runs W1, W2 or W3 ("w1".."w3", any case). Returns false for an unknown name.
+// Runs W1, W2, W3 or STORAGE (any case). Returns false for an unknown name.
 bool run_workload(const std::string& name, bool quick, WorkloadResult* result);
+
+// STORAGE: W1 through the node store and the operation log (no actors): every
+// batch's records appended in one synced write, its new nodes written
+// unsynced, memory bounded by unloading stored subtrees.
+void run_storage_workload(bool quick, WorkloadResult* result);
 
 }  // namespace basis::bench

@@ -37,8 +37,8 @@ Bytes key_of(uint64_t i) {
   return Bytes(l.begin(), l.end());
 }
 
-void store_batch(BatchProver* prover, NodeStore* store) {
-  prover->visit_new_nodes([&](const Node& n) { store->add(n, prover->pool()); });
+void store_nodes(BatchProver* prover, NodeStore* store) {
+  REQUIRE(prover->visit_unstored_nodes([&](const Node& n) { store->add(n, prover->pool()); }).is_ok());
   REQUIRE(store->flush(false).is_ok());
 }
 
@@ -65,10 +65,10 @@ TEST_CASE("a tree far larger than the node cache matches the in-memory tree, als
         REQUIRE(memory.perform(Operation::insert(view(k), view(v)), &out).is_ok());
         REQUIRE(stored.perform(Operation::insert(view(k), view(v)), &out).is_ok());
       }
-      store_batch(&stored, &store);
       memory.generate_proof(&proof_memory);
       stored.generate_proof(&proof_stored);
       REQUIRE(proof_memory == proof_stored);
+      store_nodes(&stored, &store);
       size_t released;
       REQUIRE(stored.unload_below(8, &released).is_ok());  // keep only the top levels
     }
@@ -94,9 +94,9 @@ TEST_CASE("a tree far larger than the node cache matches the in-memory tree, als
       REQUIRE(sa.kind() == sb.kind());
       REQUIRE(a.old_value == b.old_value);
     }
-    store_batch(&reopened, &store);
     memory.generate_proof(&proof_memory);
     reopened.generate_proof(&proof_stored);
+    store_nodes(&reopened, &store);
     REQUIRE(proof_memory == proof_stored);
     REQUIRE(memory.digest() == reopened.digest());
   }
@@ -248,15 +248,14 @@ TEST_CASE("checkpoints are verified when created, listed newest first and remova
   REQUIRE(Database::open(options_for(dir.path(), params), &db).is_ok());
   NodeStore store(db.get(), 1 << 20);
   BatchProver prover(params);
-  store.add(*prover.root(), prover.pool());
   OpGenerator gen(params, 51, 5000);
   OpOutcome out;
   CheckpointStore checkpoints(db.get());
   for (uint64_t id = 1; id <= 3; ++id) {
     for (int i = 0; i < 2000; ++i) (void)prover.perform(gen.next().op(), &out);
-    prover.visit_new_nodes([&](const Node& n) { store.add(n, prover.pool()); });
-    REQUIRE(store.flush(true).is_ok());
     prover.end_batch();
+    store_nodes(&prover, &store);
+    REQUIRE(store.flush(true).is_ok());
     CheckpointRecord cp{id, 1000 * id, prover.digest(), 2000 * id, 0, ""};
     REQUIRE(checkpoints.create(&cp, 2).is_ok());
     TreeShape shape;

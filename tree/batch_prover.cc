@@ -304,17 +304,24 @@ void BatchProver::discard_what_if(Node* n, uint32_t what_if_epoch) {
   pool_.release(n);
 }
 
-void BatchProver::visit_new_nodes(const std::function<void(const Node&)>& fn) {
-  ensure_label(pool_, root_);
-  visit_new(root_, fn);
+Status BatchProver::visit_unstored_nodes(const std::function<void(const Node&)>& fn) {
+  if (!stopped_.is_ok()) return stopped_;
+  if (batch_pending()) {
+    return Status(ErrorKind::kInvalidArgument, "cannot hand out nodes while a batch is pending");
+  }
+  // Between batches no node changes in place, so a stored node's subtree is
+  // stored too: the unstored nodes form the top of the tree.
+  visit_unstored(root_, fn);
+  return Status::ok();
 }
 
-void BatchProver::visit_new(Node* n, const std::function<void(const Node&)>& fn) {
-  if (n->created_epoch != epoch_) return;  // new nodes form the top of the tree
+void BatchProver::visit_unstored(Node* n, const std::function<void(const Node&)>& fn) {
+  if (n->flags & Node::kStored) return;
   fn(*n);
+  n->flags |= Node::kStored;
   if (n->is_internal()) {
-    visit_new(n->left, fn);
-    visit_new(n->right, fn);
+    visit_unstored(n->left, fn);
+    visit_unstored(n->right, fn);
   }
 }
 
@@ -332,8 +339,10 @@ Status BatchProver::unload_below(int depth, size_t* released) {
 
 size_t BatchProver::unload(Node* n, int depth) {
   if (n->is_label_only()) return 0;
-  if (depth > 0) {
-    return n->is_internal() ? unload(n->left, depth - 1) + unload(n->right, depth - 1) : 0;
+  if (depth > 0 || !(n->flags & Node::kStored)) {
+    // An unstored node stays; below it, stored subtrees may still go.
+    int below = depth > 0 ? depth - 1 : 0;
+    return n->is_internal() ? unload(n->left, below) + unload(n->right, below) : 0;
   }
   size_t released = 0;
   if (n->is_internal()) released = release_subtree(n->left) + release_subtree(n->right);

@@ -57,17 +57,17 @@ class BatchProver final : private TreeOps {
   // batch. Failed operations are left out of the proof, as in a batch.
   Status prove_operations(std::span<const Operation> ops, WhatIfProof* out);
 
-  // Calls `fn` for every node the current batch added to the tree (labels
-  // computed), parents before children. Call before the batch ends: this is
-  // what a node store must write to make the batch's tree loadable.
-  void visit_new_nodes(const std::function<void(const Node&)>& fn);
+  // Between batches: calls `fn` for every node of the tree that no node store
+  // holds yet (labels computed), parents before children, and from then on
+  // counts them as stored. Nodes created and dropped between two calls are
+  // never seen. Fails while a batch is pending.
+  Status visit_unstored_nodes(const std::function<void(const Node&)>& fn);
 
-  // Between batches, turns every loaded node `depth` levels below the root
+  // Between batches, turns every stored node `depth` levels below the root
   // into a label-only node and releases what hung below it, so that memory
   // stays bounded; later operations fetch those nodes through the resolver
-  // again. Every released node must be stored where the resolver finds it.
-  // Fails while a batch is pending or when there is no resolver. Returns the
-  // number of nodes released through `released`.
+  // again. Unstored nodes stay. Fails while a batch is pending or when there
+  // is no resolver. Returns the number of nodes released through `released`.
   Status unload_below(int depth, size_t* released);
 
   // Reads the value of `key` without recording anything for a proof.
@@ -95,7 +95,7 @@ class BatchProver final : private TreeOps {
   void advance_epoch();
   void renumber(Node* n);
   void discard_what_if(Node* n, uint32_t what_if_epoch);
-  void visit_new(Node* n, const std::function<void(const Node&)>& fn);
+  void visit_unstored(Node* n, const std::function<void(const Node&)>& fn);
   size_t unload(Node* n, int depth);
   size_t release_subtree(Node* n);
   bool batch_pending() const { return bit_len_ > 0 || !retired_.empty() || root_ != start_root_; }

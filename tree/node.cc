@@ -74,7 +74,7 @@ void NodePool::make_label_only_in_place(Node* n) {
   n->balance = 0;
   n->created_epoch = 0;
   n->visit_stamp = 0;
-  n->flags = Node::kLabelValid;
+  n->flags = Node::kLabelValid | Node::kStored;
 }
 
 void NodePool::release(Node* n) {
@@ -155,7 +155,7 @@ Node* NodePool::make_label_only(const Label& label) {
   Node* n = allocate();
   n->kind = NodeKind::kLabelOnly;
   n->label = label;
-  n->flags = Node::kLabelValid;
+  n->flags = Node::kLabelValid | Node::kStored;
   return n;
 }
 

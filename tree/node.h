@@ -22,6 +22,7 @@ struct Node {
   static constexpr size_t kInlineValue = 16;
   static constexpr uint8_t kLabelValid = 1;  // `label` matches the contents
   static constexpr uint8_t kRetired = 2;     // queued for release by its owner
+  static constexpr uint8_t kStored = 4;      // a node store holds this node
 
   Label label;
   Node* left;
