@@ -3,6 +3,8 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/memtablerep.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -39,6 +41,8 @@ Status Database::open(const DatabaseOptions& options, std::unique_ptr<Database>*
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = options.create_if_missing;
   db_options.IncreaseParallelism(2);
+  // The hash memtable of `nodes` (below) takes writes from one thread at a time.
+  db_options.allow_concurrent_memtable_write = false;
 
   // nodes: point reads by label, so bloom filters and a block cache.
   rocksdb::BlockBasedTableOptions node_table;
@@ -48,6 +52,11 @@ Status Database::open(const DatabaseOptions& options, std::unique_ptr<Database>*
   node_cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(node_table));
   node_cf.compression = options.node_compression ? rocksdb::kLZ4Compression : rocksdb::kNoCompression;
   node_cf.optimize_filters_for_hits = true;
+  // Labels are uniformly random: hash buckets on a 4-byte prefix keep each
+  // memtable skiplist short, which is where node writes spend their time.
+  // Reads are by label only; a full scan needs ReadOptions::total_order_seek.
+  node_cf.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(4));
+  node_cf.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(1 << 20));
   // operations: appended in key order and read in ranges.
   rocksdb::ColumnFamilyOptions sequential_cf;
   sequential_cf.compression = rocksdb::kLZ4Compression;

@@ -25,7 +25,9 @@ tree::NodeRecord to_record(const tree::Node& n, const tree::NodePool& pool) {
 }
 
 NodeStore::NodeStore(Database* db, size_t cache_bytes)
-    : db_(db), batch_(std::make_unique<rocksdb::WriteBatch>()), cache_limit_(cache_bytes) {}
+    : db_(db), batch_(std::make_unique<rocksdb::WriteBatch>()), cache_limit_(cache_bytes) {
+  index_.reserve(cache_bytes / 256);  // about the smallest charge of an entry
+}
 
 NodeStore::~NodeStore() = default;
 
