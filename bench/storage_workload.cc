@@ -20,8 +20,8 @@ namespace {
 
 constexpr size_t kNodeCacheBytes = size_t{64} << 20;
 constexpr size_t kBlockCacheBytes = size_t{64} << 20;
-constexpr int kResidentLevels = 16;    // levels of the tree kept in memory
-constexpr size_t kMaxLiveNodes = 1 << 19;  // unload beyond this many nodes in memory
+constexpr int kResidentLevels = 18;    // levels of the tree kept in memory
+constexpr size_t kMaxLiveNodes = 1 << 21;  // unload beyond this many nodes (~300 MB)
 constexpr int kBatchesPerNodeWrite = 8;  // nodes superseded in between are never written
 
 uint64_t directory_bytes(const std::string& path) {

@@ -25,7 +25,7 @@ struct DatabaseOptions {
   tree::TreeParams params;
   // RocksDB's block cache for the nodes family, in bytes.
   size_t block_cache_bytes = size_t{64} << 20;
-  bool node_compression = true;
+  bool node_compression = false;  // labels and keys are random bytes
   bool create_if_missing = true;
 };
 
