@@ -1,0 +1,93 @@
+// The typed configuration: loaded from TOML, validated, with units. Every key
+// has a default; an unknown key, a wrong type or a bad value is an error that
+// names the file, the line and the key. Stands alone: no other module needed.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace basis::config {
+
+// The outcome of loading or validating: OK, or a message naming what is wrong.
+class Status {
+ public:
+  Status() = default;
+  static Status ok() { return Status(); }
+  static Status error(std::string message) { return Status(std::move(message)); }
+  bool is_ok() const { return !failed_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  explicit Status(std::string message) : failed_(true), message_(std::move(message)) {}
+  bool failed_ = false;
+  std::string message_;
+};
+
+enum class SyncPolicy { kAlways, kNever };             // "always" | "never"
+enum class RecoveryValidation { kFull, kDigests };     // "full" | "digests"
+
+// Seal a checkpoint every this many operations, or every this long.
+struct CheckpointInterval {
+  uint64_t operations = 1000;             // used when `every` is zero
+  std::chrono::milliseconds every{0};
+  bool operator==(const CheckpointInterval&) const = default;
+};
+
+struct Config {
+  struct Tree {
+    uint32_t key_length = 32;              // 1..255
+    std::optional<uint32_t> value_length;  // unset = any length
+    bool operator==(const Tree&) const = default;
+  } tree;
+  struct Storage {
+    std::string data_dir = "data";
+    SyncPolicy sync = SyncPolicy::kAlways;  // whether acknowledged batches are fsynced
+    bool operator==(const Storage&) const = default;
+  } storage;
+  struct Persistence {
+    uint64_t node_cache_size = uint64_t{1} << 30;  // bytes
+    bool node_compression = false;
+    std::chrono::milliseconds operation_log_retention = std::chrono::hours(24 * 30);
+    uint32_t operation_batch_size = 1000;  // the most operations one batch may hold
+    CheckpointInterval checkpoint_interval;
+    uint32_t checkpoint_retention = 10;    // checkpoints kept
+    bool checkpoint_compression = false;
+    uint32_t recovery_parallelism = 2;     // threads verifying a checkpoint
+    RecoveryValidation recovery_validation = RecoveryValidation::kFull;
+    bool operator==(const Persistence&) const = default;
+  } persistence;
+  struct Server {
+    std::string listen = "127.0.0.1:8080";
+    bool operator==(const Server&) const = default;
+  } server;
+  struct Logging {
+    std::string level = "info";  // trace, debug, info, warn, error, off
+    std::string file;            // empty = standard error
+    bool operator==(const Logging&) const = default;
+  } logging;
+
+  bool operator==(const Config&) const = default;
+
+  // Checks ranges and relations between values (not the file system).
+  Status validate() const;
+  // Checks that data_dir is (or can be created as) a writable directory.
+  Status check_directories() const;
+  // The whole configuration as TOML that load_string() reads back equal.
+  std::string to_toml() const;
+};
+
+// Reads `path`; keys that are absent keep their defaults.
+Status load_file(const std::string& path, Config* out);
+// Reads TOML text; `source_name` names it in errors.
+Status load_string(std::string_view text, std::string_view source_name, Config* out);
+
+// Unit parsers, exposed for their tests. Sizes: "512MB", "1GB", "64 KiB",
+// "100B" or a bare number of bytes (K, M, G, T are powers of 1024).
+// Durations: "30 days", "1 hour", "10 s", "500 ms", ...
+std::optional<uint64_t> parse_size(std::string_view text);
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+}  // namespace basis::config
