@@ -95,8 +95,31 @@ Status CheckpointStore::create(CheckpointRecord* record, int parallelism) {
   if (Status s = verify_tree(*db_, record->digest, parallelism, &record->node_count); !s.is_ok()) {
     return Status(s.kind(), "checkpoint " + std::to_string(record->id) + " not written: " + s.message());
   }
+  return write(*record);
+}
+
+Status verify_nodes(const Database& db, std::span<const Label> labels) {
+  std::vector<Label> children;
+  std::string value;
+  for (const Label& l : labels) {
+    children.clear();
+    if (Status s = check_node(db, l, &children); !s.is_ok()) return s;
+    for (const Label& c : children) {
+      std::string_view key = chars_of(tree::ByteView(c));
+      Status s = db.get(Family::kNodes, key, &value);
+      if (s.kind() == ErrorKind::kNotFound) {
+        return Status(ErrorKind::kCorruption, record_name(kNodes, key) + " is missing (a child of " +
+                                                  tree::to_hex(l) + ")");
+      }
+      if (!s.is_ok()) return s;
+    }
+  }
+  return Status::ok();
+}
+
+Status CheckpointStore::write(const CheckpointRecord& record) {
   rocksdb::WriteBatch batch;
-  batch.Put(db_->handle(Family::kCheckpoints), sequence_key(record->id), encode(*record));
+  batch.Put(db_->handle(Family::kCheckpoints), sequence_key(record.id), encode(record));
   return db_->write(&batch, true);
 }
 

@@ -1,0 +1,72 @@
+// The messages the runtime's actors exchange. All of them stay inside one
+// process, so payloads travel as shared pointers (never serialized).
+#pragma once
+
+#include <caf/all.hpp>
+#include <functional>
+#include <future>
+#include <memory>
+#include <vector>
+
+#include "actors/runtime.h"
+#include "storage/oplog.h"
+
+namespace basis::actors {
+
+// caller -> prover
+using apply_atom = caf::atom_constant<caf::atom("apply")>;
+using read_atom = caf::atom_constant<caf::atom("read")>;
+// prover -> oplog appender -> prover
+using append_atom = caf::atom_constant<caf::atom("append")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using durable_atom = caf::atom_constant<caf::atom("durable")>;
+// prover -> node writer -> checkpointer
+using nodes_atom = caf::atom_constant<caf::atom("nodes")>;
+using seal_atom = caf::atom_constant<caf::atom("seal")>;
+
+// A batch from a caller, answered through `promise` once durable.
+struct BatchJob {
+  std::vector<OwnedOperation> operations;
+  std::promise<BatchResult> promise;
+};
+
+// Work that reads the prover's state, run once every earlier batch is durable.
+class ProverView;
+struct ReadJob {
+  std::function<void(ProverView&)> run;
+};
+
+// One batch's log records and note updates.
+struct RecordGroup {
+  uint64_t batch_id = 0;
+  std::vector<storage::OperationRecord> records;
+  std::vector<storage::NoteUpdate> notes;
+};
+
+// Encoded nodes not stored yet: label, record.
+struct NodeGroup {
+  std::vector<std::pair<tree::Label, std::string>> nodes;
+};
+
+// Seal the version with this digest as a checkpoint once its nodes are synced.
+struct SealOrder {
+  tree::Digest digest{};
+  uint64_t last_sequence = 0;
+  std::shared_ptr<std::vector<tree::Label>> written;  // set by the node writer
+};
+
+// The outcome of durable_atom: the highest batch id durable, or a failure.
+struct DurableReport {
+  uint64_t batch_id = 0;
+  tree::Status status;
+};
+
+}  // namespace basis::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<basis::actors::BatchJob>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<basis::actors::ReadJob>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<basis::actors::RecordGroup>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<basis::actors::NodeGroup>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(basis::actors::SealOrder)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(basis::actors::DurableReport)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(basis::tree::Status)

@@ -1,0 +1,29 @@
+// Start-up recovery: the latest checkpoint whose tree resolves, then the
+// operation log after it with every record's digests checked. A checkpoint
+// that fails falls back to the one before, and finally to a replay of the
+// whole log from the empty tree. Nothing is repaired into another digest.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "storage/database.h"
+#include "storage/node_store.h"
+#include "tree/batch_prover.h"
+
+namespace basis::actors {
+
+struct Recovered {
+  std::unique_ptr<storage::NodeStore> resolver;
+  std::unique_ptr<tree::BatchProver> prover;
+  uint64_t last_sequence = 0;
+  uint64_t checkpoint_id = 0;  // 0: from the empty tree
+  uint64_t replayed = 0;
+  std::vector<std::string> fallbacks;  // why earlier candidates were refused
+};
+
+tree::Status recover(storage::Database* db, const config::Config& config, Recovered* out);
+
+}  // namespace basis::actors

@@ -1,0 +1,191 @@
+#include "actors/runtime.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include "actors/protocol.h"
+#include "actors/recovery.h"
+#include "actors/storage_actors.h"
+#include "actors/tree_prover.h"
+#include "storage/checkpoint_store.h"
+
+namespace basis::actors {
+
+struct Runtime::Impl {
+  config::Config config;
+  std::unique_ptr<storage::Database> db;
+  std::unique_ptr<caf::actor_system_config> system_config;
+  std::unique_ptr<caf::actor_system> system;
+  caf::actor prover, appender, node_writer, checkpointer;
+  RecoveryReport recovery;
+  bool stopped = false;
+
+  // Runs `fn` on the prover once every earlier batch is durable.
+  template <class T>
+  T read(std::function<T(ProverView&)> fn) {
+    auto promise = std::make_shared<std::promise<T>>();
+    auto job = std::make_shared<ReadJob>();
+    job->run = [promise, fn](ProverView& v) { promise->set_value(fn(v)); };
+    auto future = promise->get_future();
+    caf::anon_send(prover, read_atom::value, std::move(job));
+    return future.get();
+  }
+
+  tree::Status seal() {
+    auto order = read<SealOrder>([](ProverView& v) {
+      return SealOrder{v.prover().digest(), v.last_sequence(), nullptr};
+    });
+    caf::scoped_actor self{*system};
+    tree::Status result;
+    self->request(node_writer, caf::infinite, seal_atom::value, order)
+        .receive([&](tree::Status& s) { result = std::move(s); },
+                 [&](caf::error& e) { result = tree::Status(tree::ErrorKind::kIOError, system->render(e)); });
+    return result;
+  }
+};
+
+Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Runtime::~Runtime() { (void)shutdown(); }
+
+tree::Status Runtime::open(const config::Config& config, std::unique_ptr<Runtime>* out) {
+  auto started = std::chrono::steady_clock::now();
+  if (config::Status s = config.validate(); !s.is_ok()) {
+    return tree::Status(tree::ErrorKind::kInvalidArgument, s.message());
+  }
+  if (config::Status s = config.check_directories(); !s.is_ok()) {
+    return tree::Status(tree::ErrorKind::kInvalidArgument, s.message());
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(config.storage.data_dir, ec);
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+  storage::DatabaseOptions options;
+  options.path = (std::filesystem::path(config.storage.data_dir) / "db").string();
+  options.params = tree::TreeParams{config.tree.key_length, config.tree.value_length};
+  options.node_compression = config.persistence.node_compression;
+  if (tree::Status s = storage::Database::open(options, &impl->db); !s.is_ok()) return s;
+
+  Recovered recovered;
+  if (tree::Status s = recover(impl->db.get(), config, &recovered); !s.is_ok()) return s;
+  impl->recovery.checkpoint_id = recovered.checkpoint_id;
+  impl->recovery.replayed = recovered.replayed;
+
+  std::shared_ptr<storage::Oplog> log;
+  {
+    std::unique_ptr<storage::Oplog> owned;
+    if (tree::Status s = storage::Oplog::open(impl->db.get(), &owned); !s.is_ok()) return s;
+    log = std::move(owned);
+  }
+  impl->system_config = std::make_unique<caf::actor_system_config>();
+  impl->system_config->set("scheduler.max-threads", 2);
+  impl->system = std::make_unique<caf::actor_system>(*impl->system_config);
+  storage::Database* db = impl->db.get();
+  impl->checkpointer = impl->system->spawn(checkpointer, db, config.persistence.checkpoint_retention);
+  impl->node_writer = impl->system->spawn(node_writer, db, impl->checkpointer);
+  // The appender blocks on fsync: it gets a thread of its own.
+  impl->appender = impl->system->spawn<caf::detached>(oplog_appender, db, log,
+                                                      config.storage.sync == config::SyncPolicy::kAlways);
+  auto setup = std::make_shared<ProverSetup>();
+  setup->resolver = std::move(recovered.resolver);
+  setup->prover = std::move(recovered.prover);
+  setup->last_sequence = recovered.last_sequence;
+  setup->config = config;
+  setup->appender = impl->appender;
+  setup->node_writer = impl->node_writer;
+  impl->prover = impl->system->spawn(tree_prover, setup);
+  impl->recovery.milliseconds =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  out->reset(new Runtime(std::move(impl)));
+  return tree::Status::ok();
+}
+
+std::future<BatchResult> Runtime::apply(std::vector<OwnedOperation> operations) {
+  auto job = std::make_shared<BatchJob>();
+  job->operations = std::move(operations);
+  auto future = job->promise.get_future();
+  if (impl_->stopped) {
+    job->promise.set_value(BatchResult{tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down"), {}, {}, {}, {}, {}, 0});
+  } else {
+    caf::anon_send(impl_->prover, apply_atom::value, std::move(job));
+  }
+  return future;
+}
+
+BatchResult Runtime::apply_and_wait(std::vector<OwnedOperation> operations) {
+  return apply(std::move(operations)).get();
+}
+
+tree::Digest Runtime::digest() {
+  return impl_->read<tree::Digest>([](ProverView& v) { return v.prover().digest(); });
+}
+
+uint64_t Runtime::last_sequence() {
+  return impl_->read<uint64_t>([](ProverView& v) { return v.last_sequence(); });
+}
+
+LookupResult Runtime::lookup(const tree::Bytes& key, bool with_proof) {
+  return impl_->read<LookupResult>([key, with_proof](ProverView& v) {
+    LookupResult r;
+    r.digest = v.prover().digest();
+    if (!with_proof) {
+      r.status = v.prover().get(tree::view(key), &r.outcome);
+      return r;
+    }
+    tree::Operation op = tree::Operation::lookup(tree::view(key));
+    tree::WhatIfProof w;
+    r.status = v.prover().prove_operations(std::span<const tree::Operation>(&op, 1), &w);
+    if (r.status.is_ok()) r.status = w.statuses[0];
+    if (r.status.is_ok()) {
+      r.outcome = std::move(w.outcomes[0]);
+      r.proof = std::move(w.proof);
+    }
+    return r;
+  });
+}
+
+BatchResult Runtime::what_if(std::vector<OwnedOperation> operations) {
+  return impl_->read<BatchResult>([ops = std::move(operations)](ProverView& v) {
+    std::vector<tree::Operation> views;
+    for (const auto& o : ops) views.push_back(o.view());
+    BatchResult r;
+    r.start_digest = v.prover().digest();
+    tree::WhatIfProof w;
+    r.status = v.prover().prove_operations(views, &w);
+    r.statuses = std::move(w.statuses);
+    r.outcomes = std::move(w.outcomes);
+    r.proof = std::move(w.proof);
+    r.digest = w.digest;
+    r.last_sequence = v.last_sequence();
+    return r;
+  });
+}
+
+tree::Status Runtime::checkpoint_now() {
+  if (impl_->stopped) return tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down");
+  return impl_->seal();
+}
+
+std::vector<storage::CheckpointRecord> Runtime::checkpoints() {
+  std::vector<storage::CheckpointRecord> list;
+  (void)storage::CheckpointStore(impl_->db.get()).list(&list);
+  return list;
+}
+
+const Runtime::RecoveryReport& Runtime::recovery() const { return impl_->recovery; }
+
+tree::Status Runtime::shutdown() {
+  if (impl_->stopped) return tree::Status::ok();
+  tree::Status s = impl_->seal();  // waits for every acknowledged batch first
+  impl_->stopped = true;
+  for (caf::actor* a : {&impl_->prover, &impl_->appender, &impl_->node_writer, &impl_->checkpointer}) {
+    caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
+    *a = nullptr;
+  }
+  impl_->system.reset();  // waits for the actors to finish
+  impl_->system_config.reset();
+  impl_->db.reset();
+  return s;
+}
+
+}  // namespace basis::actors

@@ -1,0 +1,82 @@
+// The runtime a host embeds: a persistent authenticated AVL+ tree served by
+// actors (prover, oplog appender, node writer, checkpointer). A batch is
+// acknowledged only once its operation records are durable; a read waits for
+// every batch applied before it. No CAF type appears here.
+#pragma once
+
+#include <future>
+#include <memory>
+#include <vector>
+
+#include "config/config.h"
+#include "storage/records.h"
+#include "tree/batch_prover.h"
+
+namespace basis::actors {
+
+// An operation that owns its bytes.
+struct OwnedOperation {
+  tree::OpType type = tree::OpType::kLookup;
+  tree::Bytes key;
+  tree::Bytes value;
+  int64_t delta = 0;
+  tree::Operation view() const { return {type, tree::view(key), tree::view(value), delta}; }
+};
+
+struct BatchResult {
+  tree::Status status;                   // not OK: the batch was not applied at all
+  std::vector<tree::Status> statuses;    // per operation
+  std::vector<tree::OpOutcome> outcomes;  // per operation
+  tree::Bytes proof;                     // covers the successful operations
+  tree::Digest start_digest{};
+  tree::Digest digest{};
+  uint64_t last_sequence = 0;
+};
+
+struct LookupResult {
+  tree::Status status;
+  tree::OpOutcome outcome;
+  tree::Bytes proof;  // with a proof: verifies against `digest` (no change)
+  tree::Digest digest{};
+};
+
+class Runtime {
+ public:
+  // Recovers the tree in config.storage.data_dir (latest checkpoint, then the
+  // operation log after it, every record's digests checked) and starts.
+  static tree::Status open(const config::Config& config, std::unique_ptr<Runtime>* out);
+  // Shuts down cleanly if shutdown() was not called.
+  ~Runtime();
+
+  std::future<BatchResult> apply(std::vector<OwnedOperation> operations);
+  BatchResult apply_and_wait(std::vector<OwnedOperation> operations);
+
+  tree::Digest digest();
+  uint64_t last_sequence();
+  LookupResult lookup(const tree::Bytes& key, bool with_proof);
+  // The proof and digest of `operations` without applying them.
+  BatchResult what_if(std::vector<OwnedOperation> operations);
+
+  // Seals the current version as a checkpoint now.
+  tree::Status checkpoint_now();
+  std::vector<storage::CheckpointRecord> checkpoints();
+
+  // Waits for every acknowledged batch, seals a checkpoint, stops the actors.
+  tree::Status shutdown();
+
+  // How the last open() recovered (for tests and logs).
+  struct RecoveryReport {
+    uint64_t checkpoint_id = 0;     // 0: started from the empty tree
+    uint64_t replayed = 0;          // operations replayed from the log
+    double milliseconds = 0;
+  };
+  const RecoveryReport& recovery() const;
+
+  struct Impl;
+
+ private:
+  explicit Runtime(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace basis::actors

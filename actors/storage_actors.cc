@@ -1,0 +1,151 @@
+#include "actors/storage_actors.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <chrono>
+#include <map>
+
+#include "actors/protocol.h"
+#include "storage/checkpoint_store.h"
+#include "storage/coding.h"
+
+namespace basis::actors {
+
+using storage::Family;
+
+namespace {
+
+uint64_t now_ms() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+// A note update with first_sequence 0 keeps the key's existing first sequence.
+void resolve_first_sequences(const storage::Database& db, std::vector<storage::NoteUpdate>* notes) {
+  std::map<tree::Bytes, uint64_t> first;  // within this write
+  for (storage::NoteUpdate& n : *notes) {
+    if (!n.note) {
+      first.erase(n.key);
+      continue;
+    }
+    if (n.note->first_sequence == 0) {
+      auto it = first.find(n.key);
+      if (it != first.end()) {
+        n.note->first_sequence = it->second;
+      } else {
+        std::string value;
+        std::string_view key = storage::chars_of(tree::view(n.key));
+        storage::NoteRecord old;
+        if (db.get(Family::kNotes, key, &value).is_ok() && decode(value, key, &old).is_ok()) {
+          n.note->first_sequence = old.first_sequence;
+        }
+      }
+    }
+    first[n.key] = n.note->first_sequence;
+  }
+}
+
+}  // namespace
+
+caf::behavior oplog_appender(caf::event_based_actor* self, storage::Database* db,
+                             std::shared_ptr<storage::Oplog> log, bool sync) {
+  struct State {
+    std::vector<std::shared_ptr<RecordGroup>> queued;
+    bool flush_scheduled = false;
+    caf::actor reply_to;
+  };
+  auto st = std::make_shared<State>();
+  return {
+      [=](append_atom, std::shared_ptr<RecordGroup>& group) {
+        st->queued.push_back(std::move(group));
+        st->reply_to = caf::actor_cast<caf::actor>(self->current_sender());
+        if (!st->flush_scheduled) {
+          // Queued behind every append already in the mailbox: one write for all.
+          self->send(self, flush_atom::value);
+          st->flush_scheduled = true;
+        }
+      },
+      [=](flush_atom) {
+        st->flush_scheduled = false;
+        if (st->queued.empty()) return;
+        std::vector<storage::OperationRecord> records;
+        std::vector<storage::NoteUpdate> notes;
+        uint64_t highest = 0;
+        for (auto& g : st->queued) {
+          for (auto& r : g->records) {
+            r.timestamp_ms = now_ms();
+            records.push_back(std::move(r));
+          }
+          for (auto& n : g->notes) notes.push_back(std::move(n));
+          highest = std::max(highest, g->batch_id);
+        }
+        st->queued.clear();
+        resolve_first_sequences(*db, &notes);
+        tree::Status s = log->append(records, notes, sync);
+        self->send(st->reply_to, durable_atom::value, DurableReport{highest, s});
+      },
+  };
+}
+
+caf::behavior node_writer(caf::event_based_actor* self, storage::Database* db,
+                          caf::actor checkpointer) {
+  struct State {
+    rocksdb::WriteBatch batch;
+    std::shared_ptr<std::vector<tree::Label>> written = std::make_shared<std::vector<tree::Label>>();
+    tree::Status failed;
+  };
+  constexpr size_t kWriteBytes = size_t{8} << 20;
+  auto st = std::make_shared<State>();
+  return {
+      [=](nodes_atom, std::shared_ptr<NodeGroup>& group) {
+        for (auto& [label, record] : group->nodes) {
+          std::string_view key = storage::chars_of(tree::ByteView(label));
+          st->batch.Put(db->handle(Family::kNodes), rocksdb::Slice(key.data(), key.size()), record);
+          st->written->push_back(label);
+        }
+        if (st->batch.GetDataSize() >= kWriteBytes) {
+          if (tree::Status s = db->write(&st->batch, false); !s.is_ok()) st->failed = s;
+          st->batch.Clear();
+        }
+      },
+      [=](seal_atom, SealOrder& order) -> caf::result<caf::message> {
+        tree::Status s = st->failed.is_ok() ? db->write(&st->batch, true) : st->failed;
+        st->batch.Clear();
+        if (!s.is_ok()) return caf::make_message(std::move(s));
+        order.written = std::move(st->written);
+        st->written = std::make_shared<std::vector<tree::Label>>();
+        return self->delegate(checkpointer, seal_atom::value, std::move(order));
+      },
+  };
+}
+
+caf::behavior checkpointer(caf::event_based_actor* self, storage::Database* db, uint32_t retention) {
+  auto store = std::make_shared<storage::CheckpointStore>(db);
+  (void)self;
+  return {
+      [=](seal_atom, SealOrder& order) -> tree::Status {
+        std::vector<storage::CheckpointRecord> existing;
+        if (tree::Status s = store->list(&existing); !s.is_ok()) return s;
+        if (!existing.empty() && existing.front().digest == order.digest &&
+            existing.front().last_sequence == order.last_sequence) {
+          return tree::Status::ok();  // nothing changed since the last one
+        }
+        if (tree::Status s = storage::verify_nodes(*db, *order.written); !s.is_ok()) return s;
+        storage::CheckpointRecord record;
+        record.id = existing.empty() ? 1 : existing.front().id + 1;
+        record.timestamp_ms = now_ms();
+        record.digest = order.digest;
+        record.last_sequence = order.last_sequence;
+        record.metadata = "verified " + std::to_string(order.written->size()) + " new nodes";
+        if (tree::Status s = store->write(record); !s.is_ok()) return s;
+        for (size_t i = retention > 0 ? retention - 1 : 0; i < existing.size(); ++i) {
+          if (tree::Status s = store->remove(existing[i].id); !s.is_ok()) return s;
+        }
+        return tree::Status::ok();
+      },
+  };
+}
+
+}  // namespace basis::actors

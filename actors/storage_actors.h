@@ -1,0 +1,33 @@
+// The actors that own the write paths of storage: the oplog appender
+// (operations and notes, group-committed and synced), the node writer (nodes,
+// large unsynced batches) and the checkpointer (checkpoints and retention).
+#pragma once
+
+#include <caf/all.hpp>
+#include <memory>
+
+#include "config/config.h"
+#include "storage/database.h"
+#include "storage/oplog.h"
+
+namespace basis::actors {
+
+// Handles append_atom(shared_ptr<RecordGroup>) and answers each flush with
+// durable_atom(DurableReport) to the sender of the appends. Every group that
+// arrives while a write is in flight goes into the next single write.
+caf::behavior oplog_appender(caf::event_based_actor* self, storage::Database* db,
+                             std::shared_ptr<storage::Oplog> log, bool sync);
+
+// Handles nodes_atom(shared_ptr<NodeGroup>) and seal_atom(SealOrder): on a
+// seal it syncs every node received so far and delegates the seal, with the
+// labels written since the last one, to `checkpointer`.
+caf::behavior node_writer(caf::event_based_actor* self, storage::Database* db,
+                          caf::actor checkpointer);
+
+// Handles seal_atom(SealOrder) -> tree::Status: verifies the nodes written
+// since the last checkpoint, writes the checkpoint and drops the oldest beyond
+// `retention`.
+caf::behavior checkpointer(caf::event_based_actor* self, storage::Database* db,
+                           uint32_t retention);
+
+}  // namespace basis::actors

@@ -1,0 +1,187 @@
+#include "actors/tree_prover.h"
+
+#include <deque>
+#include <optional>
+
+#include "actors/protocol.h"
+#include "storage/node_store.h"
+
+namespace basis::actors {
+
+namespace {
+
+struct Pending {
+  uint64_t batch_id;  // durable once this batch id is
+  std::shared_ptr<BatchJob> job;
+  BatchResult result;
+};
+
+struct State {
+  std::shared_ptr<ProverSetup> setup;
+  uint64_t next_batch_id = 1;
+  uint64_t last_sent_batch = 0;
+  uint64_t durable_batch = 0;
+  std::deque<Pending> pending;
+  std::deque<std::shared_ptr<ReadJob>> reads;
+  uint64_t operations_since_seal = 0;
+  // A checkpoint of this version is sent once batch `seal_after` is durable,
+  // so that no checkpoint ever runs ahead of the log.
+  std::optional<SealOrder> seal;
+  uint64_t seal_after = 0;
+  tree::Status stopped;
+};
+
+void request_seal(State& st) {
+  tree::BatchProver& prover = *st.setup->prover;
+  st.seal = SealOrder{prover.digest(), st.setup->last_sequence, nullptr};
+  st.seal_after = st.last_sent_batch;
+}
+
+void send_due_seal(caf::event_based_actor* self, State& st) {
+  if (st.seal && st.durable_batch >= st.seal_after) {
+    self->send(st.setup->node_writer, seal_atom::value, std::move(*st.seal));
+    st.seal.reset();
+  }
+}
+
+bool changes_value(tree::OpType t) {
+  return t == tree::OpType::kInsert || t == tree::OpType::kUpdate || t == tree::OpType::kInsertOrUpdate;
+}
+
+// Sends the tree's unstored nodes to the node writer.
+void ship_nodes(caf::event_based_actor* self, State& st) {
+  auto group = std::make_shared<NodeGroup>();
+  tree::BatchProver& prover = *st.setup->prover;
+  (void)prover.visit_unstored_nodes([&](const tree::Node& n) {
+    group->nodes.emplace_back(n.label, storage::encode(storage::to_record(n, prover.pool())));
+  });
+  if (!group->nodes.empty()) self->send(st.setup->node_writer, nodes_atom::value, std::move(group));
+}
+
+void run_reads(State& st) {
+  while (st.pending.empty() && !st.reads.empty()) {
+    ProverView view(st.setup->prover.get(), st.setup->last_sequence);
+    st.reads.front()->run(view);
+    st.reads.pop_front();
+  }
+}
+
+void apply_batch(caf::event_based_actor* self, State& st, std::shared_ptr<BatchJob> job) {
+  BatchResult r;
+  tree::BatchProver& prover = *st.setup->prover;
+  const auto& cfg = st.setup->config;
+  if (!st.stopped.is_ok()) r.status = st.stopped;
+  if (r.status.is_ok() && job->operations.size() > cfg.persistence.operation_batch_size) {
+    r.status = tree::Status(tree::ErrorKind::kLimitExceeded,
+                            "batch of " + std::to_string(job->operations.size()) +
+                                " operations exceeds operation_batch_size " +
+                                std::to_string(cfg.persistence.operation_batch_size));
+  }
+  if (!r.status.is_ok()) {
+    job->promise.set_value(std::move(r));
+    return;
+  }
+  auto group = std::make_shared<RecordGroup>();
+  r.start_digest = prover.digest();
+  tree::Digest before = r.start_digest;
+  r.statuses.reserve(job->operations.size());
+  r.outcomes.resize(job->operations.size());
+  for (size_t i = 0; i < job->operations.size(); ++i) {
+    const OwnedOperation& op = job->operations[i];
+    tree::Status s = prover.perform(op.view(), &r.outcomes[i]);
+    r.statuses.push_back(s);
+    if (!prover.status().is_ok()) {
+      st.stopped = prover.status();  // a storage failure mid-change: stop serving
+      break;
+    }
+    if (!s.is_ok() || op.type == tree::OpType::kLookup) continue;
+    tree::Digest after = prover.digest();
+    if (after == before) continue;  // nothing changed: no sequence number
+    storage::OperationRecord rec;
+    rec.sequence = ++st.setup->last_sequence;
+    rec.type = op.type;
+    rec.key = op.key;
+    rec.value = op.value;
+    rec.delta = op.delta;
+    rec.had_previous = r.outcomes[i].existed;
+    rec.previous = r.outcomes[i].old_value;
+    rec.digest_before = before;
+    rec.digest_after = after;
+    storage::NoteUpdate note{op.key, std::nullopt};
+    uint64_t first = r.outcomes[i].existed ? 0 : rec.sequence;  // 0: keep the stored one
+    if (changes_value(op.type)) {
+      note.note = storage::NoteRecord{op.value, first};
+    } else if (op.type == tree::OpType::kUpdateLongBy) {
+      tree::OpOutcome now;
+      if (prover.get(op.view().key, &now).is_ok() && now.existed) {
+        note.note = storage::NoteRecord{now.old_value, first};
+      }
+    }
+    group->records.push_back(std::move(rec));
+    group->notes.push_back(std::move(note));
+    before = after;
+  }
+  if (!st.stopped.is_ok()) {
+    job->promise.set_value(BatchResult{st.stopped, {}, {}, {}, {}, {}, 0});
+    return;
+  }
+  prover.generate_proof(&r.proof);
+  r.digest = prover.digest();
+  r.last_sequence = st.setup->last_sequence;
+  ship_nodes(self, st);
+  size_t logged = group->records.size();
+  if (logged > 0) {
+    group->batch_id = st.next_batch_id++;
+    st.last_sent_batch = group->batch_id;
+    self->send(st.setup->appender, append_atom::value, std::move(group));
+  }
+  if (st.pending.empty() && logged == 0) {
+    job->promise.set_value(std::move(r));  // nothing to wait for
+  } else {
+    st.pending.push_back(Pending{st.last_sent_batch, std::move(job), std::move(r)});
+  }
+  const auto& interval = cfg.persistence.checkpoint_interval;
+  st.operations_since_seal += logged;
+  if (interval.every.count() == 0 && st.operations_since_seal >= interval.operations) {
+    st.operations_since_seal = 0;
+    request_seal(st);
+    send_due_seal(self, st);
+  }
+}
+
+}  // namespace
+
+caf::behavior tree_prover(caf::event_based_actor* self, std::shared_ptr<ProverSetup> setup) {
+  auto st = std::make_shared<State>();
+  st->setup = std::move(setup);
+  ship_nodes(self, *st);  // what recovery created
+  const auto every = st->setup->config.persistence.checkpoint_interval.every;
+  if (every.count() > 0) self->delayed_send(self, every, seal_atom::value);
+  return {
+      [=](apply_atom, std::shared_ptr<BatchJob>& job) { apply_batch(self, *st, std::move(job)); },
+      [=](read_atom, std::shared_ptr<ReadJob>& job) {
+        st->reads.push_back(std::move(job));
+        run_reads(*st);
+      },
+      [=](durable_atom, DurableReport& report) {
+        if (!report.status.is_ok()) st->stopped = report.status;
+        st->durable_batch = std::max(st->durable_batch, report.batch_id);
+        while (!st->pending.empty() &&
+               (!report.status.is_ok() || st->pending.front().batch_id <= report.batch_id)) {
+          Pending& p = st->pending.front();
+          if (!report.status.is_ok()) p.result = BatchResult{report.status, {}, {}, {}, {}, {}, 0};
+          p.job->promise.set_value(std::move(p.result));
+          st->pending.pop_front();
+        }
+        if (report.status.is_ok()) send_due_seal(self, *st);
+        run_reads(*st);
+      },
+      [=](seal_atom) {  // the time-based checkpoint tick
+        request_seal(*st);
+        send_due_seal(self, *st);
+        self->delayed_send(self, every, seal_atom::value);
+      },
+  };
+}
+
+}  // namespace basis::actors

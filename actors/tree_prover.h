@@ -1,0 +1,42 @@
+// The tree prover actor: the only owner (and writer) of the tree. It applies
+// batches, hands their log records to the oplog appender and their new nodes
+// to the node writer, and answers a batch, or a read, only once every batch
+// before it is durable.
+#pragma once
+
+#include <caf/all.hpp>
+#include <memory>
+
+#include "config/config.h"
+#include "storage/node_store.h"
+#include "tree/batch_prover.h"
+
+namespace basis::actors {
+
+// What a read job may look at, on the prover's own thread.
+class ProverView {
+ public:
+  ProverView(tree::BatchProver* prover, uint64_t last_sequence)
+      : prover_(prover), last_sequence_(last_sequence) {}
+  tree::BatchProver& prover() { return *prover_; }
+  uint64_t last_sequence() const { return last_sequence_; }
+
+ private:
+  tree::BatchProver* prover_;
+  uint64_t last_sequence_;
+};
+
+struct ProverSetup {
+  std::unique_ptr<storage::NodeStore> resolver;  // reads only; may be null
+  std::unique_ptr<tree::BatchProver> prover;
+  uint64_t last_sequence = 0;
+  config::Config config;
+  caf::actor appender;
+  caf::actor node_writer;
+};
+
+// Handles apply_atom(shared_ptr<BatchJob>), read_atom(shared_ptr<ReadJob>),
+// durable_atom(DurableReport).
+caf::behavior tree_prover(caf::event_based_actor* self, std::shared_ptr<ProverSetup> setup);
+
+}  // namespace basis::actors

@@ -1,0 +1,174 @@
+// The runtime end to end: W1 quick through the actors with the reference's
+// digest, clean reopen, proofs the verifier accepts, and a SIGKILL that loses
+// no acknowledged batch.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <map>
+#include <unistd.h>
+
+#include "actors/runtime.h"
+#include "tests/storage_test_util.h"
+#include "tree/batch_verifier.h"
+#include "tree/hash.h"
+
+using namespace basis;
+using namespace basis::actors;
+using basis::storage::testing::TempDir;
+
+namespace {
+
+// BENCHMARKS.md: W1 quick's final digest, from the reference implementation.
+constexpr char kW1QuickDigest[] = "d0cce89d72cd717ecfd3488283c8f5135ad1e95fe84b20fdeb1fe081c690ad4e14";
+
+config::Config config_for(const TempDir& dir) {
+  config::Config c;
+  c.storage.data_dir = dir.path("data");
+  c.tree.key_length = 32;
+  c.persistence.node_cache_size = 64u << 20;
+  c.persistence.checkpoint_interval.operations = 20'000;
+  return c;
+}
+
+tree::Bytes key_of(uint64_t i) {
+  uint8_t le[8];
+  for (int b = 0; b < 8; ++b) le[b] = static_cast<uint8_t>(i >> (8 * b));
+  tree::Label l = tree::blake2b256(tree::ByteView(le, 8));
+  return tree::Bytes(l.begin(), l.end());
+}
+
+tree::Bytes value_of(uint64_t i, uint64_t r) {
+  uint64_t v = i * 1000 + r;
+  tree::Bytes out(8);
+  for (int b = 7; b >= 0; --b, v >>= 8) out[b] = static_cast<uint8_t>(v);
+  return out;
+}
+
+std::vector<OwnedOperation> w1_batch(uint64_t first, uint64_t count) {
+  std::vector<OwnedOperation> ops;
+  for (uint64_t i = first; i < first + count; ++i) {
+    ops.push_back({tree::OpType::kInsert, key_of(i), value_of(i, 0), 0});
+  }
+  return ops;
+}
+
+}  // namespace
+
+TEST_CASE("W1 quick through the runtime gives the reference digest, also after reopening",
+          "[runtime]") {
+  TempDir dir;
+  auto cfg = config_for(dir);
+  std::string digest_hex;
+  {
+    std::unique_ptr<Runtime> rt;
+    REQUIRE(Runtime::open(cfg, &rt).is_ok());
+    // Pipelined: many batches in flight, acknowledged as they become durable.
+    std::vector<std::future<BatchResult>> inflight;
+    for (uint64_t i = 0; i < 100'000; i += 1000) inflight.push_back(rt->apply(w1_batch(i, 1000)));
+    uint64_t last = 0;
+    for (auto& f : inflight) {
+      BatchResult r = f.get();
+      REQUIRE(r.status.is_ok());
+      REQUIRE(r.last_sequence == last + 1000);
+      last = r.last_sequence;
+      // Each proof checks out against the digest its batch started from.
+      tree::BatchVerifier v(tree::TreeParams{32, std::nullopt}, r.start_digest, tree::view(r.proof));
+      REQUIRE(v.status().is_ok());
+    }
+    digest_hex = tree::to_hex(rt->digest());
+    REQUIRE(digest_hex == kW1QuickDigest);
+    REQUIRE(rt->last_sequence() == 100'000);
+    REQUIRE(rt->shutdown().is_ok());
+  }
+  std::unique_ptr<Runtime> rt;
+  REQUIRE(Runtime::open(cfg, &rt).is_ok());
+  REQUIRE(rt->recovery().checkpoint_id > 0);
+  REQUIRE(rt->recovery().replayed == 0);  // the shutdown checkpoint covers everything
+  REQUIRE(tree::to_hex(rt->digest()) == kW1QuickDigest);
+
+  // A proven lookup verifies against the current digest.
+  LookupResult found = rt->lookup(key_of(777), true);
+  REQUIRE(found.status.is_ok());
+  REQUIRE(found.outcome.existed);
+  REQUIRE(found.outcome.old_value == value_of(777, 0));
+  tree::BatchVerifier v(tree::TreeParams{32, std::nullopt}, found.digest, tree::view(found.proof));
+  tree::OpOutcome out;
+  REQUIRE(v.perform(tree::Operation::lookup(tree::view(key_of(777))), &out).is_ok());
+  REQUIRE(v.digest() == found.digest);
+
+  // What-if changes nothing; the real batch then gives the same digest.
+  auto ops = w1_batch(100'000, 10);
+  BatchResult wi = rt->what_if(ops);
+  REQUIRE(wi.status.is_ok());
+  REQUIRE(tree::to_hex(rt->digest()) == kW1QuickDigest);
+  BatchResult real = rt->apply_and_wait(ops);
+  REQUIRE(real.digest == wi.digest);
+  REQUIRE(real.proof == wi.proof);
+  REQUIRE(rt->checkpoint_now().is_ok());
+  REQUIRE(rt->checkpoints().front().last_sequence == 100'010);
+}
+
+TEST_CASE("failed and lookup-only batches take no sequence numbers, and batch limits hold",
+          "[runtime]") {
+  TempDir dir;
+  auto cfg = config_for(dir);
+  cfg.persistence.operation_batch_size = 50;
+  std::unique_ptr<Runtime> rt;
+  REQUIRE(Runtime::open(cfg, &rt).is_ok());
+  REQUIRE(rt->apply_and_wait(w1_batch(0, 10)).last_sequence == 10);
+  BatchResult again = rt->apply_and_wait(w1_batch(0, 10));  // all KeyAlreadyExists
+  REQUIRE(again.status.is_ok());
+  REQUIRE(again.statuses[3].kind() == tree::ErrorKind::kKeyAlreadyExists);
+  REQUIRE(again.last_sequence == 10);
+  REQUIRE(rt->apply_and_wait({{tree::OpType::kLookup, key_of(1), {}, 0}}).last_sequence == 10);
+  BatchResult too_big = rt->apply_and_wait(w1_batch(100, 51));
+  REQUIRE(too_big.status.kind() == tree::ErrorKind::kLimitExceeded);
+  REQUIRE(rt->last_sequence() == 10);
+}
+
+TEST_CASE("a SIGKILL loses no acknowledged batch", "[runtime][crash]") {
+  TempDir dir;
+  auto cfg = config_for(dir);
+  cfg.persistence.checkpoint_interval.operations = 3000;
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    close(fds[0]);
+    std::unique_ptr<Runtime> rt;
+    if (!Runtime::open(cfg, &rt).is_ok()) _exit(3);
+    for (uint64_t i = 0;; i += 500) {
+      BatchResult r = rt->apply_and_wait(w1_batch(i, 500));
+      if (!r.status.is_ok()) _exit(4);
+      // Tell the parent what was acknowledged: sequence and digest.
+      char line[128];
+      int n = snprintf(line, sizeof line, "%llu %s\n", static_cast<unsigned long long>(r.last_sequence),
+                       tree::to_hex(r.digest).c_str());
+      if (write(fds[1], line, n) != n) _exit(5);
+    }
+  }
+  close(fds[1]);
+  FILE* acks = fdopen(fds[0], "r");
+  unsigned long long seq = 0;
+  char hex[80];
+  std::map<uint64_t, std::string> acknowledged;
+  while (acknowledged.size() < 15 && fscanf(acks, "%llu %79s", &seq, hex) == 2) acknowledged[seq] = hex;
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  while (fscanf(acks, "%llu %79s", &seq, hex) == 2) acknowledged[seq] = hex;  // acknowledged before death
+  fclose(acks);
+  REQUIRE(WIFSIGNALED(status));
+  REQUIRE(acknowledged.size() >= 15);
+
+  std::unique_ptr<Runtime> rt;
+  tree::Status s = Runtime::open(cfg, &rt);
+  INFO(s.to_string());
+  REQUIRE(s.is_ok());
+  uint64_t recovered = rt->last_sequence();
+  REQUIRE(recovered >= acknowledged.rbegin()->first);  // nothing acknowledged is lost
+  if (acknowledged.count(recovered)) REQUIRE(tree::to_hex(rt->digest()) == acknowledged[recovered]);
+  REQUIRE(recovered % 500 == 0);  // whole batches only
+}
