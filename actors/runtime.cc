@@ -184,8 +184,10 @@ tree::Status Runtime::shutdown() {
   }
   impl_->system.reset();  // waits for the actors to finish
   impl_->system_config.reset();
+  // Flushed memtables leave no write-ahead log to replay at the next open.
+  tree::Status flushed = impl_->db->flush();
   impl_->db.reset();
-  return s;
+  return s.is_ok() ? flushed : s;
 }
 
 }  // namespace basis::actors

@@ -28,6 +28,7 @@ struct State {
   // so that no checkpoint ever runs ahead of the log.
   std::optional<SealOrder> seal;
   uint64_t seal_after = 0;
+  tree::Status last_checkpoint;  // how the last periodic checkpoint ended
   tree::Status stopped;
 };
 
@@ -175,6 +176,11 @@ caf::behavior tree_prover(caf::event_based_actor* self, std::shared_ptr<ProverSe
         }
         if (report.status.is_ok()) send_due_seal(self, *st);
         run_reads(*st);
+      },
+      [=](tree::Status& checkpoint) {  // the checkpointer's answer to a periodic seal
+        // A failed checkpoint loses nothing (the log still holds every
+        // operation); the next seal tries again.
+        st->last_checkpoint = std::move(checkpoint);
       },
       [=](seal_atom) {  // the time-based checkpoint tick
         request_seal(*st);

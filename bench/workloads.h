@@ -18,12 +18,17 @@ struct WorkloadResult {
   std::map<std::string, double> extra;  // workload-specific figures
 };
 
-// Runs W1, W2, W3 or STORAGE (any case). Returns false for an unknown name.
+// Runs W1, W2, W3, STORAGE, W1-D or W2-D (any case). Returns false for an unknown name.
 bool run_workload(const std::string& name, bool quick, WorkloadResult* result);
 
 // STORAGE: W1 through the node store and the operation log (no actors): every
 // batch's records appended in one synced write, its new nodes written
 // unsynced, memory bounded by unloading stored subtrees.
 void run_storage_workload(bool quick, WorkloadResult* result);
+
+// W1-D or W2-D: through the whole runtime with the default configuration,
+// every batch acknowledged once durable; also reopen_ms, the time to reopen
+// and serve the first proof.
+void run_durable_workload(const std::string& name, bool quick, WorkloadResult* result);
 
 }  // namespace basis::bench
