@@ -33,6 +33,7 @@ struct Runtime::Impl {
 
   tree::Status seal() {
     auto order = read<SealOrder>([](ProverView& v) {
+      v.ship_unstored_nodes();
       return SealOrder{v.prover().digest(), v.last_sequence(), nullptr};
     });
     caf::scoped_actor self{*system};

@@ -32,7 +32,13 @@ struct State {
   tree::Status stopped;
 };
 
-void request_seal(State& st) {
+void ship_nodes(caf::event_based_actor* self, State& st);
+
+// Nodes go to the node writer only when a version is sealed: nodes created
+// and superseded in between are never written (the log, not the nodes, makes
+// a batch durable).
+void request_seal(caf::event_based_actor* self, State& st) {
+  ship_nodes(self, st);
   tree::BatchProver& prover = *st.setup->prover;
   st.seal = SealOrder{prover.digest(), st.setup->last_sequence, nullptr};
   st.seal_after = st.last_sent_batch;
@@ -59,9 +65,9 @@ void ship_nodes(caf::event_based_actor* self, State& st) {
   if (!group->nodes.empty()) self->send(st.setup->node_writer, nodes_atom::value, std::move(group));
 }
 
-void run_reads(State& st) {
+void run_reads(caf::event_based_actor* self, State& st) {
   while (st.pending.empty() && !st.reads.empty()) {
-    ProverView view(st.setup->prover.get(), st.setup->last_sequence);
+    ProverView view(st.setup->prover.get(), st.setup->last_sequence, [self, &st] { ship_nodes(self, st); });
     st.reads.front()->run(view);
     st.reads.pop_front();
   }
@@ -129,7 +135,6 @@ void apply_batch(caf::event_based_actor* self, State& st, std::shared_ptr<BatchJ
   prover.generate_proof(&r.proof);
   r.digest = prover.digest();
   r.last_sequence = st.setup->last_sequence;
-  ship_nodes(self, st);
   size_t logged = group->records.size();
   if (logged > 0) {
     group->batch_id = st.next_batch_id++;
@@ -145,7 +150,7 @@ void apply_batch(caf::event_based_actor* self, State& st, std::shared_ptr<BatchJ
   st.operations_since_seal += logged;
   if (interval.every.count() == 0 && st.operations_since_seal >= interval.operations) {
     st.operations_since_seal = 0;
-    request_seal(st);
+    request_seal(self, st);
     send_due_seal(self, st);
   }
 }
@@ -162,7 +167,7 @@ caf::behavior tree_prover(caf::event_based_actor* self, std::shared_ptr<ProverSe
       [=](apply_atom, std::shared_ptr<BatchJob>& job) { apply_batch(self, *st, std::move(job)); },
       [=](read_atom, std::shared_ptr<ReadJob>& job) {
         st->reads.push_back(std::move(job));
-        run_reads(*st);
+        run_reads(self, *st);
       },
       [=](durable_atom, DurableReport& report) {
         if (!report.status.is_ok()) st->stopped = report.status;
@@ -175,7 +180,7 @@ caf::behavior tree_prover(caf::event_based_actor* self, std::shared_ptr<ProverSe
           st->pending.pop_front();
         }
         if (report.status.is_ok()) send_due_seal(self, *st);
-        run_reads(*st);
+        run_reads(self, *st);
       },
       [=](tree::Status& checkpoint) {  // the checkpointer's answer to a periodic seal
         // A failed checkpoint loses nothing (the log still holds every
@@ -183,7 +188,7 @@ caf::behavior tree_prover(caf::event_based_actor* self, std::shared_ptr<ProverSe
         st->last_checkpoint = std::move(checkpoint);
       },
       [=](seal_atom) {  // the time-based checkpoint tick
-        request_seal(*st);
+        request_seal(self, *st);
         send_due_seal(self, *st);
         self->delayed_send(self, every, seal_atom::value);
       },

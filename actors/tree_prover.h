@@ -5,6 +5,7 @@
 #pragma once
 
 #include <caf/all.hpp>
+#include <functional>
 #include <memory>
 
 #include "config/config.h"
@@ -16,14 +17,17 @@ namespace basis::actors {
 // What a read job may look at, on the prover's own thread.
 class ProverView {
  public:
-  ProverView(tree::BatchProver* prover, uint64_t last_sequence)
-      : prover_(prover), last_sequence_(last_sequence) {}
+  ProverView(tree::BatchProver* prover, uint64_t last_sequence, std::function<void()> ship)
+      : prover_(prover), last_sequence_(last_sequence), ship_(std::move(ship)) {}
   tree::BatchProver& prover() { return *prover_; }
   uint64_t last_sequence() const { return last_sequence_; }
+  // Sends every node not stored yet to the node writer (before a seal).
+  void ship_unstored_nodes() { ship_(); }
 
  private:
   tree::BatchProver* prover_;
   uint64_t last_sequence_;
+  std::function<void()> ship_;
 };
 
 struct ProverSetup {

@@ -31,7 +31,9 @@ enum class RecoveryValidation { kFull, kDigests };     // "full" | "digests"
 
 // Seal a checkpoint every this many operations, or every this long.
 struct CheckpointInterval {
-  uint64_t operations = 1000;             // used when `every` is zero
+  // Used when `every` is zero. Replay after a crash covers at most this many
+  // operations, so it bounds the time to reopen.
+  uint64_t operations = 10'000;
   std::chrono::milliseconds every{0};
   bool operator==(const CheckpointInterval&) const = default;
 };

@@ -23,7 +23,7 @@ TEST_CASE("an empty file gives every default", "[config]") {
   REQUIRE_FALSE(cfg.tree.value_length);
   REQUIRE(cfg.persistence.node_cache_size == (uint64_t{1} << 30));
   REQUIRE(cfg.persistence.operation_log_retention == std::chrono::hours(24 * 30));
-  REQUIRE(cfg.persistence.checkpoint_interval.operations == 1000);
+  REQUIRE(cfg.persistence.checkpoint_interval.operations == 10'000);
   REQUIRE(cfg.validate().is_ok());
 }
 
