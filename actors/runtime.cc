@@ -145,6 +145,44 @@ LookupResult Runtime::lookup(const tree::Bytes& key, bool with_proof) {
   });
 }
 
+namespace {
+
+// A proven lookup on the version `digest`, read lazily from the node store.
+LookupResult prove_at(storage::Database* db, const config::Config& cfg, const tree::Digest& digest,
+                      const tree::Bytes& key) {
+  LookupResult r;
+  r.digest = digest;
+  // A small cache: one lookup touches a single path.
+  storage::NodeStore resolver(db, size_t{1} << 20);
+  tree::BatchProver version(tree::TreeParams{cfg.tree.key_length, cfg.tree.value_length}, digest, &resolver);
+  tree::Operation op = tree::Operation::lookup(tree::view(key));
+  tree::WhatIfProof w;
+  r.status = version.prove_operations(std::span<const tree::Operation>(&op, 1), &w);
+  if (r.status.is_ok()) r.status = w.statuses[0];
+  if (r.status.is_ok()) {
+    r.outcome = std::move(w.outcomes[0]);
+    r.proof = std::move(w.proof);
+  }
+  return r;
+}
+
+}  // namespace
+
+LookupResult Runtime::lookup_at_checkpoint(uint64_t checkpoint_id, const tree::Bytes& key) {
+  storage::CheckpointRecord cp;
+  if (tree::Status s = storage::CheckpointStore(impl_->db.get()).read(checkpoint_id, &cp); !s.is_ok()) {
+    return LookupResult{s, {}, {}, {}};
+  }
+  return prove_at(impl_->db.get(), impl_->config, cp.digest, key);
+}
+
+LookupResult Runtime::lookup_at_digest(const tree::Digest& digest, const tree::Bytes& key) {
+  for (const auto& cp : checkpoints()) {
+    if (cp.digest == digest) return prove_at(impl_->db.get(), impl_->config, cp.digest, key);
+  }
+  return LookupResult{tree::Status(tree::ErrorKind::kNotFound, "no retained checkpoint has digest " + tree::to_hex(digest)), {}, {}, {}};
+}
+
 BatchResult Runtime::what_if(std::vector<OwnedOperation> operations) {
   return impl_->read<BatchResult>([ops = std::move(operations)](ProverView& v) {
     std::vector<tree::Operation> views;

@@ -54,6 +54,10 @@ class Runtime {
   tree::Digest digest();
   uint64_t last_sequence();
   LookupResult lookup(const tree::Bytes& key, bool with_proof);
+  // A lookup, with a proof, against a retained checkpoint: the one with this
+  // id, or the one whose digest is `digest` (the digest confirmed on chain).
+  LookupResult lookup_at_checkpoint(uint64_t checkpoint_id, const tree::Bytes& key);
+  LookupResult lookup_at_digest(const tree::Digest& digest, const tree::Bytes& key);
   // The proof and digest of `operations` without applying them.
   BatchResult what_if(std::vector<OwnedOperation> operations);
 

@@ -172,3 +172,42 @@ TEST_CASE("a SIGKILL loses no acknowledged batch", "[runtime][crash]") {
   if (acknowledged.count(recovered)) REQUIRE(tree::to_hex(rt->digest()) == acknowledged[recovered]);
   REQUIRE(recovered % 500 == 0);  // whole batches only
 }
+
+TEST_CASE("proofs at a retained checkpoint verify against its digest after newer batches",
+          "[runtime][checkpoint]") {
+  TempDir dir;
+  auto cfg = config_for(dir);
+  cfg.persistence.checkpoint_retention = 2;
+  std::unique_ptr<Runtime> rt;
+  REQUIRE(Runtime::open(cfg, &rt).is_ok());
+  REQUIRE(rt->apply_and_wait(w1_batch(0, 500)).status.is_ok());
+  REQUIRE(rt->checkpoint_now().is_ok());
+  storage::CheckpointRecord confirmed = rt->checkpoints().front();
+  // Newer batches change the key and the digest.
+  std::vector<OwnedOperation> update{{tree::OpType::kUpdate, key_of(42), value_of(42, 9), 0}};
+  REQUIRE(rt->apply_and_wait(update).status.is_ok());
+  REQUIRE(rt->apply_and_wait(w1_batch(500, 500)).status.is_ok());
+  REQUIRE(rt->digest() != confirmed.digest);
+
+  for (LookupResult r : {rt->lookup_at_checkpoint(confirmed.id, key_of(42)),
+                         rt->lookup_at_digest(confirmed.digest, key_of(42))}) {
+    REQUIRE(r.status.is_ok());
+    REQUIRE(r.digest == confirmed.digest);
+    REQUIRE(r.outcome.old_value == value_of(42, 0));  // the value as of the checkpoint
+    tree::BatchVerifier v(tree::TreeParams{32, std::nullopt}, confirmed.digest, tree::view(r.proof));
+    tree::OpOutcome out;
+    REQUIRE(v.perform(tree::Operation::lookup(tree::view(key_of(42))), &out).is_ok());
+    REQUIRE(out.old_value == value_of(42, 0));
+    REQUIRE(v.digest() == confirmed.digest);
+  }
+  REQUIRE(rt->lookup(key_of(42), false).outcome.old_value == value_of(42, 9));  // latest
+  REQUIRE(rt->lookup_at_digest(rt->digest(), key_of(42)).status.kind() == tree::ErrorKind::kNotFound);
+  REQUIRE(rt->lookup_at_checkpoint(999, key_of(42)).status.kind() == tree::ErrorKind::kNotFound);
+  // Retention keeps the newest two.
+  REQUIRE(rt->checkpoint_now().is_ok());
+  REQUIRE(rt->apply_and_wait(w1_batch(1000, 10)).status.is_ok());
+  REQUIRE(rt->checkpoint_now().is_ok());
+  auto list = rt->checkpoints();
+  REQUIRE(list.size() == 2);
+  REQUIRE(list.back().id > confirmed.id);
+}
