@@ -28,6 +28,12 @@ using seal_atom = caf::atom_constant<caf::atom("seal")>;
 struct BatchJob {
   std::vector<OwnedOperation> operations;
   std::promise<BatchResult> promise;
+  std::function<void()> on_done;  // after the promise is set: frees an in-flight slot
+
+  void finish(BatchResult result) {
+    promise.set_value(std::move(result));
+    if (on_done) on_done();
+  }
 };
 
 // Work that reads the prover's state, run once every earlier batch is durable.

@@ -1,7 +1,9 @@
 #include "actors/runtime.h"
 
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 
 #include "actors/protocol.h"
 #include "actors/recovery.h"
@@ -19,6 +21,12 @@ struct Runtime::Impl {
   caf::actor prover, appender, node_writer, checkpointer;
   RecoveryReport recovery;
   bool stopped = false;
+  // Backpressure: batches submitted and not yet answered.
+  std::mutex inflight_mutex;
+  std::condition_variable inflight_freed;
+  size_t inflight = 0;
+
+  std::future<BatchResult> submit(std::vector<OwnedOperation> operations, bool wait);
 
   // Runs `fn` on the prover once every earlier batch is durable.
   template <class T>
@@ -101,16 +109,42 @@ tree::Status Runtime::open(const config::Config& config, std::unique_ptr<Runtime
   return tree::Status::ok();
 }
 
-std::future<BatchResult> Runtime::apply(std::vector<OwnedOperation> operations) {
+std::future<BatchResult> Runtime::Impl::submit(std::vector<OwnedOperation> operations, bool wait) {
   auto job = std::make_shared<BatchJob>();
   job->operations = std::move(operations);
   auto future = job->promise.get_future();
-  if (impl_->stopped) {
-    job->promise.set_value(BatchResult{tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down"), {}, {}, {}, {}, {}, 0});
-  } else {
-    caf::anon_send(impl_->prover, apply_atom::value, std::move(job));
+  if (stopped) {
+    job->finish(BatchResult{tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down"), {}, {}, {}, {}, {}, 0});
+    return future;
   }
+  {
+    std::unique_lock<std::mutex> lock(inflight_mutex);
+    const size_t limit = config.persistence.max_inflight_batches;
+    if (!wait && inflight >= limit) {
+      lock.unlock();
+      job->finish(BatchResult{tree::Status(tree::ErrorKind::kBusy, std::to_string(limit) +
+                                                                    " batches in flight; try again"),
+                              {}, {}, {}, {}, {}, 0});
+      return future;
+    }
+    inflight_freed.wait(lock, [&] { return inflight < limit; });
+    ++inflight;
+  }
+  job->on_done = [this] {
+    std::lock_guard<std::mutex> lock(inflight_mutex);
+    --inflight;
+    inflight_freed.notify_one();
+  };
+  caf::anon_send(prover, apply_atom::value, std::move(job));
   return future;
+}
+
+std::future<BatchResult> Runtime::apply(std::vector<OwnedOperation> operations) {
+  return impl_->submit(std::move(operations), true);
+}
+
+std::future<BatchResult> Runtime::try_apply(std::vector<OwnedOperation> operations) {
+  return impl_->submit(std::move(operations), false);
 }
 
 BatchResult Runtime::apply_and_wait(std::vector<OwnedOperation> operations) {

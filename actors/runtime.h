@@ -48,7 +48,10 @@ class Runtime {
   // Shuts down cleanly if shutdown() was not called.
   ~Runtime();
 
+  // Waits while max_inflight_batches batches are applied but not durable.
   std::future<BatchResult> apply(std::vector<OwnedOperation> operations);
+  // As apply(), but answers kBusy at once instead of waiting.
+  std::future<BatchResult> try_apply(std::vector<OwnedOperation> operations);
   BatchResult apply_and_wait(std::vector<OwnedOperation> operations);
 
   tree::Digest digest();

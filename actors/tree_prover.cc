@@ -85,7 +85,7 @@ void apply_batch(caf::event_based_actor* self, State& st, std::shared_ptr<BatchJ
                                 std::to_string(cfg.persistence.operation_batch_size));
   }
   if (!r.status.is_ok()) {
-    job->promise.set_value(std::move(r));
+    job->finish(std::move(r));
     return;
   }
   auto group = std::make_shared<RecordGroup>();
@@ -129,7 +129,7 @@ void apply_batch(caf::event_based_actor* self, State& st, std::shared_ptr<BatchJ
     before = after;
   }
   if (!st.stopped.is_ok()) {
-    job->promise.set_value(BatchResult{st.stopped, {}, {}, {}, {}, {}, 0});
+    job->finish(BatchResult{st.stopped, {}, {}, {}, {}, {}, 0});
     return;
   }
   prover.generate_proof(&r.proof);
@@ -142,7 +142,7 @@ void apply_batch(caf::event_based_actor* self, State& st, std::shared_ptr<BatchJ
     self->send(st.setup->appender, append_atom::value, std::move(group));
   }
   if (st.pending.empty() && logged == 0) {
-    job->promise.set_value(std::move(r));  // nothing to wait for
+    job->finish(std::move(r));  // nothing to wait for
   } else {
     st.pending.push_back(Pending{st.last_sent_batch, std::move(job), std::move(r)});
   }
@@ -176,7 +176,7 @@ caf::behavior tree_prover(caf::event_based_actor* self, std::shared_ptr<ProverSe
                (!report.status.is_ok() || st->pending.front().batch_id <= report.batch_id)) {
           Pending& p = st->pending.front();
           if (!report.status.is_ok()) p.result = BatchResult{report.status, {}, {}, {}, {}, {}, 0};
-          p.job->promise.set_value(std::move(p.result));
+          p.job->finish(std::move(p.result));
           st->pending.pop_front();
         }
         if (report.status.is_ok()) send_due_seal(self, *st);

@@ -95,6 +95,7 @@ class Loader {
             {"node_compression", [&](const toml::node& n) { return boolean(n, &p.node_compression); }},
             {"operation_log_retention", [&](const toml::node& n) { return duration(n, &p.operation_log_retention); }},
             {"operation_batch_size", [&](const toml::node& n) { return integer(n, 1, 1'000'000, &p.operation_batch_size); }},
+            {"max_inflight_batches", [&](const toml::node& n) { return integer(n, 1, 100'000, &p.max_inflight_batches); }},
             {"checkpoint_interval", [&](const toml::node& n) { return interval(n, &p.checkpoint_interval); }},
             {"checkpoint_retention", [&](const toml::node& n) { return integer(n, 1, 1'000'000, &p.checkpoint_retention); }},
             {"checkpoint_compression", [&](const toml::node& n) { return boolean(n, &p.checkpoint_compression); }},
@@ -300,6 +301,7 @@ Status Config::validate() const {
     return Status::error("persistence.checkpoint_interval must be at least 1 second");
   }
   if (persistence.operation_batch_size == 0) return Status::error("persistence.operation_batch_size must be at least 1");
+  if (persistence.max_inflight_batches == 0) return Status::error("persistence.max_inflight_batches must be at least 1");
   if (persistence.checkpoint_retention == 0) return Status::error("persistence.checkpoint_retention must be at least 1");
   if (persistence.recovery_parallelism == 0) return Status::error("persistence.recovery_parallelism must be at least 1");
   static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
@@ -362,6 +364,7 @@ std::string Config::to_toml() const {
     << "node_compression = " << (persistence.node_compression ? "true" : "false") << "\n"
     << "operation_log_retention = \"" << format_duration(persistence.operation_log_retention) << "\"\n"
     << "operation_batch_size = " << persistence.operation_batch_size << "\n"
+    << "max_inflight_batches = " << persistence.max_inflight_batches << "\n"
     << "checkpoint_interval = \""
     << (persistence.checkpoint_interval.every.count() == 0
             ? std::to_string(persistence.checkpoint_interval.operations) + " operations"

@@ -54,6 +54,7 @@ struct Config {
     bool node_compression = false;
     std::chrono::milliseconds operation_log_retention = std::chrono::hours(24 * 30);
     uint32_t operation_batch_size = 1000;  // the most operations one batch may hold
+    uint32_t max_inflight_batches = 64;    // applied but not yet durable, at most
     CheckpointInterval checkpoint_interval;
     uint32_t checkpoint_retention = 10;    // checkpoints kept
     bool checkpoint_compression = false;

@@ -21,6 +21,7 @@ std::string_view error_kind_name(ErrorKind kind) {
     case ErrorKind::kCorruption: return "Corruption";
     case ErrorKind::kIOError: return "IOError";
     case ErrorKind::kNotFound: return "NotFound";
+    case ErrorKind::kBusy: return "Busy";
   }
   return "Unknown";
 }

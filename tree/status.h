@@ -28,6 +28,7 @@ enum class ErrorKind : uint8_t {
   kCorruption,       // a resolved node does not match its label, or a node is missing
   kIOError,          // the storage below failed
   kNotFound,         // a requested record does not exist
+  kBusy,             // a limit on work in flight is reached; try again later
 };
 
 // The reference's name for `kind` ("KeyNotFound", ...).
