@@ -23,6 +23,13 @@ using durable_atom = caf::atom_constant<caf::atom("durable")>;
 // prover -> node writer -> checkpointer
 using nodes_atom = caf::atom_constant<caf::atom("nodes")>;
 using seal_atom = caf::atom_constant<caf::atom("seal")>;
+// supervision: which actor, a restarted actor's new handle, a test hook
+using appender_atom = caf::atom_constant<caf::atom("appender")>;
+using writer_atom = caf::atom_constant<caf::atom("nodewriter")>;
+using checkpointer_atom = caf::atom_constant<caf::atom("checkpoint")>;
+using restarted_atom = caf::atom_constant<caf::atom("restarted")>;
+using get_atom = caf::atom_constant<caf::atom("get")>;
+using fail_atom = caf::atom_constant<caf::atom("fail")>;  // tests: quit with an error
 
 // A batch from a caller, answered through `promise` once durable.
 struct BatchJob {

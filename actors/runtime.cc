@@ -8,6 +8,7 @@
 #include "actors/protocol.h"
 #include "actors/recovery.h"
 #include "actors/storage_actors.h"
+#include "actors/supervisor.h"
 #include "actors/tree_prover.h"
 #include "storage/checkpoint_store.h"
 
@@ -18,7 +19,7 @@ struct Runtime::Impl {
   std::unique_ptr<storage::Database> db;
   std::unique_ptr<caf::actor_system_config> system_config;
   std::unique_ptr<caf::actor_system> system;
-  caf::actor prover, appender, node_writer, checkpointer;
+  caf::actor prover, supervisor;
   RecoveryReport recovery;
   bool stopped = false;
   // Backpressure: batches submitted and not yet answered.
@@ -27,6 +28,16 @@ struct Runtime::Impl {
   size_t inflight = 0;
 
   std::future<BatchResult> submit(std::vector<OwnedOperation> operations, bool wait);
+
+  // The supervised actor as it is now (it may have been restarted).
+  template <class Which>
+  caf::actor current(Which which) {
+    caf::scoped_actor self{*system};
+    caf::actor result;
+    self->request(supervisor, caf::infinite, get_atom::value, which)
+        .receive([&](caf::actor& a) { result = std::move(a); }, [](caf::error&) {});
+    return result;
+  }
 
   // Runs `fn` on the prover once every earlier batch is durable.
   template <class T>
@@ -46,7 +57,8 @@ struct Runtime::Impl {
     });
     caf::scoped_actor self{*system};
     tree::Status result;
-    self->request(node_writer, caf::infinite, seal_atom::value, order)
+    caf::actor writer = current(writer_atom::value);
+    self->request(writer, caf::infinite, seal_atom::value, order)
         .receive([&](tree::Status& s) { result = std::move(s); },
                  [&](caf::error& e) { result = tree::Status(tree::ErrorKind::kIOError, system->render(e)); });
     return result;
@@ -90,19 +102,22 @@ tree::Status Runtime::open(const config::Config& config, std::unique_ptr<Runtime
   impl->system_config->set("scheduler.max-threads", 2);
   impl->system = std::make_unique<caf::actor_system>(*impl->system_config);
   storage::Database* db = impl->db.get();
-  impl->checkpointer = impl->system->spawn(checkpointer, db, config.persistence.checkpoint_retention);
-  impl->node_writer = impl->system->spawn(node_writer, db, impl->checkpointer);
+  SupervisedActors actors;
+  actors.checkpointer = impl->system->spawn(checkpointer, db, config.persistence.checkpoint_retention);
+  actors.node_writer = impl->system->spawn(node_writer, db, actors.checkpointer);
   // The appender blocks on fsync: it gets a thread of its own.
-  impl->appender = impl->system->spawn<caf::detached>(oplog_appender, db, log,
-                                                      config.storage.sync == config::SyncPolicy::kAlways);
+  actors.appender = impl->system->spawn<caf::detached>(oplog_appender, db, log,
+                                                       config.storage.sync == config::SyncPolicy::kAlways);
   auto setup = std::make_shared<ProverSetup>();
   setup->resolver = std::move(recovered.resolver);
   setup->prover = std::move(recovered.prover);
   setup->last_sequence = recovered.last_sequence;
   setup->config = config;
-  setup->appender = impl->appender;
-  setup->node_writer = impl->node_writer;
+  setup->appender = actors.appender;
+  setup->node_writer = actors.node_writer;
   impl->prover = impl->system->spawn(tree_prover, setup);
+  actors.prover = impl->prover;
+  impl->supervisor = impl->system->spawn(supervisor, db, config, actors);
   impl->recovery.milliseconds =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   out->reset(new Runtime(std::move(impl)));
@@ -247,11 +262,27 @@ std::vector<storage::CheckpointRecord> Runtime::checkpoints() {
 
 const Runtime::RecoveryReport& Runtime::recovery() const { return impl_->recovery; }
 
+void Runtime::inject_failure(Component component) {
+  caf::actor target = component == Component::kOplogAppender ? impl_->current(appender_atom::value)
+                      : component == Component::kNodeWriter  ? impl_->current(writer_atom::value)
+                                                             : impl_->current(checkpointer_atom::value);
+  caf::anon_send(target, fail_atom::value);
+}
+
+uint64_t Runtime::restarts() {
+  caf::scoped_actor self{*impl_->system};
+  uint64_t n = 0;
+  self->request(impl_->supervisor, caf::infinite, get_atom::value)
+      .receive([&](uint64_t r) { n = r; }, [](caf::error&) {});
+  return n;
+}
+
 tree::Status Runtime::shutdown() {
   if (impl_->stopped) return tree::Status::ok();
   tree::Status s = impl_->seal();  // waits for every acknowledged batch first
   impl_->stopped = true;
-  for (caf::actor* a : {&impl_->prover, &impl_->appender, &impl_->node_writer, &impl_->checkpointer}) {
+  // The supervisor stops the actors it supervises, without restarting them.
+  for (caf::actor* a : {&impl_->supervisor, &impl_->prover}) {
     caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
     *a = nullptr;
   }

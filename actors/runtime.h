@@ -79,6 +79,12 @@ class Runtime {
   };
   const RecoveryReport& recovery() const;
 
+  // Test hook: makes one actor fail, as a crash would. The supervisor restarts
+  // it; restarts() counts how often that happened.
+  enum class Component { kOplogAppender, kNodeWriter, kCheckpointer };
+  void inject_failure(Component component);
+  uint64_t restarts();
+
   struct Impl;
 
  private:

@@ -73,31 +73,38 @@ caf::behavior oplog_appender(caf::event_based_actor* self, storage::Database* db
         std::vector<storage::OperationRecord> records;
         std::vector<storage::NoteUpdate> notes;
         uint64_t highest = 0;
+        const uint64_t stamp = now_ms();
         for (auto& g : st->queued) {
-          for (auto& r : g->records) {
-            r.timestamp_ms = now_ms();
-            records.push_back(std::move(r));
-          }
-          for (auto& n : g->notes) notes.push_back(std::move(n));
           highest = std::max(highest, g->batch_id);
+          // A group resent after a restart may be durable already: groups are
+          // written whole, so its first record tells.
+          if (!g->records.empty() && g->records.front().sequence <= log->last_sequence()) continue;
+          for (const auto& r : g->records) {  // copies: the prover keeps its group until durable
+            records.push_back(r);
+            records.back().timestamp_ms = stamp;
+          }
+          notes.insert(notes.end(), g->notes.begin(), g->notes.end());
         }
         st->queued.clear();
         resolve_first_sequences(*db, &notes);
-        tree::Status s = log->append(records, notes, sync);
+        tree::Status s = records.empty() ? tree::Status::ok() : log->append(records, notes, sync);
         self->send(st->reply_to, durable_atom::value, DurableReport{highest, s});
       },
+      [=](fail_atom) { self->quit(caf::sec::runtime_error); },
   };
 }
 
 caf::behavior node_writer(caf::event_based_actor* self, storage::Database* db,
                           caf::actor checkpointer) {
   struct State {
+    caf::actor checkpointer;
     rocksdb::WriteBatch batch;
     std::shared_ptr<std::vector<tree::Label>> written = std::make_shared<std::vector<tree::Label>>();
     tree::Status failed;
   };
   constexpr size_t kWriteBytes = size_t{8} << 20;
   auto st = std::make_shared<State>();
+  st->checkpointer = std::move(checkpointer);
   return {
       [=](nodes_atom, std::shared_ptr<NodeGroup>& group) {
         for (auto& [label, record] : group->nodes) {
@@ -116,8 +123,10 @@ caf::behavior node_writer(caf::event_based_actor* self, storage::Database* db,
         if (!s.is_ok()) return caf::make_message(std::move(s));
         order.written = std::move(st->written);
         st->written = std::make_shared<std::vector<tree::Label>>();
-        return self->delegate(checkpointer, seal_atom::value, std::move(order));
+        return self->delegate(st->checkpointer, seal_atom::value, std::move(order));
       },
+      [=](restarted_atom, checkpointer_atom, caf::actor& a) { st->checkpointer = std::move(a); },
+      [=](fail_atom) { self->quit(caf::sec::runtime_error); },
   };
 }
 
@@ -145,6 +154,7 @@ caf::behavior checkpointer(caf::event_based_actor* self, storage::Database* db, 
         }
         return tree::Status::ok();
       },
+      [=](fail_atom) { self->quit(caf::sec::runtime_error); },
   };
 }
 

@@ -14,6 +14,7 @@ struct Pending {
   uint64_t batch_id;  // durable once this batch id is
   std::shared_ptr<BatchJob> job;
   BatchResult result;
+  std::shared_ptr<RecordGroup> group;  // kept to resend to a restarted appender
 };
 
 struct State {
@@ -139,12 +140,14 @@ void apply_batch(caf::event_based_actor* self, State& st, std::shared_ptr<BatchJ
   if (logged > 0) {
     group->batch_id = st.next_batch_id++;
     st.last_sent_batch = group->batch_id;
-    self->send(st.setup->appender, append_atom::value, std::move(group));
+    self->send(st.setup->appender, append_atom::value, group);
+  } else {
+    group.reset();
   }
   if (st.pending.empty() && logged == 0) {
     job->finish(std::move(r));  // nothing to wait for
   } else {
-    st.pending.push_back(Pending{st.last_sent_batch, std::move(job), std::move(r)});
+    st.pending.push_back(Pending{st.last_sent_batch, std::move(job), std::move(r), std::move(group)});
   }
   const auto& interval = cfg.persistence.checkpoint_interval;
   st.operations_since_seal += logged;
@@ -181,6 +184,23 @@ caf::behavior tree_prover(caf::event_based_actor* self, std::shared_ptr<ProverSe
         }
         if (report.status.is_ok()) send_due_seal(self, *st);
         run_reads(self, *st);
+      },
+      [=](restarted_atom, appender_atom, caf::actor& a) {
+        // The old appender's queue is gone: resend what is not durable yet.
+        st->setup->appender = std::move(a);
+        for (const Pending& p : st->pending) {
+          if (p.group) self->send(st->setup->appender, append_atom::value, p.group);
+        }
+      },
+      [=](restarted_atom, writer_atom, caf::actor& w) {
+        // Nodes the old writer accepted may be lost: write them all again
+        // with the next seal, which verifies them.
+        st->setup->node_writer = std::move(w);
+        st->setup->prover->forget_stored();
+      },
+      [=](restarted_atom, checkpointer_atom) {
+        // A seal in flight was lost with the nodes it was to verify.
+        st->setup->prover->forget_stored();
       },
       [=](tree::Status& checkpoint) {  // the checkpointer's answer to a periodic seal
         // A failed checkpoint loses nothing (the log still holds every

@@ -325,6 +325,17 @@ void BatchProver::visit_unstored(Node* n, const std::function<void(const Node&)>
   }
 }
 
+void BatchProver::forget_stored() { forget_stored(root_); }
+
+void BatchProver::forget_stored(Node* n) {
+  if (n->is_label_only()) return;  // only reachable through the store: it is there
+  n->flags &= static_cast<uint8_t>(~Node::kStored);
+  if (n->is_internal()) {
+    forget_stored(n->left);
+    forget_stored(n->right);
+  }
+}
+
 Status BatchProver::unload_below(int depth, size_t* released) {
   *released = 0;
   if (!stopped_.is_ok()) return stopped_;

@@ -63,6 +63,11 @@ class BatchProver final : private TreeOps {
   // never seen. Fails while a batch is pending.
   Status visit_unstored_nodes(const std::function<void(const Node&)>& fn);
 
+  // Forgets which loaded nodes a store holds, so that the next
+  // visit_unstored_nodes() hands them all out again (after a node store lost
+  // writes it had accepted).
+  void forget_stored();
+
   // Between batches, turns every stored node `depth` levels below the root
   // into a label-only node and releases what hung below it, so that memory
   // stays bounded; later operations fetch those nodes through the resolver
@@ -97,6 +102,7 @@ class BatchProver final : private TreeOps {
   void discard_what_if(Node* n, uint32_t what_if_epoch);
   void visit_unstored(Node* n, const std::function<void(const Node&)>& fn);
   size_t unload(Node* n, int depth);
+  void forget_stored(Node* n);
   size_t release_subtree(Node* n);
   bool batch_pending() const { return bit_len_ > 0 || !retired_.empty() || root_ != start_root_; }
 
