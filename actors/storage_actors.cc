@@ -1,7 +1,6 @@
 #include "actors/storage_actors.h"
 
 #include <rocksdb/db.h>
-#include <rocksdb/write_batch.h>
 
 #include <chrono>
 #include <map>
@@ -9,6 +8,7 @@
 #include "actors/protocol.h"
 #include "storage/checkpoint_store.h"
 #include "storage/coding.h"
+#include "storage/node_ingest.h"
 
 namespace basis::actors {
 
@@ -98,29 +98,40 @@ caf::behavior node_writer(caf::event_based_actor* self, storage::Database* db,
                           caf::actor checkpointer) {
   struct State {
     caf::actor checkpointer;
-    rocksdb::WriteBatch batch;
+    std::vector<std::pair<tree::Label, std::string>> queued;
+    size_t queued_bytes = 0;
     std::shared_ptr<std::vector<tree::Label>> written = std::make_shared<std::vector<tree::Label>>();
-    tree::Status failed;
   };
-  constexpr size_t kWriteBytes = size_t{8} << 20;
+  // Nodes are written as ingested table files of about this size, or at a seal.
+  constexpr size_t kWriteBytes = size_t{32} << 20;
   auto st = std::make_shared<State>();
   st->checkpointer = std::move(checkpointer);
   return {
       [=](nodes_atom, std::shared_ptr<NodeGroup>& group) {
-        for (auto& [label, record] : group->nodes) {
-          std::string_view key = storage::chars_of(tree::ByteView(label));
-          st->batch.Put(db->handle(Family::kNodes), rocksdb::Slice(key.data(), key.size()), record);
-          st->written->push_back(label);
+        for (auto& entry : group->nodes) {
+          st->written->push_back(entry.first);
+          st->queued_bytes += entry.second.size() + tree::kLabelSize;
+          st->queued.push_back(std::move(entry));
         }
-        if (st->batch.GetDataSize() >= kWriteBytes) {
-          if (tree::Status s = db->write(&st->batch, false); !s.is_ok()) st->failed = s;
-          st->batch.Clear();
+        if (st->queued_bytes >= kWriteBytes) {
+          if (tree::Status s = storage::ingest_nodes(db, &st->queued); !s.is_ok()) {
+            // Fail loudly: the supervisor restarts this actor and the prover
+            // writes every node again.
+            self->quit(caf::sec::runtime_error);
+            return;
+          }
+          st->queued.clear();
+          st->queued_bytes = 0;
         }
       },
       [=](seal_atom, SealOrder& order) -> caf::result<caf::message> {
-        tree::Status s = st->failed.is_ok() ? db->write(&st->batch, true) : st->failed;
-        st->batch.Clear();
-        if (!s.is_ok()) return caf::make_message(std::move(s));
+        tree::Status s = storage::ingest_nodes(db, &st->queued);
+        st->queued.clear();
+        st->queued_bytes = 0;
+        if (!s.is_ok()) {
+          self->quit(caf::sec::runtime_error);  // restarted; the prover rewrites every node
+          return caf::make_message(std::move(s));
+        }
         order.written = std::move(st->written);
         st->written = std::make_shared<std::vector<tree::Label>>();
         return self->delegate(st->checkpointer, seal_atom::value, std::move(order));

@@ -18,9 +18,10 @@ namespace basis::actors {
 caf::behavior oplog_appender(caf::event_based_actor* self, storage::Database* db,
                              std::shared_ptr<storage::Oplog> log, bool sync);
 
-// Handles nodes_atom(shared_ptr<NodeGroup>) and seal_atom(SealOrder): on a
-// seal it syncs every node received so far and delegates the seal, with the
-// labels written since the last one, to `checkpointer`.
+// Handles nodes_atom(shared_ptr<NodeGroup>) and seal_atom(SealOrder): nodes
+// are written as ingested, synced table files of ~32 MB or at a seal, which
+// it then delegates, with the labels written since the last one, to
+// `checkpointer`. A failed write makes it quit, so that it is restarted.
 caf::behavior node_writer(caf::event_based_actor* self, storage::Database* db,
                           caf::actor checkpointer);
 

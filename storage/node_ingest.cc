@@ -1,0 +1,47 @@
+#include "storage/node_ingest.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/sst_file_writer.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+
+#include "storage/coding.h"
+
+namespace basis::storage {
+
+Status ingest_nodes(Database* db, std::vector<std::pair<tree::Label, std::string>>* nodes) {
+  if (nodes->empty()) return Status::ok();
+  std::sort(nodes->begin(), nodes->end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  static std::atomic<uint64_t> counter{0};
+  std::string path = (std::filesystem::path(db->path()) /
+                      ("ingest-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".sst"))
+                         .string();
+  rocksdb::Options options;  // nodes are stored uncompressed (see DatabaseOptions)
+  options.compression = rocksdb::kNoCompression;
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, db->handle(Family::kNodes));
+  if (Status s = from_rocksdb(writer.Open(path), "creating " + path); !s.is_ok()) return s;
+  const tree::Label* previous = nullptr;
+  for (const auto& [label, record] : *nodes) {
+    if (previous && *previous == label) continue;  // the same node: same record
+    previous = &label;
+    std::string_view key = chars_of(tree::ByteView(label));
+    if (Status s = from_rocksdb(writer.Put(rocksdb::Slice(key.data(), key.size()), record), "writing " + path);
+        !s.is_ok()) {
+      return s;
+    }
+  }
+  if (Status s = from_rocksdb(writer.Finish(), "finishing " + path); !s.is_ok()) return s;
+  rocksdb::IngestExternalFileOptions ingest;
+  ingest.move_files = true;
+  Status s = from_rocksdb(db->raw()->IngestExternalFile(db->handle(Family::kNodes), {path}, ingest),
+                          "ingesting " + path);
+  std::error_code ec;
+  std::filesystem::remove(path, ec);  // left only if ingestion did not move it
+  return s;
+}
+
+}  // namespace basis::storage
