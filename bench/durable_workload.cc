@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "actors/runtime.h"
+#include "bench/benchmark_data.h"
 #include "bench/workloads.h"
 #include "tree/hash.h"
 
@@ -21,17 +22,13 @@ namespace {
 constexpr size_t kInFlight = 16;  // batches submitted ahead of their acknowledgement
 
 tree::Bytes key_of(uint64_t i) {
-  uint8_t le[8];
-  for (int b = 0; b < 8; ++b) le[b] = static_cast<uint8_t>(i >> (8 * b));
-  tree::Label l = tree::blake2b256(tree::ByteView(le, 8));
-  return tree::Bytes(l.begin(), l.end());
+  tree::Label k = benchmark_key(i);
+  return tree::Bytes(k.begin(), k.end());
 }
 
 tree::Bytes value_of(uint64_t i, uint64_t r) {
-  uint64_t v = i * 1000 + r;
-  tree::Bytes out(8);
-  for (int b = 7; b >= 0; --b, v >>= 8) out[b] = static_cast<uint8_t>(v);
-  return out;
+  auto v = benchmark_value(i, r);
+  return tree::Bytes(v.begin(), v.end());
 }
 
 struct Pipeline {
@@ -70,14 +67,9 @@ void w1(Pipeline& p, uint64_t n) {
 
 // Returns how many keys it inserted.
 uint64_t w2(Pipeline& p, uint64_t n, uint64_t m) {
-  uint64_t state = 42, inserts = 0;
-  auto next = [&] {
-    state += 0x9e3779b97f4a7c15ULL;
-    uint64_t z = state;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  };
+  SplitMix64 rng{42};
+  uint64_t inserts = 0;
+  auto next = [&] { return rng.next(); };
   for (uint64_t j = 0; j < m;) {
     std::vector<OwnedOperation> ops;
     for (uint64_t end = std::min(m, j + 100); j < end; ++j) {

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "bench/benchmark_data.h"
 #include "bench/workloads.h"
 #include "storage/node_store.h"
 #include "storage/oplog.h"
@@ -73,12 +74,9 @@ void run_storage_workload(bool quick, WorkloadResult* r) {
       notes.clear();
       Digest before = prover.digest();
       for (uint64_t end = std::min(n, i + 1000); i < end; ++i) {
-        uint8_t le[8];
-        for (int b = 0; b < 8; ++b) le[b] = static_cast<uint8_t>(i >> (8 * b));
-        Label key = blake2b256(ByteView(le, 8));
-        uint64_t v = i * 1000;
-        Bytes value(8);
-        for (int b = 7; b >= 0; --b, v >>= 8) value[b] = static_cast<uint8_t>(v);
+        Label key = benchmark_key(i);
+        auto v = benchmark_value(i, 0);
+        Bytes value(v.begin(), v.end());
         OperationRecord rec;
         rec.sequence = ++sequence;
         rec.type = OpType::kInsert;

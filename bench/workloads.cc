@@ -1,5 +1,7 @@
 #include "bench/workloads.h"
 
+#include "bench/benchmark_data.h"
+
 #include <algorithm>
 #include <chrono>
 #include <vector>
@@ -15,37 +17,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct SplitMix64 {
-  uint64_t state;
-  uint64_t next() {
-    state += 0x9e3779b97f4a7c15ULL;
-    uint64_t z = state;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-};
-
 using Key = std::array<uint8_t, 32>;
 using Value = std::array<uint8_t, 8>;
 
-// key(i) = BLAKE2b-256(i as 8 bytes little-endian)
-Key key_of(uint64_t i) {
-  uint8_t le[8];
-  for (int b = 0; b < 8; ++b) le[b] = static_cast<uint8_t>(i >> (8 * b));
-  return blake2b256(ByteView(le, 8));
-}
-
-// value(i, r) = i * 1000 + r as 8 bytes big-endian
-Value value_of(uint64_t i, uint64_t r) {
-  uint64_t v = i * 1000 + r;
-  Value out;
-  for (int b = 7; b >= 0; --b) {
-    out[b] = static_cast<uint8_t>(v);
-    v >>= 8;
-  }
-  return out;
-}
+Key key_of(uint64_t i) { return benchmark_key(i); }
+Value value_of(uint64_t i, uint64_t r) { return benchmark_value(i, r); }
 
 TreeParams basis_params() { return TreeParams{32, std::nullopt}; }
 

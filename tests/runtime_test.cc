@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "actors/runtime.h"
+#include "bench/benchmark_data.h"
 #include "tests/storage_test_util.h"
 #include "tree/batch_verifier.h"
 #include "tree/hash.h"
@@ -33,17 +34,13 @@ config::Config config_for(const TempDir& dir) {
 }
 
 tree::Bytes key_of(uint64_t i) {
-  uint8_t le[8];
-  for (int b = 0; b < 8; ++b) le[b] = static_cast<uint8_t>(i >> (8 * b));
-  tree::Label l = tree::blake2b256(tree::ByteView(le, 8));
-  return tree::Bytes(l.begin(), l.end());
+  tree::Label k = bench::benchmark_key(i);
+  return tree::Bytes(k.begin(), k.end());
 }
 
 tree::Bytes value_of(uint64_t i, uint64_t r) {
-  uint64_t v = i * 1000 + r;
-  tree::Bytes out(8);
-  for (int b = 7; b >= 0; --b, v >>= 8) out[b] = static_cast<uint8_t>(v);
-  return out;
+  auto v = bench::benchmark_value(i, r);
+  return tree::Bytes(v.begin(), v.end());
 }
 
 std::vector<OwnedOperation> w1_batch(uint64_t first, uint64_t count) {

@@ -5,6 +5,7 @@
 
 #include <rocksdb/db.h>
 
+#include "bench/benchmark_data.h"
 #include "storage/backup.h"
 #include "storage/checkpoint_store.h"
 #include "storage/coding.h"
@@ -31,9 +32,7 @@ DatabaseOptions options_for(const std::string& path, TreeParams params) {
 }
 
 Bytes key_of(uint64_t i) {
-  uint8_t le[8];
-  for (int b = 0; b < 8; ++b) le[b] = static_cast<uint8_t>(i >> (8 * b));
-  Label l = blake2b256(ByteView(le, 8));
+  Label l = basis::bench::benchmark_key(i);
   return Bytes(l.begin(), l.end());
 }
 
