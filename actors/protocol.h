@@ -23,6 +23,7 @@ using durable_atom = caf::atom_constant<caf::atom("durable")>;
 // prover -> node writer -> checkpointer
 using nodes_atom = caf::atom_constant<caf::atom("nodes")>;
 using seal_atom = caf::atom_constant<caf::atom("seal")>;
+using stored_atom = caf::atom_constant<caf::atom("stored")>;  // node writer -> prover
 // supervision: which actor, a restarted actor's new handle, a test hook
 using appender_atom = caf::atom_constant<caf::atom("appender")>;
 using writer_atom = caf::atom_constant<caf::atom("nodewriter")>;
@@ -58,6 +59,7 @@ struct RecordGroup {
 
 // Encoded nodes not stored yet: label, record.
 struct NodeGroup {
+  uint64_t ship_id = 0;  // increasing; stored_atom(id) says all up to id are durable
   std::vector<std::pair<tree::Label, std::string>> nodes;
 };
 

@@ -56,7 +56,9 @@ tree::Status recover(storage::Database* db, const config::Config& config, Recove
     checkpoints.clear();
   }
   const tree::TreeParams params{config.tree.key_length, config.tree.value_length};
-  const size_t cache = static_cast<size_t>(config.persistence.node_cache_size);
+  // node_cache_size is shared: half for the tree in memory, a quarter for
+  // the resolver's records (RocksDB's block cache takes its own).
+  const size_t cache = static_cast<size_t>(config.persistence.node_cache_size / 4);
   // Candidates newest first; the last is the empty tree (a full replay).
   for (size_t i = 0; i <= checkpoints.size(); ++i) {
     Recovered r;
@@ -74,7 +76,7 @@ tree::Status recover(storage::Database* db, const config::Config& config, Recove
         s = tree::Status(tree::ErrorKind::kCorruption, "checkpoint is ahead of the log");
       }
     } else {
-      r.prover = std::make_unique<tree::BatchProver>(params);
+      r.prover = std::make_unique<tree::BatchProver>(params, r.resolver.get());
     }
     if (s.is_ok()) s = replay(*log, r.last_sequence, &r);
     if (s.is_ok()) {

@@ -269,6 +269,14 @@ void Runtime::inject_failure(Component component) {
   caf::anon_send(target, fail_atom::value);
 }
 
+Runtime::Stats Runtime::stats() {
+  Stats s = impl_->read<Stats>([](ProverView& v) {
+    return Stats{v.prover().pool().live_nodes(), v.prover().pool().live_bytes(), 0};
+  });
+  s.restarts = restarts();
+  return s;
+}
+
 uint64_t Runtime::restarts() {
   caf::scoped_actor self{*impl_->system};
   uint64_t n = 0;

@@ -79,6 +79,13 @@ class Runtime {
   };
   const RecoveryReport& recovery() const;
 
+  struct Stats {
+    uint64_t tree_nodes = 0;         // nodes of the tree in memory
+    uint64_t tree_memory_bytes = 0;  // what they take
+    uint64_t restarts = 0;           // actors restarted by the supervisor
+  };
+  Stats stats();
+
   // Test hook: makes one actor fail, as a crash would. The supervisor restarts
   // it; restarts() counts how often that happened.
   enum class Component { kOplogAppender, kNodeWriter, kCheckpointer };

@@ -100,6 +100,8 @@ caf::behavior node_writer(caf::event_based_actor* self, storage::Database* db,
     caf::actor checkpointer;
     std::vector<std::pair<tree::Label, std::string>> queued;
     size_t queued_bytes = 0;
+    uint64_t highest_ship = 0;  // of the nodes queued or written
+    caf::actor shipper;         // told which shipments are durable
     std::shared_ptr<std::vector<tree::Label>> written = std::make_shared<std::vector<tree::Label>>();
   };
   // Nodes are written as ingested table files of about this size, or at a seal.
@@ -108,6 +110,8 @@ caf::behavior node_writer(caf::event_based_actor* self, storage::Database* db,
   st->checkpointer = std::move(checkpointer);
   return {
       [=](nodes_atom, std::shared_ptr<NodeGroup>& group) {
+        st->shipper = caf::actor_cast<caf::actor>(self->current_sender());
+        st->highest_ship = std::max(st->highest_ship, group->ship_id);
         for (auto& entry : group->nodes) {
           st->written->push_back(entry.first);
           st->queued_bytes += entry.second.size() + tree::kLabelSize;
@@ -122,6 +126,7 @@ caf::behavior node_writer(caf::event_based_actor* self, storage::Database* db,
           }
           st->queued.clear();
           st->queued_bytes = 0;
+          self->send(st->shipper, stored_atom::value, st->highest_ship);
         }
       },
       [=](seal_atom, SealOrder& order) -> caf::result<caf::message> {
@@ -132,6 +137,7 @@ caf::behavior node_writer(caf::event_based_actor* self, storage::Database* db,
           self->quit(caf::sec::runtime_error);  // restarted; the prover rewrites every node
           return caf::make_message(std::move(s));
         }
+        if (st->shipper) self->send(st->shipper, stored_atom::value, st->highest_ship);
         order.written = std::move(st->written);
         st->written = std::make_shared<std::vector<tree::Label>>();
         return self->delegate(st->checkpointer, seal_atom::value, std::move(order));

@@ -30,6 +30,9 @@ struct State {
   std::optional<SealOrder> seal;
   uint64_t seal_after = 0;
   tree::Status last_checkpoint;  // how the last periodic checkpoint ended
+  // Node shipments: every node handed out up to `stored_through` is durable.
+  uint64_t last_ship = 0;
+  uint64_t stored_through = 0;
   tree::Status stopped;
 };
 
@@ -63,7 +66,23 @@ void ship_nodes(caf::event_based_actor* self, State& st) {
   (void)prover.visit_unstored_nodes([&](const tree::Node& n) {
     group->nodes.emplace_back(n.label, storage::encode(storage::to_record(n, prover.pool())));
   });
-  if (!group->nodes.empty()) self->send(st.setup->node_writer, nodes_atom::value, std::move(group));
+  if (group->nodes.empty()) return;
+  group->ship_id = ++st.last_ship;
+  self->send(st.setup->node_writer, nodes_atom::value, std::move(group));
+}
+
+// Keeps the tree within its share of node_cache_size: once every node handed
+// out is durable, stored subtrees below the top levels go back to the store.
+void bound_memory(State& st) {
+  tree::BatchProver& prover = *st.setup->prover;
+  const uint64_t budget = st.setup->config.persistence.node_cache_size / 2;
+  if (st.stored_through < st.last_ship || prover.pool().live_bytes() <= budget) return;
+  // Keep about a quarter of the budget resident: the top levels every path crosses.
+  uint64_t nodes = std::max<uint64_t>(16, budget / 4 / prover.pool().node_size());
+  int depth = 0;
+  while ((uint64_t{2} << depth) <= nodes) ++depth;
+  size_t released = 0;
+  (void)prover.unload_below(depth, &released);  // fails only while a batch is pending: never here
 }
 
 void run_reads(caf::event_based_actor* self, State& st) {
@@ -184,6 +203,10 @@ caf::behavior tree_prover(caf::event_based_actor* self, std::shared_ptr<ProverSe
         }
         if (report.status.is_ok()) send_due_seal(self, *st);
         run_reads(self, *st);
+      },
+      [=](stored_atom, uint64_t ship_id) {
+        st->stored_through = std::max(st->stored_through, ship_id);
+        bound_memory(*st);
       },
       [=](restarted_atom, appender_atom, caf::actor& a) {
         // The old appender's queue is gone: resend what is not durable yet.

@@ -279,3 +279,32 @@ TEST_CASE("a failed appender, node writer or checkpointer is restarted and nothi
     REQUIRE(rt->last_sequence() == 23 * 300);
   }
 }
+
+TEST_CASE("the tree in memory stays within node_cache_size and proofs stay exact",
+          "[runtime][memory]") {
+  TempDir dir;
+  auto cfg = config_for(dir);
+  cfg.persistence.node_cache_size = 4u << 20;  // the whole W1 quick tree takes ~30 MB
+  cfg.persistence.checkpoint_interval.operations = 2000;
+  {
+    std::unique_ptr<Runtime> rt;
+    REQUIRE(Runtime::open(cfg, &rt).is_ok());
+    uint64_t peak = 0;
+    for (uint64_t i = 0; i < 100'000; i += 1000) {
+      BatchResult r = rt->apply_and_wait(w1_batch(i, 1000));
+      REQUIRE(r.status.is_ok());
+      tree::BatchVerifier v(tree::TreeParams{32, std::nullopt}, r.start_digest, tree::view(r.proof));
+      REQUIRE(v.status().is_ok());
+      if (i % 10'000 == 9000) peak = std::max(peak, rt->stats().tree_memory_bytes);
+    }
+    REQUIRE(tree::to_hex(rt->digest()) == kW1QuickDigest);
+    // Half the budget, plus what one checkpoint interval adds before it is stored.
+    REQUIRE(peak < (12u << 20));
+    LookupResult found = rt->lookup(key_of(31'337), true);
+    REQUIRE(found.outcome.old_value == value_of(31'337, 0));
+    REQUIRE(rt->shutdown().is_ok());
+  }
+  std::unique_ptr<Runtime> rt;
+  REQUIRE(Runtime::open(cfg, &rt).is_ok());
+  REQUIRE(tree::to_hex(rt->digest()) == kW1QuickDigest);
+}

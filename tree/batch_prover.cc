@@ -7,8 +7,8 @@
 
 namespace basis::tree {
 
-BatchProver::BatchProver(const TreeParams& params)
-    : TreeOps(params, &pool_), pool_(params.key_length) {
+BatchProver::BatchProver(const TreeParams& params, NodeResolver* resolver)
+    : TreeOps(params, &pool_), pool_(params.key_length), resolver_(resolver) {
   Bytes empty_value(params.value_length.value_or(0), 0);
   root_ = pool_.make_leaf(view(negative_infinity_), view(empty_value), view(positive_infinity_),
                           0);

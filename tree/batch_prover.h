@@ -29,8 +29,9 @@ struct WhatIfProof {
 
 class BatchProver final : private TreeOps {
  public:
-  // The empty tree: one sentinel leaf. `params` must validate().
-  explicit BatchProver(const TreeParams& params);
+  // The empty tree: one sentinel leaf. `params` must validate(). With a
+  // resolver, nodes unloaded later (unload_below) are fetched through it.
+  explicit BatchProver(const TreeParams& params, NodeResolver* resolver = nullptr);
   // The tree whose digest is `digest`, with every node fetched through
   // `resolver` on first use (`resolver` must outlive the prover). Nothing is
   // read until the first operation.

@@ -85,8 +85,11 @@ class NodePool {
 
   size_t live_nodes() const { return live_; }
   size_t node_size() const { return node_size_; }
-  // Bytes held: node blocks plus out-of-line values.
+  // Bytes held: node blocks plus out-of-line values. Released blocks stay
+  // with the pool for reuse, so this is a high-water mark.
   size_t memory_bytes() const { return slab_bytes_ + heap_value_bytes_; }
+  // Bytes of the nodes in use now.
+  size_t live_bytes() const { return live_ * node_size_ + heap_value_bytes_; }
 
  private:
   Node* allocate();
