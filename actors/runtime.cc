@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "actors/protocol.h"
+#include "actors/log.h"
 #include "actors/recovery.h"
 #include "actors/storage_actors.h"
 #include "actors/supervisor.h"
@@ -87,8 +88,21 @@ tree::Status Runtime::open(const config::Config& config, std::unique_ptr<Runtime
   options.node_compression = config.persistence.node_compression;
   if (tree::Status s = storage::Database::open(options, &impl->db); !s.is_ok()) return s;
 
+  auto log_to = runtime_logger(config);
   Recovered recovered;
-  if (tree::Status s = recover(impl->db.get(), config, &recovered); !s.is_ok()) return s;
+  tree::Status recovered_status = recover(impl->db.get(), config, &recovered);
+  for (const std::string& why : recovered.fallbacks) {
+    log_to->warn("recovery fell back: {}", why);  // loudly: an older version or a full replay
+  }
+  if (!recovered_status.is_ok()) {
+    log_to->error("{}", recovered_status.to_string());
+    return recovered_status;
+  }
+  log_to->info("recovered {} from {} with {} operations replayed, at sequence {}",
+               options.path,
+               recovered.checkpoint_id ? "checkpoint " + std::to_string(recovered.checkpoint_id)
+                                       : std::string("the empty tree"),
+               recovered.replayed, recovered.last_sequence);
   impl->recovery.checkpoint_id = recovered.checkpoint_id;
   impl->recovery.replayed = recovered.replayed;
 
@@ -120,6 +134,7 @@ tree::Status Runtime::open(const config::Config& config, std::unique_ptr<Runtime
   impl->supervisor = impl->system->spawn(supervisor, db, config, actors);
   impl->recovery.milliseconds =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  impl->recovery.fallbacks = recovered.fallbacks;
   out->reset(new Runtime(std::move(impl)));
   return tree::Status::ok();
 }

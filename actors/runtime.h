@@ -6,6 +6,7 @@
 
 #include <future>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "config/config.h"
@@ -76,6 +77,7 @@ class Runtime {
     uint64_t checkpoint_id = 0;     // 0: started from the empty tree
     uint64_t replayed = 0;          // operations replayed from the log
     double milliseconds = 0;
+    std::vector<std::string> fallbacks;  // candidates refused, and why (also logged)
   };
   const RecoveryReport& recovery() const;
 

@@ -1,5 +1,6 @@
 #include "actors/supervisor.h"
 
+#include "actors/log.h"
 #include "actors/protocol.h"
 #include "actors/storage_actors.h"
 
@@ -13,8 +14,14 @@ caf::behavior supervisor(caf::event_based_actor* self, storage::Database* db,
   self->monitor(st->node_writer);
   self->monitor(st->checkpointer);
   const bool sync = config.storage.sync == config::SyncPolicy::kAlways;
+  auto log_to = runtime_logger(config);
   self->set_down_handler([=](caf::down_msg& down) {
     ++*restarts;
+    log_to->warn("restarting a failed actor ({}): {}",
+                 down.source == st->appender      ? "oplog appender"
+                 : down.source == st->node_writer ? "node writer"
+                                                  : "checkpointer",
+                 self->system().render(down.reason));
     if (down.source == st->appender) {
       std::unique_ptr<storage::Oplog> owned;
       if (!storage::Oplog::open(db, &owned).is_ok()) {

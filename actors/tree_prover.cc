@@ -3,6 +3,7 @@
 #include <deque>
 #include <optional>
 
+#include "actors/log.h"
 #include "actors/protocol.h"
 #include "storage/node_store.h"
 
@@ -228,6 +229,9 @@ caf::behavior tree_prover(caf::event_based_actor* self, std::shared_ptr<ProverSe
       [=](tree::Status& checkpoint) {  // the checkpointer's answer to a periodic seal
         // A failed checkpoint loses nothing (the log still holds every
         // operation); the next seal tries again.
+        if (!checkpoint.is_ok()) {
+          runtime_logger(st->setup->config)->error("checkpoint failed: {}", checkpoint.to_string());
+        }
         st->last_checkpoint = std::move(checkpoint);
       },
       [=](seal_atom) {  // the time-based checkpoint tick
