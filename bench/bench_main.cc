@@ -1,7 +1,8 @@
-// basis-bench WORKLOAD... [--quick]
+// basis-bench WORKLOAD... [--quick] [--no-fork]
 //
 // Runs each workload of ../shared/BENCHMARKS.md in a process of its own (so
 // that peak RSS is the workload's own) and prints one JSON object per line.
+// --no-fork runs them in this process, for profilers that follow one process.
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -48,11 +49,14 @@ int run_one(const std::string& name, bool quick) {
 
 int main(int argc, char** argv) {
   bool quick = false;
+  bool fork_each = true;
   std::vector<std::string> workloads;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--quick") {
       quick = true;
+    } else if (arg == "--no-fork") {
+      fork_each = false;
     } else if (arg.rfind("--", 0) == 0) {
       std::fprintf(stderr, "basis-bench: unknown option '%s'\n", arg.c_str());
       return 2;
@@ -61,11 +65,15 @@ int main(int argc, char** argv) {
     }
   }
   if (workloads.empty()) {
-    std::fprintf(stderr, "usage: basis-bench WORKLOAD... [--quick]   (workloads: W1 W2 W3 storage w1-d w2-d)\n");
+    std::fprintf(stderr, "usage: basis-bench WORKLOAD... [--quick] [--no-fork]   (workloads: W1 W2 W3 storage w1-d w2-d)\n");
     return 2;
   }
   int status = 0;
   for (const std::string& w : workloads) {
+    if (!fork_each) {
+      if (int code = run_one(w, quick); code != 0) status = code;
+      continue;
+    }
     std::fflush(stdout);
     pid_t pid = fork();
     if (pid < 0) {
