@@ -34,6 +34,9 @@ struct State {
   // Node shipments: every node handed out up to `stored_through` is durable.
   uint64_t last_ship = 0;
   uint64_t stored_through = 0;
+  // Periodic seals sent and not answered yet. A new seal waits for zero, so
+  // node writer and checkpointer never fall behind by more than one version.
+  int outstanding_seals = 0;
   tree::Status stopped;
 };
 
@@ -53,8 +56,13 @@ void send_due_seal(caf::event_based_actor* self, State& st) {
   if (st.seal && st.durable_batch >= st.seal_after) {
     self->send(st.setup->node_writer, seal_atom::value, std::move(*st.seal));
     st.seal.reset();
+    ++st.outstanding_seals;
   }
 }
+
+// Whether a new periodic seal may start: the last one is answered (the node
+// writer writes everything shipped before it delegates a seal).
+bool can_seal(const State& st) { return !st.seal && st.outstanding_seals == 0; }
 
 bool changes_value(tree::OpType t) {
   return t == tree::OpType::kInsert || t == tree::OpType::kUpdate || t == tree::OpType::kInsertOrUpdate;
@@ -171,7 +179,7 @@ void apply_batch(caf::event_based_actor* self, State& st, std::shared_ptr<BatchJ
   }
   const auto& interval = cfg.persistence.checkpoint_interval;
   st.operations_since_seal += logged;
-  if (interval.every.count() == 0 && st.operations_since_seal >= interval.operations) {
+  if (interval.every.count() == 0 && st.operations_since_seal >= interval.operations && can_seal(st)) {
     st.operations_since_seal = 0;
     request_seal(self, st);
     send_due_seal(self, st);
@@ -221,22 +229,28 @@ caf::behavior tree_prover(caf::event_based_actor* self, std::shared_ptr<ProverSe
         // with the next seal, which verifies them.
         st->setup->node_writer = std::move(w);
         st->setup->prover->forget_stored();
+        st->outstanding_seals = 0;           // a seal it held is never answered
+        st->stored_through = st->last_ship;  // everything ships again with the next seal
       },
       [=](restarted_atom, checkpointer_atom) {
         // A seal in flight was lost with the nodes it was to verify.
         st->setup->prover->forget_stored();
+        st->outstanding_seals = 0;
       },
       [=](tree::Status& checkpoint) {  // the checkpointer's answer to a periodic seal
         // A failed checkpoint loses nothing (the log still holds every
         // operation); the next seal tries again.
+        st->outstanding_seals = std::max(0, st->outstanding_seals - 1);
         if (!checkpoint.is_ok()) {
           runtime_logger(st->setup->config)->error("checkpoint failed: {}", checkpoint.to_string());
         }
         st->last_checkpoint = std::move(checkpoint);
       },
       [=](seal_atom) {  // the time-based checkpoint tick
-        request_seal(self, *st);
-        send_due_seal(self, *st);
+        if (can_seal(*st)) {
+          request_seal(self, *st);
+          send_due_seal(self, *st);
+        }
         self->delayed_send(self, every, seal_atom::value);
       },
   };

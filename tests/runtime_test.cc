@@ -284,8 +284,10 @@ TEST_CASE("the tree in memory stays within node_cache_size and proofs stay exact
           "[runtime][memory]") {
   TempDir dir;
   auto cfg = config_for(dir);
-  cfg.persistence.node_cache_size = 4u << 20;  // the whole W1 quick tree takes ~30 MB
-  cfg.persistence.checkpoint_interval.operations = 2000;
+  cfg.persistence.node_cache_size = 4u << 20;  // the whole W1 quick tree takes ~29 MB
+  // Unstored nodes stay in memory until a seal stores them: at most about two
+  // intervals' worth (~1.6 MB each here) on top of the budget.
+  cfg.persistence.checkpoint_interval.operations = 1000;
   {
     std::unique_ptr<Runtime> rt;
     REQUIRE(Runtime::open(cfg, &rt).is_ok());
@@ -295,11 +297,12 @@ TEST_CASE("the tree in memory stays within node_cache_size and proofs stay exact
       REQUIRE(r.status.is_ok());
       tree::BatchVerifier v(tree::TreeParams{32, std::nullopt}, r.start_digest, tree::view(r.proof));
       REQUIRE(v.status().is_ok());
-      if (i % 10'000 == 9000) peak = std::max(peak, rt->stats().tree_memory_bytes);
+      peak = std::max(peak, rt->stats().tree_memory_bytes);
     }
     REQUIRE(tree::to_hex(rt->digest()) == kW1QuickDigest);
-    // Half the budget, plus what one checkpoint interval adds before it is stored.
-    REQUIRE(peak < (12u << 20));
+    // Half the budget, plus what the batches between two completed seals load
+    // and create: well under half of the whole tree (~29 MB).
+    REQUIRE(peak < (14u << 20));
     LookupResult found = rt->lookup(key_of(31'337), true);
     REQUIRE(found.outcome.old_value == value_of(31'337, 0));
     REQUIRE(rt->shutdown().is_ok());
