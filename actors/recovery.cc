@@ -9,6 +9,19 @@ namespace {
 
 constexpr uint64_t kReplayBatch = 1000;  // operations per batch while replaying
 
+// Loads the nodes the replay will touch, in batched reads, before replaying.
+void prefetch(const storage::Oplog& log, uint64_t after, const tree::Digest& start, Recovered* r) {
+  std::vector<tree::Bytes> keys;
+  (void)log.scan(after + 1, UINT64_MAX, [&](const storage::OperationRecord& rec) {
+    keys.push_back(rec.key);
+    return true;
+  });
+  if (keys.empty()) return;
+  tree::Label root;
+  std::copy(start.begin(), start.begin() + tree::kLabelSize, root.begin());
+  (void)r->resolver->prefetch_paths(root, keys);
+}
+
 tree::Status replay(const storage::Oplog& log, uint64_t after, Recovered* r) {
   tree::Status failure;
   tree::OpOutcome out;
@@ -78,6 +91,7 @@ tree::Status recover(storage::Database* db, const config::Config& config, Recove
     } else {
       r.prover = std::make_unique<tree::BatchProver>(params, r.resolver.get());
     }
+    if (s.is_ok() && i < checkpoints.size()) prefetch(*log, r.last_sequence, checkpoints[i].digest, &r);
     if (s.is_ok()) s = replay(*log, r.last_sequence, &r);
     if (s.is_ok()) {
       *out = std::move(r);

@@ -269,6 +269,13 @@ tree::Status Runtime::checkpoint_now() {
   return impl_->seal();
 }
 
+tree::Status Runtime::verify_latest_checkpoint(uint64_t* nodes) {
+  auto list = checkpoints();
+  if (list.empty()) return tree::Status(tree::ErrorKind::kNotFound, "no checkpoint to verify");
+  return storage::verify_tree(*impl_->db, list.front().digest,
+                              static_cast<int>(impl_->config.persistence.recovery_parallelism), nodes);
+}
+
 std::vector<storage::CheckpointRecord> Runtime::checkpoints() {
   std::vector<storage::CheckpointRecord> list;
   (void)storage::CheckpointStore(impl_->db.get()).list(&list);

@@ -67,6 +67,9 @@ class Runtime {
 
   // Seals the current version as a checkpoint now.
   tree::Status checkpoint_now();
+  // Reads every node of the latest checkpoint and checks it against its
+  // label, on recovery_parallelism threads; `nodes` counts them.
+  tree::Status verify_latest_checkpoint(uint64_t* nodes);
   std::vector<storage::CheckpointRecord> checkpoints();
 
   // Waits for every acknowledged batch, seals a checkpoint, stops the actors.

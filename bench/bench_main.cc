@@ -25,7 +25,7 @@ long peak_rss_bytes() {
 int run_one(const std::string& name, bool quick) {
   basis::bench::WorkloadResult r;
   if (!basis::bench::run_workload(name, quick, &r)) {
-    std::fprintf(stderr, "basis-bench: unknown workload '%s' (known: W1 W2 W3 storage w1-d w2-d)\n", name.c_str());
+    std::fprintf(stderr, "basis-bench: unknown workload '%s' (known: W1 W2 W3 storage w1-d w2-d reopen)\n", name.c_str());
     return 2;
   }
   nlohmann::ordered_json j;
@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
     }
   }
   if (workloads.empty()) {
-    std::fprintf(stderr, "usage: basis-bench WORKLOAD... [--quick] [--no-fork]   (workloads: W1 W2 W3 storage w1-d w2-d)\n");
+    std::fprintf(stderr, "usage: basis-bench WORKLOAD... [--quick] [--no-fork]   (workloads: W1 W2 W3 storage w1-d w2-d reopen)\n");
     return 2;
   }
   int status = 0;

@@ -134,6 +134,15 @@ Status Database::get(Family family, std::string_view key, std::string* value) co
   return from_rocksdb(s, "reading " + record_name(family_name(family), key));
 }
 
+Status Database::flush_log_families_async() {
+  rocksdb::FlushOptions fo;
+  fo.wait = false;
+  fo.allow_write_stall = true;
+  std::vector<rocksdb::ColumnFamilyHandle*> families = {
+      handle(Family::kOperations), handle(Family::kNotes), handle(Family::kCheckpoints)};
+  return from_rocksdb(db_->Flush(fo, families), "flushing the log families of " + path_);
+}
+
 Status Database::flush() {
   rocksdb::FlushOptions fo;
   std::vector<rocksdb::ColumnFamilyHandle*> all(std::begin(handles_), std::end(handles_));

@@ -48,6 +48,9 @@ class Database {
   Status get(Family family, std::string_view key, std::string* value) const;
   // Flushes memtables and syncs the write-ahead log.
   Status flush();
+  // Starts flushing the operations, notes and checkpoints memtables without
+  // waiting, so that a reopen has little write-ahead log to replay.
+  Status flush_log_families_async();
 
   rocksdb::DB* raw() const { return db_.get(); }
   rocksdb::ColumnFamilyHandle* handle(Family f) const { return handles_[static_cast<int>(f)]; }

@@ -3,6 +3,8 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <map>
+
 #include "storage/coding.h"
 
 namespace basis::storage {
@@ -66,6 +68,59 @@ void NodeStore::cache_put(const tree::Label& label, std::string encoded) {
     index_.erase(victim.first);
     lru_.pop_back();
   }
+}
+
+Status NodeStore::prefetch_paths(const tree::Label& root, const std::vector<tree::Bytes>& keys) {
+  struct Walker {
+    size_t key;      // index into keys
+    bool found;      // met its key: left all the way down from here
+  };
+  std::vector<std::pair<tree::Label, std::vector<Walker>>> level;
+  std::vector<Walker> all;
+  for (size_t i = 0; i < keys.size(); ++i) all.push_back({i, false});
+  level.emplace_back(root, std::move(all));
+  tree::NodeRecord rec;
+  while (!level.empty()) {
+    // Read what the cache lacks, in one batched call.
+    std::vector<rocksdb::Slice> missing;
+    std::vector<size_t> missing_at;
+    for (size_t i = 0; i < level.size(); ++i) {
+      if (!index_.count(level[i].first)) {
+        missing.emplace_back(reinterpret_cast<const char*>(level[i].first.data()), tree::kLabelSize);
+        missing_at.push_back(i);
+      }
+    }
+    if (!missing.empty()) {
+      std::vector<rocksdb::PinnableSlice> values(missing.size());
+      std::vector<rocksdb::Status> statuses(missing.size());
+      db_->raw()->MultiGet(rocksdb::ReadOptions(), db_->handle(Family::kNodes), missing.size(),
+                           missing.data(), values.data(), statuses.data());
+      for (size_t j = 0; j < missing.size(); ++j) {
+        if (statuses[j].ok()) cache_put(level[missing_at[j]].first, values[j].ToString());
+      }
+    }
+    // Step every walker one level down.
+    std::map<tree::Label, std::vector<Walker>> next;
+    for (auto& [label, walkers] : level) {
+      auto it = index_.find(label);
+      if (it == index_.end()) continue;  // unreadable: the replay will say so
+      std::string_view key = chars_of(tree::ByteView(label));
+      if (!decode(it->second->second, key, &rec).is_ok() || rec.is_leaf) continue;
+      for (Walker w : walkers) {
+        bool left;
+        if (w.found) {
+          left = true;
+        } else {
+          int c = tree::compare_bytes(tree::view(keys[w.key]), tree::view(rec.key));
+          w.found = c == 0;
+          left = c < 0;
+        }
+        next[left ? rec.left : rec.right].push_back(w);
+      }
+    }
+    level.assign(std::make_move_iterator(next.begin()), std::make_move_iterator(next.end()));
+  }
+  return Status::ok();
 }
 
 Status NodeStore::resolve(const tree::Label& label, tree::NodeRecord* out) {

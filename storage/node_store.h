@@ -6,6 +6,7 @@
 #include <list>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "storage/database.h"
 #include "tree/node.h"
@@ -30,6 +31,12 @@ class NodeStore : public tree::NodeResolver {
   Status flush(bool sync);
 
   Status resolve(const tree::Label& label, tree::NodeRecord* out) override;
+
+  // Loads into the cache every node on the search paths of `keys` from the
+  // root `root`, a level at a time with one batched read per level, so that
+  // a replay of operations on those keys finds its nodes in memory. Stops
+  // quietly at nodes it cannot read (the replay then reports them).
+  Status prefetch_paths(const tree::Label& root, const std::vector<tree::Bytes>& keys);
 
   size_t cache_bytes() const { return cache_used_; }
   uint64_t cache_hits() const { return hits_; }

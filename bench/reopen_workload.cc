@@ -1,0 +1,110 @@
+// REOPEN: a store of W1 (1,000,000 keys, or 100,000 quick) with 10,000
+// operations after its last checkpoint, left by a SIGKILL. Measures the
+// reopen (recovery, replay included), the first served proof, and a full
+// verification of the checkpoint with recovery_parallelism = 2.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "actors/runtime.h"
+#include "bench/benchmark_data.h"
+#include "bench/workloads.h"
+
+namespace basis::bench {
+
+using namespace basis::actors;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr uint64_t kAfterCheckpoint = 10'000;
+
+std::vector<OwnedOperation> inserts(uint64_t first, uint64_t count) {
+  std::vector<OwnedOperation> ops;
+  for (uint64_t i = first; i < first + count; ++i) {
+    tree::Label k = benchmark_key(i);
+    auto v = benchmark_value(i, 0);
+    ops.push_back({tree::OpType::kInsert, tree::Bytes(k.begin(), k.end()), tree::Bytes(v.begin(), v.end()), 0});
+  }
+  return ops;
+}
+
+void fail(const std::string& what) {
+  std::fprintf(stderr, "basis-bench: reopen: %s\n", what.c_str());
+  std::exit(1);
+}
+
+double ms_since(Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+}  // namespace
+
+void run_reopen_workload(bool quick, WorkloadResult* r) {
+  const uint64_t n = quick ? 100'000 : 1'000'000;
+  r->workload = "reopen";
+  r->quick = quick;
+  r->n = n;
+  std::string dir = (std::filesystem::temp_directory_path() /
+                     ("basis-bench-reopen-" + std::to_string(::getpid()))).string();
+  std::filesystem::remove_all(dir);
+  config::Config cfg;
+  cfg.storage.data_dir = dir;
+  cfg.logging.level = "warn";
+  cfg.persistence.checkpoint_interval.operations = 100'000'000;  // only the explicit one
+  cfg.persistence.recovery_parallelism = 2;
+
+  // The child builds the store and dies without shutting down.
+  int ready[2];
+  if (pipe(ready) != 0) fail("pipe");
+  std::fflush(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(ready[0]);
+    std::unique_ptr<Runtime> rt;
+    if (!Runtime::open(cfg, &rt).is_ok()) _exit(2);
+    std::vector<std::future<BatchResult>> inflight;
+    for (uint64_t i = 0; i < n; i += 1000) inflight.push_back(rt->apply(inserts(i, 1000)));
+    for (auto& f : inflight) if (!f.get().status.is_ok()) _exit(3);
+    if (!rt->checkpoint_now().is_ok()) _exit(4);
+    for (uint64_t i = n; i < n + kAfterCheckpoint; i += 1000) {
+      if (!rt->apply_and_wait(inserts(i, 1000)).status.is_ok()) _exit(5);
+    }
+    char ok = 1;
+    if (::write(ready[1], &ok, 1) != 1) _exit(6);
+    ::pause();  // killed here: 10,000 acknowledged operations after the checkpoint
+    _exit(0);
+  }
+  close(ready[1]);
+  char ok = 0;
+  if (::read(ready[0], &ok, 1) != 1) fail("the store was not built");
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+
+  auto start = Clock::now();
+  std::unique_ptr<Runtime> rt;
+  if (tree::Status s = Runtime::open(cfg, &rt); !s.is_ok()) fail(s.to_string());
+  r->extra["reopen_ms"] = ms_since(start);
+  tree::Label k = benchmark_key(n + kAfterCheckpoint - 1);
+  LookupResult first = rt->lookup(tree::Bytes(k.begin(), k.end()), true);
+  if (!first.status.is_ok() || !first.outcome.existed) fail("first proof: " + first.status.to_string());
+  r->extra["first_proof_ms"] = ms_since(start);
+  r->extra["replayed"] = static_cast<double>(rt->recovery().replayed);
+  r->final_digest = tree::to_hex(rt->digest());
+  r->ops = rt->recovery().replayed;
+  r->seconds = r->extra["reopen_ms"] / 1000;
+
+  auto verify_start = Clock::now();
+  uint64_t nodes = 0;
+  if (tree::Status s = rt->verify_latest_checkpoint(&nodes); !s.is_ok()) fail(s.to_string());
+  r->extra["full_verify_ms"] = ms_since(verify_start);
+  r->extra["verified_nodes"] = static_cast<double>(nodes);
+  (void)rt->shutdown();
+  rt.reset();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace basis::bench
