@@ -19,15 +19,9 @@ using tree::Label;
 
 namespace {
 
-// Reads and checks one node; appends its children's labels to `children`.
-Status check_node(const Database& db, const Label& label, std::vector<Label>* children) {
+// Checks one node's stored record against its label; appends its children.
+Status check_record(std::string_view value, const Label& label, std::vector<Label>* children) {
   std::string_view key = chars_of(tree::ByteView(label));
-  std::string value;
-  Status s = db.get(Family::kNodes, key, &value);
-  if (s.kind() == ErrorKind::kNotFound) {
-    return Status(ErrorKind::kCorruption, record_name(kNodes, key) + " is missing");
-  }
-  if (!s.is_ok()) return s;
   tree::NodeRecord rec;
   if (Status d = decode(value, key, &rec); !d.is_ok()) return d;
   Label actual = rec.is_leaf ? tree::leaf_label(tree::view(rec.key), tree::view(rec.value),
@@ -43,52 +37,78 @@ Status check_node(const Database& db, const Label& label, std::vector<Label>* ch
   return Status::ok();
 }
 
+// Reads and checks `labels` with batched reads; their children go to `next`.
+Status check_level_part(const Database& db, std::span<const Label> labels, std::vector<Label>* next) {
+  constexpr size_t kBatch = 4096;
+  std::vector<rocksdb::Slice> keys;
+  std::vector<rocksdb::PinnableSlice> values(kBatch);
+  std::vector<rocksdb::Status> statuses(kBatch);
+  for (size_t at = 0; at < labels.size(); at += kBatch) {
+    size_t n = std::min(kBatch, labels.size() - at);
+    keys.clear();
+    for (size_t i = 0; i < n; ++i) {
+      keys.emplace_back(reinterpret_cast<const char*>(labels[at + i].data()), tree::kLabelSize);
+    }
+    db.raw()->MultiGet(rocksdb::ReadOptions(), db.handle(Family::kNodes), n, keys.data(), values.data(),
+                       statuses.data());
+    for (size_t i = 0; i < n; ++i) {
+      std::string_view key = chars_of(tree::ByteView(labels[at + i]));
+      if (statuses[i].IsNotFound()) {
+        return Status(ErrorKind::kCorruption, record_name(kNodes, key) + " is missing");
+      }
+      if (Status s = from_rocksdb(statuses[i], "reading " + record_name(kNodes, key)); !s.is_ok()) return s;
+      if (Status s = check_record(std::string_view(values[i].data(), values[i].size()), labels[at + i], next);
+          !s.is_ok()) {
+        return s;
+      }
+      values[i].Reset();
+    }
+  }
+  return Status::ok();
+}
+
+// Reads and checks one node; appends its children's labels to `children`.
+Status check_node(const Database& db, const Label& label, std::vector<Label>* children) {
+  std::string_view key = chars_of(tree::ByteView(label));
+  std::string value;
+  Status s = db.get(Family::kNodes, key, &value);
+  if (s.kind() == ErrorKind::kNotFound) {
+    return Status(ErrorKind::kCorruption, record_name(kNodes, key) + " is missing");
+  }
+  if (!s.is_ok()) return s;
+  return check_record(value, label, children);
+}
+
 }  // namespace
 
 Status verify_tree(const Database& db, const Digest& digest, int parallelism, uint64_t* nodes) {
+  // Level by level: each level's nodes are read in batches, split over the
+  // threads, and checked against their labels.
   Label root;
   std::copy(digest.begin(), digest.begin() + tree::kLabelSize, root.begin());
-  // Expand breadth-first until there is work for every thread.
-  std::deque<Label> frontier{root};
+  std::vector<Label> level{root};
+  const size_t threads = static_cast<size_t>(std::max(1, parallelism));
   uint64_t count = 0;
-  const size_t wanted = static_cast<size_t>(std::max(1, parallelism)) * 8;
-  while (!frontier.empty() && frontier.size() < wanted) {
-    Label l = frontier.front();
-    frontier.pop_front();
-    std::vector<Label> children;
-    if (Status s = check_node(db, l, &children); !s.is_ok()) return s;
-    ++count;
-    frontier.insert(frontier.end(), children.begin(), children.end());
-  }
-  std::vector<Label> roots(frontier.begin(), frontier.end());
-  std::atomic<size_t> next{0};
-  std::atomic<uint64_t> counted{count};
-  std::mutex error_mutex;
-  Status first_error;
-  std::atomic<bool> failed{false};
-  auto worker = [&] {
-    std::vector<Label> stack;
-    for (size_t i = next++; i < roots.size() && !failed; i = next++) {
-      stack.assign(1, roots[i]);
-      while (!stack.empty() && !failed) {
-        Label l = stack.back();
-        stack.pop_back();
-        Status s = check_node(db, l, &stack);
-        if (!s.is_ok()) {
-          std::lock_guard<std::mutex> lock(error_mutex);
-          if (!failed.exchange(true)) first_error = s;
-          return;
-        }
-        ++counted;
-      }
+  while (!level.empty()) {
+    count += level.size();
+    std::vector<std::vector<Label>> next(threads);
+    std::vector<Status> results(threads);
+    size_t share = (level.size() + threads - 1) / threads;
+    auto part = [&](size_t t) {
+      size_t begin = std::min(level.size(), t * share), end = std::min(level.size(), begin + share);
+      results[t] = check_level_part(db, std::span<const Label>(level.data() + begin, end - begin), &next[t]);
+    };
+    std::vector<std::thread> workers;
+    for (size_t t = 1; t < threads && share * t < level.size(); ++t) workers.emplace_back(part, t);
+    part(0);
+    for (auto& w : workers) w.join();
+    level.clear();
+    for (size_t t = 0; t < threads; ++t) {
+      if (!results[t].is_ok()) return results[t];
+      level.insert(level.end(), next[t].begin(), next[t].end());
     }
-  };
-  std::vector<std::thread> threads;
-  for (int t = 1; t < parallelism; ++t) threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
-  if (failed) return first_error;
-  *nodes = counted;
+  }
+  *nodes = count;
   return Status::ok();
 }
 
