@@ -118,7 +118,15 @@ Status Oplog::export_through(uint64_t through, const std::string& path) const {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) return Status(ErrorKind::kIOError, "cannot create " + path);
   std::string buffer;
-  Status s = scan(1, through, [&](const OperationRecord& r) {
+  // Start at the first record still in the log (earlier ones may be removed).
+  uint64_t first = 1;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->raw()->NewIterator(rocksdb::ReadOptions(), db_->handle(Family::kOperations)));
+    it->SeekToFirst();
+    if (it->Valid()) parse_sequence_key(std::string_view(it->key().data(), it->key().size()), &first);
+  }
+  Status s = scan(first, through, [&](const OperationRecord& r) {
     std::string encoded = encode(r);
     put_u32(&buffer, static_cast<uint32_t>(encoded.size()));
     buffer += encoded;

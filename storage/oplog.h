@@ -43,8 +43,8 @@ class Oplog {
 
   // Removes every record with sequence <= `through` (notes are kept).
   Status remove_through(uint64_t through);
-  // Writes records first..through to `path` as length-prefixed encoded
-  // records, synced, before anything is removed.
+  // Writes the records still in the log up to `through` to `path` as
+  // length-prefixed encoded records, synced (export before removing).
   Status export_through(uint64_t through, const std::string& path) const;
 
  private:

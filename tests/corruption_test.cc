@@ -74,14 +74,20 @@ tree::Digest build_store(const config::Config& cfg) {
 
 enum class Fault { kFlip, kTruncate, kDelete, kGap };
 
-// Applies `fault` to the record `key` of `family` (and, for a gap, to the
-// record after it) with the store closed.
-void inject(const config::Config& cfg, storage::Family family, const std::string& key, Fault fault) {
+// The store's database, opened directly while no runtime holds it.
+std::unique_ptr<storage::Database> open_closed_store(const config::Config& cfg) {
   storage::DatabaseOptions o;
   o.path = cfg.storage.data_dir + "/db";
   o.params = tree::TreeParams{32, std::nullopt};
   std::unique_ptr<storage::Database> db;
   REQUIRE(storage::Database::open(o, &db).is_ok());
+  return db;
+}
+
+// Applies `fault` to the record `key` of `family` (and, for a gap, to the
+// record after it) with the store closed.
+void inject(const config::Config& cfg, storage::Family family, const std::string& key, Fault fault) {
+  std::unique_ptr<storage::Database> db = open_closed_store(cfg);
   auto* cf = db->handle(family);
   std::string value;
   REQUIRE(db->get(family, key, &value).is_ok());
@@ -145,11 +151,7 @@ void require_detected(const Outcome& o, const tree::Digest& expected, bool may_r
 }
 
 std::string latest_checkpoint_root(const config::Config& cfg, storage::CheckpointRecord* cp) {
-  storage::DatabaseOptions o;
-  o.path = cfg.storage.data_dir + "/db";
-  o.params = tree::TreeParams{32, std::nullopt};
-  std::unique_ptr<storage::Database> db;
-  REQUIRE(storage::Database::open(o, &db).is_ok());
+  std::unique_ptr<storage::Database> db = open_closed_store(cfg);
   std::vector<storage::CheckpointRecord> list;
   REQUIRE(storage::CheckpointStore(db.get()).list(&list).is_ok());
   REQUIRE(list.size() >= 2);

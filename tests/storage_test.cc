@@ -237,6 +237,9 @@ TEST_CASE("the operation log keeps records in order and names a corrupt one",
   seen = 0;
   REQUIRE(log->scan(8, UINT64_MAX, [&](const OperationRecord&) { return ++seen, true; }).is_ok());
   REQUIRE(seen == all.size() - 7);
+  // Exporting after a removal starts at the first record still there.
+  REQUIRE(log->export_through(12, dir.path("archive2.bin")).is_ok());
+  REQUIRE(std::filesystem::file_size(dir.path("archive2.bin")) > 0);
 }
 
 TEST_CASE("checkpoints are verified when created, listed newest first and removable",

@@ -40,10 +40,12 @@ BatchVerifier::BatchVerifier(const TreeParams& params, const Digest& starting_di
   if (failed_.is_ok()) failed_ = reconstruct(&starting_digest, proof);
 }
 
+BatchVerifier::BatchVerifier(const TreeParams& params, const VerifierLimits& limits)
+    : TreeOps(params, &pool_), pool_(params.key_length), limits_(limits) {}
+
 Status BatchVerifier::packaged_root_label(const TreeParams& params, ByteView proof, Label* root) {
-  Digest unused{};
-  BatchVerifier v(params, unused, ByteView(), VerifierLimits{});
   if (Status s = params.validate(); !s.is_ok()) return s;
+  BatchVerifier v(params, VerifierLimits{});
   v.failed_ = v.reconstruct(nullptr, proof);
   if (v.failed_.is_ok()) *root = v.root_->label;
   return v.failed_;

@@ -65,6 +65,8 @@ class BatchVerifier final : private TreeOps {
   void retire(Node*) override {}
   void begin_operation() override { replay_index_ = bit_pos_; }
 
+  // A verifier with no tree yet (for packaged_root_label).
+  BatchVerifier(const TreeParams& params, const VerifierLimits& limits);
   // Rebuilds the revealed tree; checks its root against `starting_digest`
   // unless that is null.
   Status reconstruct(const Digest* starting_digest, ByteView proof);

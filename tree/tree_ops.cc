@@ -267,9 +267,12 @@ bool TreeOps::remove(Node* r, int depth, bool delete_max, Node** saved, Deleted*
   int direction = 1;
   if (!delete_max && !replay_comparison(&direction)) return false;
   if (!expect_internal(r)) return false;
-  Node* left = child(r, true);
-  Node* right = child(r, false);
-  if (!left || !right) return false;
+  // Children are resolved only where this step looks at them: the side the
+  // path takes, and the other side when a leaf beside the key is dropped.
+  Node* left = r->left;
+  Node* right = r->right;
+  if (direction <= 0 && !(left = child(r, true))) return false;
+  if (direction >= 0 && !(right = child(r, false))) return false;
 
   if (direction < 0 && left->is_leaf()) {
     return fail(ErrorKind::kInvalidProof, "deletion path ends at a leaf before its key");
