@@ -22,6 +22,8 @@ struct Recovered {
   uint64_t checkpoint_id = 0;  // 0: from the empty tree
   uint64_t replayed = 0;
   std::vector<std::string> fallbacks;  // why earlier candidates were refused
+  double load_ms = 0;    // resolving the checkpoint and loading the replay's paths
+  double replay_ms = 0;  // replaying the log after it
 };
 
 tree::Status recover(storage::Database* db, const config::Config& config, Recovered* out);

@@ -87,6 +87,8 @@ tree::Status Runtime::open(const config::Config& config, std::unique_ptr<Runtime
   options.params = tree::TreeParams{config.tree.key_length, config.tree.value_length};
   options.node_compression = config.persistence.node_compression;
   if (tree::Status s = storage::Database::open(options, &impl->db); !s.is_ok()) return s;
+  impl->recovery.open_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
 
   auto log_to = runtime_logger(config);
   Recovered recovered;
@@ -105,6 +107,8 @@ tree::Status Runtime::open(const config::Config& config, std::unique_ptr<Runtime
                recovered.replayed, recovered.last_sequence);
   impl->recovery.checkpoint_id = recovered.checkpoint_id;
   impl->recovery.replayed = recovered.replayed;
+  impl->recovery.load_ms = recovered.load_ms;
+  impl->recovery.replay_ms = recovered.replay_ms;
 
   std::shared_ptr<storage::Oplog> log;
   {

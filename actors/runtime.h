@@ -79,7 +79,10 @@ class Runtime {
   struct RecoveryReport {
     uint64_t checkpoint_id = 0;     // 0: started from the empty tree
     uint64_t replayed = 0;          // operations replayed from the log
-    double milliseconds = 0;
+    double milliseconds = 0;        // all of open()
+    double open_ms = 0;             // opening the database
+    double load_ms = 0;             // resolving the checkpoint, loading the replay's paths
+    double replay_ms = 0;           // replaying the log
     std::vector<std::string> fallbacks;  // candidates refused, and why (also logged)
   };
   const RecoveryReport& recovery() const;

@@ -168,7 +168,7 @@ caf::behavior checkpointer(caf::event_based_actor* self, storage::Database* db, 
         if (tree::Status s = store->write(record); !s.is_ok()) return s;
         // Everything up to here is recoverable from this checkpoint and the
         // log after it: flushing lets a reopen skip replaying the WAL.
-        (void)db->flush_log_families_async();
+        (void)db->flush_async();
         for (size_t i = retention > 0 ? retention - 1 : 0; i < existing.size(); ++i) {
           if (tree::Status s = store->remove(existing[i].id); !s.is_ok()) return s;
         }

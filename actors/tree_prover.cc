@@ -191,7 +191,8 @@ void apply_batch(caf::event_based_actor* self, State& st, std::shared_ptr<BatchJ
 caf::behavior tree_prover(caf::event_based_actor* self, std::shared_ptr<ProverSetup> setup) {
   auto st = std::make_shared<State>();
   st->setup = std::move(setup);
-  ship_nodes(self, *st);  // what recovery created
+  // What recovery created ships with the next seal: shipping it here would
+  // delay the first answer by encoding every replayed node.
   const auto every = st->setup->config.persistence.checkpoint_interval.every;
   if (every.count() > 0) self->delayed_send(self, every, seal_atom::value);
   return {

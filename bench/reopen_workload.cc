@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 
 #include "actors/runtime.h"
@@ -41,23 +42,8 @@ double ms_since(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
 
-}  // namespace
-
-void run_reopen_workload(bool quick, WorkloadResult* r) {
-  const uint64_t n = quick ? 100'000 : 1'000'000;
-  r->workload = "reopen";
-  r->quick = quick;
-  r->n = n;
-  std::string dir = (std::filesystem::temp_directory_path() /
-                     ("basis-bench-reopen-" + std::to_string(::getpid()))).string();
-  std::filesystem::remove_all(dir);
-  config::Config cfg;
-  cfg.storage.data_dir = dir;
-  cfg.logging.level = "warn";
-  cfg.persistence.checkpoint_interval.operations = 100'000'000;  // only the explicit one
-  cfg.persistence.recovery_parallelism = 2;
-
-  // The child builds the store and dies without shutting down.
+// The child builds the store and dies without shutting down.
+void build_killed_store(const config::Config& cfg, uint64_t n) {
   int ready[2];
   if (pipe(ready) != 0) fail("pipe");
   std::fflush(nullptr);
@@ -84,6 +70,34 @@ void run_reopen_workload(bool quick, WorkloadResult* r) {
   kill(pid, SIGKILL);
   waitpid(pid, nullptr, 0);
 
+}
+
+}  // namespace
+
+void run_reopen_workload(bool quick, WorkloadResult* r) {
+  const uint64_t n = quick ? 100'000 : 1'000'000;
+  r->workload = "reopen";
+  r->quick = quick;
+  r->n = n;
+  std::string dir = (std::filesystem::temp_directory_path() /
+                     ("basis-bench-reopen-" + std::to_string(::getpid()))).string();
+  std::filesystem::remove_all(dir);
+  config::Config cfg;
+  cfg.storage.data_dir = dir;
+  cfg.logging.level = "warn";
+  cfg.persistence.checkpoint_interval.operations = 100'000'000;  // only the explicit one
+  cfg.persistence.recovery_parallelism = 2;
+
+  // For profiling: BASIS_REOPEN_TEMPLATE names a copy of the killed store,
+  // made on the first run and reused by later ones.
+  const char* tmpl = std::getenv("BASIS_REOPEN_TEMPLATE");
+  if (tmpl && std::filesystem::exists(tmpl)) {
+    std::filesystem::copy(tmpl, dir, std::filesystem::copy_options::recursive);
+  } else {
+    build_killed_store(cfg, n);
+    if (tmpl) std::filesystem::copy(dir, tmpl, std::filesystem::copy_options::recursive);
+  }
+
   auto start = Clock::now();
   std::unique_ptr<Runtime> rt;
   if (tree::Status s = Runtime::open(cfg, &rt); !s.is_ok()) fail(s.to_string());
@@ -92,6 +106,9 @@ void run_reopen_workload(bool quick, WorkloadResult* r) {
   LookupResult first = rt->lookup(tree::Bytes(k.begin(), k.end()), true);
   if (!first.status.is_ok() || !first.outcome.existed) fail("first proof: " + first.status.to_string());
   r->extra["first_proof_ms"] = ms_since(start);
+  r->extra["open_ms"] = rt->recovery().open_ms;
+  r->extra["load_ms"] = rt->recovery().load_ms;
+  r->extra["replay_ms"] = rt->recovery().replay_ms;
   r->extra["replayed"] = static_cast<double>(rt->recovery().replayed);
   r->final_digest = tree::to_hex(rt->digest());
   r->ops = rt->recovery().replayed;

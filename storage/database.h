@@ -23,8 +23,6 @@ namespace basis::storage {
 struct DatabaseOptions {
   std::string path;
   tree::TreeParams params;
-  // RocksDB's block cache for the nodes family, in bytes.
-  size_t block_cache_bytes = size_t{64} << 20;
   bool node_compression = false;  // labels and keys are random bytes
   bool create_if_missing = true;
 };
@@ -48,9 +46,10 @@ class Database {
   Status get(Family family, std::string_view key, std::string* value) const;
   // Flushes memtables and syncs the write-ahead log.
   Status flush();
-  // Starts flushing the operations, notes and checkpoints memtables without
-  // waiting, so that a reopen has little write-ahead log to replay.
-  Status flush_log_families_async();
+  // Starts flushing every family's memtable without waiting, so that a reopen
+  // has little write-ahead log to replay (a log file lives until every family
+  // with data in it has been flushed, including the rarely written metadata).
+  Status flush_async();
 
   rocksdb::DB* raw() const { return db_.get(); }
   rocksdb::ColumnFamilyHandle* handle(Family f) const { return handles_[static_cast<int>(f)]; }

@@ -3,9 +3,10 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
-#include <map>
+#include <algorithm>
 
 #include "storage/coding.h"
+#include "storage/path_fetch.h"
 
 namespace basis::storage {
 
@@ -70,61 +71,24 @@ void NodeStore::cache_put(const tree::Label& label, std::string encoded) {
   }
 }
 
-Status NodeStore::prefetch_paths(const tree::Label& root, const std::vector<tree::Bytes>& keys) {
-  struct Walker {
-    size_t key;      // index into keys
-    bool found;      // met its key: left all the way down from here
-  };
-  std::vector<std::pair<tree::Label, std::vector<Walker>>> level;
-  std::vector<Walker> all;
-  for (size_t i = 0; i < keys.size(); ++i) all.push_back({i, false});
-  level.emplace_back(root, std::move(all));
-  tree::NodeRecord rec;
-  while (!level.empty()) {
-    // Read what the cache lacks, in one batched call.
-    std::vector<rocksdb::Slice> missing;
-    std::vector<size_t> missing_at;
-    for (size_t i = 0; i < level.size(); ++i) {
-      if (!index_.count(level[i].first)) {
-        missing.emplace_back(reinterpret_cast<const char*>(level[i].first.data()), tree::kLabelSize);
-        missing_at.push_back(i);
-      }
-    }
-    if (!missing.empty()) {
-      std::vector<rocksdb::PinnableSlice> values(missing.size());
-      std::vector<rocksdb::Status> statuses(missing.size());
-      db_->raw()->MultiGet(rocksdb::ReadOptions(), db_->handle(Family::kNodes), missing.size(),
-                           missing.data(), values.data(), statuses.data());
-      for (size_t j = 0; j < missing.size(); ++j) {
-        if (statuses[j].ok()) cache_put(level[missing_at[j]].first, values[j].ToString());
-      }
-    }
-    // Step every walker one level down.
-    std::map<tree::Label, std::vector<Walker>> next;
-    for (auto& [label, walkers] : level) {
-      auto it = index_.find(label);
-      if (it == index_.end()) continue;  // unreadable: the replay will say so
-      std::string_view key = chars_of(tree::ByteView(label));
-      if (!decode(it->second->second, key, &rec).is_ok() || rec.is_leaf) continue;
-      for (Walker w : walkers) {
-        bool left;
-        if (w.found) {
-          left = true;
-        } else {
-          int c = tree::compare_bytes(tree::view(keys[w.key]), tree::view(rec.key));
-          w.found = c == 0;
-          left = c < 0;
-        }
-        next[left ? rec.left : rec.right].push_back(w);
-      }
-    }
-    level.assign(std::make_move_iterator(next.begin()), std::make_move_iterator(next.end()));
-  }
-  return Status::ok();
+void NodeStore::prefetch_paths(const tree::Label& root, std::vector<tree::Bytes> keys, int threads) {
+  std::sort(keys.begin(), keys.end(), [](const tree::Bytes& a, const tree::Bytes& b) {
+    return tree::compare_bytes(tree::view(a), tree::view(b)) < 0;
+  });
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  std::vector<EncodedNode> nodes;
+  fetch_paths(*db_, root, keys, threads, &nodes);
+  staged_.assign(std::move(nodes));
 }
+
+void NodeStore::drop_prefetched() { staged_.clear(); }
 
 Status NodeStore::resolve(const tree::Label& label, tree::NodeRecord* out) {
   std::string_view key = chars_of(tree::ByteView(label));
+  if (const std::string* staged = staged_.find(label)) {
+    ++hits_;
+    return decode(*staged, key, out);
+  }
   auto it = index_.find(label);
   if (it != index_.end()) {
     ++hits_;

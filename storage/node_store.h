@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "storage/database.h"
+#include "storage/staged_nodes.h"
 #include "tree/node.h"
 #include "tree/node_resolver.h"
 
@@ -33,10 +34,12 @@ class NodeStore : public tree::NodeResolver {
   Status resolve(const tree::Label& label, tree::NodeRecord* out) override;
 
   // Loads into the cache every node on the search paths of `keys` from the
-  // root `root`, a level at a time with one batched read per level, so that
-  // a replay of operations on those keys finds its nodes in memory. Stops
-  // quietly at nodes it cannot read (the replay then reports them).
-  Status prefetch_paths(const tree::Label& root, const std::vector<tree::Bytes>& keys);
+  // root `root`, reading on `threads` threads, so that a replay of
+  // operations on those keys finds its nodes in memory. Stops quietly at
+  // nodes it cannot read (the replay then reports them).
+  // They stay, outside the cache's bound, until drop_prefetched().
+  void prefetch_paths(const tree::Label& root, std::vector<tree::Bytes> keys, int threads);
+  void drop_prefetched();
 
   size_t cache_bytes() const { return cache_used_; }
   uint64_t cache_hits() const { return hits_; }
@@ -62,6 +65,7 @@ class NodeStore : public tree::NodeResolver {
   size_t cache_used_ = 0;
   std::list<Entry> lru_;  // most recent first
   std::unordered_map<tree::Label, std::list<Entry>::iterator, LabelHash> index_;
+  StagedNodes staged_;
   uint64_t hits_ = 0;
   uint64_t misses_ = 0;
 };

@@ -27,7 +27,6 @@ DatabaseOptions options_for(const std::string& path, TreeParams params) {
   DatabaseOptions o;
   o.path = path;
   o.params = params;
-  o.block_cache_bytes = size_t{1} << 20;
   return o;
 }
 
