@@ -1,13 +1,15 @@
 // Start-up recovery: the latest checkpoint whose tree resolves, then the
-// operation log after it with every record's digests checked. A checkpoint
-// that fails falls back to the one before, and finally to a replay of the
-// whole log from the empty tree. Nothing is repaired into another digest.
+// operation log after it with its digests checked. A checkpoint that fails
+// falls back to the one before, then to a replay of the whole log from the
+// empty tree, and last to a rebuild from the notes. Nothing is repaired into
+// another digest without the operator's confirmation.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "actors/recovery_path.h"
 #include "config/config.h"
 #include "storage/database.h"
 #include "storage/node_store.h"
@@ -16,12 +18,18 @@
 namespace basis::actors {
 
 struct Recovered {
+  RecoveryPath path = RecoveryPath::kEmpty;
   std::unique_ptr<storage::NodeStore> resolver;
   std::unique_ptr<tree::BatchProver> prover;
   uint64_t last_sequence = 0;
   uint64_t checkpoint_id = 0;  // 0: from the empty tree
   uint64_t replayed = 0;
   std::vector<std::string> fallbacks;  // why earlier candidates were refused
+  uint64_t verified_nodes = 0;  // with recovery_validation = "full"
+  // After a rebuild from notes: its digest, and whether the operator accepted
+  // it though it differs from the log's (the log must then be rebased).
+  tree::Digest rebuilt_digest{};
+  bool rebase = false;
   double load_ms = 0;    // resolving the checkpoint and loading the replay's paths
   double replay_ms = 0;  // replaying the log after it
 };

@@ -22,6 +22,8 @@ struct Runtime::Impl {
   std::unique_ptr<caf::actor_system> system;
   caf::actor prover, supervisor;
   RecoveryReport recovery;
+  std::unique_ptr<BackgroundChecks> checks;
+  uint64_t health_seed = 1;
   bool stopped = false;
   // Backpressure: batches submitted and not yet answered.
   std::mutex inflight_mutex;
@@ -50,6 +52,9 @@ struct Runtime::Impl {
     caf::anon_send(prover, read_atom::value, std::move(job));
     return future.get();
   }
+
+  void start_background_checks(std::shared_ptr<spdlog::logger> log_to);
+  HealthReport run_health_check(bool full);
 
   tree::Status seal() {
     auto order = read<SealOrder>([](ProverView& v) {
@@ -100,11 +105,13 @@ tree::Status Runtime::open(const config::Config& config, std::unique_ptr<Runtime
     log_to->error("{}", recovered_status.to_string());
     return recovered_status;
   }
-  log_to->info("recovered {} from {} with {} operations replayed, at sequence {}",
-               options.path,
+  log_to->info("recovered {} ({}) from {} with {} operations replayed, at sequence {}",
+               options.path, recovery_path_name(recovered.path),
                recovered.checkpoint_id ? "checkpoint " + std::to_string(recovered.checkpoint_id)
                                        : std::string("the empty tree"),
                recovered.replayed, recovered.last_sequence);
+  impl->recovery.path = recovered.path;
+  impl->recovery.verified_nodes = recovered.verified_nodes;
   impl->recovery.checkpoint_id = recovered.checkpoint_id;
   impl->recovery.replayed = recovered.replayed;
   impl->recovery.load_ms = recovered.load_ms;
@@ -114,6 +121,14 @@ tree::Status Runtime::open(const config::Config& config, std::unique_ptr<Runtime
   {
     std::unique_ptr<storage::Oplog> owned;
     if (tree::Status s = storage::Oplog::open(impl->db.get(), &owned); !s.is_ok()) return s;
+    if (recovered.rebase) {
+      // The operator accepted a rebuilt tree with another digest: the log
+      // continues from it, and says so (loudly) in the log file.
+      log_to->warn("serving the tree rebuilt from notes with digest {}, accepted by configuration; the "
+                   "operation log continues from it after record {}",
+                   tree::to_hex(recovered.rebuilt_digest), recovered.last_sequence);
+      if (tree::Status s = owned->rebase(recovered.last_sequence, recovered.rebuilt_digest); !s.is_ok()) return s;
+    }
     log = std::move(owned);
   }
   impl->system_config = std::make_unique<caf::actor_system_config>();
@@ -139,8 +154,40 @@ tree::Status Runtime::open(const config::Config& config, std::unique_ptr<Runtime
   impl->recovery.milliseconds =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   impl->recovery.fallbacks = recovered.fallbacks;
+  if (recovered.path == RecoveryPath::kFullReplay || recovered.path == RecoveryPath::kNotesRebuild) {
+    // Seal what was rebuilt now, so that the next open starts from it.
+    if (tree::Status s = impl->seal(); !s.is_ok()) log_to->error("sealing the recovered tree: {}", s.to_string());
+  }
+  impl->start_background_checks(log_to);
   out->reset(new Runtime(std::move(impl)));
   return tree::Status::ok();
+}
+
+void Runtime::Impl::start_background_checks(std::shared_ptr<spdlog::logger> log_to) {
+  std::optional<tree::Digest> verify;
+  storage::CheckpointRecord cp;
+  if (config.persistence.recovery_validation == config::RecoveryValidation::kBackground && recovery.checkpoint_id &&
+      storage::CheckpointStore(db.get()).read(recovery.checkpoint_id, &cp).is_ok()) {
+    verify = cp.digest;
+  }
+  checks = std::make_unique<BackgroundChecks>(
+      db.get(), verify ? &*verify : nullptr, static_cast<int>(config.persistence.recovery_parallelism),
+      config.persistence.health_check_interval, [this] { return run_health_check(false); },
+      [log_to](bool failure, const std::string& message) {
+        if (failure) {
+          log_to->error("{}", message);
+        } else {
+          log_to->info("{}", message);
+        }
+      });
+}
+
+HealthReport Runtime::Impl::run_health_check(bool full) {
+  uint32_t samples = full ? 0 : config.persistence.health_check_samples;
+  uint64_t seed = health_seed++;
+  storage::Database* store = db.get();
+  return read<HealthReport>(
+      [=](ProverView& v) { return actors::check_health(v.prover(), *store, samples, seed); });
 }
 
 std::future<BatchResult> Runtime::Impl::submit(std::vector<OwnedOperation> operations, bool wait) {
@@ -295,11 +342,17 @@ void Runtime::inject_failure(Component component) {
   caf::anon_send(target, fail_atom::value);
 }
 
+HealthReport Runtime::check_health(bool full) {
+  if (impl_->stopped) return HealthReport{false, 0, "runtime is shut down"};
+  return impl_->checks->record(impl_->run_health_check(full));
+}
+
 Runtime::Stats Runtime::stats() {
   Stats s = impl_->read<Stats>([](ProverView& v) {
-    return Stats{v.prover().pool().live_nodes(), v.prover().pool().live_bytes(), 0};
+    return Stats{v.prover().pool().live_nodes(), v.prover().pool().live_bytes(), 0, {}};
   });
   s.restarts = restarts();
+  s.background = impl_->checks->status();
   return s;
 }
 
@@ -313,6 +366,7 @@ uint64_t Runtime::restarts() {
 
 tree::Status Runtime::shutdown() {
   if (impl_->stopped) return tree::Status::ok();
+  impl_->checks.reset();  // its health checks read through the prover
   tree::Status s = impl_->seal();  // waits for every acknowledged batch first
   impl_->stopped = true;
   // The supervisor stops the actors it supervises, without restarting them.

@@ -9,6 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "actors/background_checks.h"
+#include "actors/health_check.h"
+#include "actors/recovery_path.h"
 #include "config/config.h"
 #include "storage/records.h"
 #include "tree/batch_prover.h"
@@ -77,6 +80,7 @@ class Runtime {
 
   // How the last open() recovered (for tests and logs).
   struct RecoveryReport {
+    RecoveryPath path = RecoveryPath::kEmpty;
     uint64_t checkpoint_id = 0;     // 0: started from the empty tree
     uint64_t replayed = 0;          // operations replayed from the log
     double milliseconds = 0;        // all of open()
@@ -84,6 +88,7 @@ class Runtime {
     double load_ms = 0;             // resolving the checkpoint, loading the replay's paths
     double replay_ms = 0;           // replaying the log
     std::vector<std::string> fallbacks;  // candidates refused, and why (also logged)
+    uint64_t verified_nodes = 0;    // checked before serving (recovery_validation = "full")
   };
   const RecoveryReport& recovery() const;
 
@@ -91,8 +96,15 @@ class Runtime {
     uint64_t tree_nodes = 0;         // nodes of the tree in memory
     uint64_t tree_memory_bytes = 0;  // what they take
     uint64_t restarts = 0;           // actors restarted by the supervisor
+    BackgroundStatus background;     // background verification and health checks
   };
   Stats stats();
+
+  // Checks the tree against its digest and the notes now (see
+  // check_health in health_check.h): sampled with
+  // persistence.health_check_samples keys, or every key with `full`. Counted
+  // with the periodic checks.
+  HealthReport check_health(bool full);
 
   // Test hook: makes one actor fail, as a crash would. The supervisor restarts
   // it; restarts() counts how often that happened.

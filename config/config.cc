@@ -69,6 +69,15 @@ std::string format_duration(milliseconds d) {
   return std::to_string(ms) + " ms";
 }
 
+const char* validation_name(RecoveryValidation v) {
+  switch (v) {
+    case RecoveryValidation::kFull: return "full";
+    case RecoveryValidation::kBackground: return "background";
+    case RecoveryValidation::kDigests: return "digests";
+  }
+  return "?";
+}
+
 // Reads one file's tables into a Config, stopping at the first error.
 class Loader {
  public:
@@ -101,9 +110,14 @@ class Loader {
             {"checkpoint_compression", [&](const toml::node& n) { return boolean(n, &p.checkpoint_compression); }},
             {"recovery_parallelism", [&](const toml::node& n) { return integer(n, 1, 256, &p.recovery_parallelism); }},
             {"recovery_validation", [&](const toml::node& n) {
-               return choice(n, {{"full", RecoveryValidation::kFull}, {"digests", RecoveryValidation::kDigests}},
+               return choice(n, {{"full", RecoveryValidation::kFull},
+                                 {"background", RecoveryValidation::kBackground},
+                                 {"digests", RecoveryValidation::kDigests}},
                              &p.recovery_validation);
              }},
+            {"accept_rebuilt_digest", [&](const toml::node& n) { return string(n, &p.accept_rebuilt_digest); }},
+            {"health_check_interval", [&](const toml::node& n) { return duration(n, &p.health_check_interval); }},
+            {"health_check_samples", [&](const toml::node& n) { return integer(n, 1, 1'000'000, &p.health_check_samples); }},
         }},
         {"server", {
             {"listen", [&](const toml::node& n) { return string(n, &out_->server.listen); }},
@@ -304,6 +318,11 @@ Status Config::validate() const {
   if (persistence.max_inflight_batches == 0) return Status::error("persistence.max_inflight_batches must be at least 1");
   if (persistence.checkpoint_retention == 0) return Status::error("persistence.checkpoint_retention must be at least 1");
   if (persistence.recovery_parallelism == 0) return Status::error("persistence.recovery_parallelism must be at least 1");
+  const std::string& accept = persistence.accept_rebuilt_digest;
+  if (!accept.empty() && (accept.size() != 66 || accept.find_first_not_of("0123456789abcdef") != std::string::npos)) {
+    return Status::error("persistence.accept_rebuilt_digest must be a digest: 66 lowercase hex digits");
+  }
+  if (persistence.health_check_samples == 0) return Status::error("persistence.health_check_samples must be at least 1");
   static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
   if (std::find(std::begin(kLevels), std::end(kLevels), logging.level) == std::end(kLevels)) {
     return Status::error("logging.level '" + logging.level + "' is not one of trace, debug, info, warn, error, off");
@@ -373,7 +392,10 @@ std::string Config::to_toml() const {
     << "checkpoint_retention = " << persistence.checkpoint_retention << "\n"
     << "checkpoint_compression = " << (persistence.checkpoint_compression ? "true" : "false") << "\n"
     << "recovery_parallelism = " << persistence.recovery_parallelism << "\n"
-    << "recovery_validation = \"" << (persistence.recovery_validation == RecoveryValidation::kFull ? "full" : "digests") << "\"\n\n"
+    << "recovery_validation = \"" << validation_name(persistence.recovery_validation) << "\"\n"
+    << "accept_rebuilt_digest = " << quoted(persistence.accept_rebuilt_digest) << "\n"
+    << "health_check_interval = \"" << format_duration(persistence.health_check_interval) << "\"\n"
+    << "health_check_samples = " << persistence.health_check_samples << "\n\n"
     << "[server]\n"
     << "listen = " << quoted(server.listen) << "\n\n"
     << "[logging]\n"

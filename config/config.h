@@ -27,7 +27,11 @@ class Status {
 };
 
 enum class SyncPolicy { kAlways, kNever };             // "always" | "never"
-enum class RecoveryValidation { kFull, kDigests };     // "full" | "digests"
+// What recovery checks beyond the log's digests: every node of the recovered
+// checkpoint before serving ("full"), the same while already serving
+// ("background"), or nothing more ("digests"; nodes are still checked
+// against their labels as they load).
+enum class RecoveryValidation { kFull, kBackground, kDigests };
 
 // Seal a checkpoint every this many operations, or every this long.
 struct CheckpointInterval {
@@ -59,7 +63,15 @@ struct Config {
     uint32_t checkpoint_retention = 10;    // checkpoints kept
     bool checkpoint_compression = false;
     uint32_t recovery_parallelism = 2;     // threads verifying a checkpoint
-    RecoveryValidation recovery_validation = RecoveryValidation::kFull;
+    RecoveryValidation recovery_validation = RecoveryValidation::kBackground;
+    // A tree rebuilt from the notes whose digest differs from the log's last
+    // digest is served only when this names that digest (hex): the operator's
+    // confirmation, since the old digest may be committed on chain.
+    std::string accept_rebuilt_digest;
+    // Every this long, sampled proofs are checked against the digest and
+    // sampled leaves against the notes; zero turns it off.
+    std::chrono::milliseconds health_check_interval = std::chrono::minutes(5);
+    uint32_t health_check_samples = 64;  // keys per health check
     bool operator==(const Persistence&) const = default;
   } persistence;
   struct Server {

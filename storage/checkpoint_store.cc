@@ -81,7 +81,8 @@ Status check_node(const Database& db, const Label& label, std::vector<Label>* ch
 
 }  // namespace
 
-Status verify_tree(const Database& db, const Digest& digest, int parallelism, uint64_t* nodes) {
+Status verify_tree(const Database& db, const Digest& digest, int parallelism, uint64_t* nodes,
+                   const std::atomic<bool>* cancel) {
   // Level by level: each level's nodes are read in batches, split over the
   // threads, and checked against their labels.
   Label root;
@@ -90,6 +91,7 @@ Status verify_tree(const Database& db, const Digest& digest, int parallelism, ui
   const size_t threads = static_cast<size_t>(std::max(1, parallelism));
   uint64_t count = 0;
   while (!level.empty()) {
+    if (cancel && cancel->load()) return Status(tree::ErrorKind::kBusy, "verification cancelled");
     count += level.size();
     std::vector<std::vector<Label>> next(threads);
     std::vector<Status> results(threads);

@@ -1,6 +1,8 @@
 // Checkpoints: sealed versions of the tree, newest first.
 #pragma once
 
+#include <atomic>
+
 #include <span>
 #include <vector>
 
@@ -32,7 +34,9 @@ class CheckpointStore {
 // Reads every node reachable from `digest`'s root straight from the nodes
 // family, checks each against its label and counts them. Subtrees are
 // checked on `parallelism` threads.
-Status verify_tree(const Database& db, const Digest& digest, int parallelism, uint64_t* nodes);
+// Stops between levels, with kBusy, once `*cancel` is set.
+Status verify_tree(const Database& db, const Digest& digest, int parallelism, uint64_t* nodes,
+                   const std::atomic<bool>* cancel = nullptr);
 
 // Checks that each node in `labels` is stored, hashes to its label, and that
 // its children are stored. Together with a verified earlier checkpoint this

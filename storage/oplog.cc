@@ -29,7 +29,32 @@ Status Oplog::open(Database* db, std::unique_ptr<Oplog>* out) {
     log->last_digest_ = rec.digest_after;
   }
   if (Status s = from_rocksdb(it->status(), "reading the operation log"); !s.is_ok()) return s;
+  std::string value;
+  Status s = db->get(Family::kMetadata, kLogBaseKey, &value);
+  if (s.is_ok()) {
+    LogBaseRecord base;
+    if (Status d = decode(value, kLogBaseKey, &base); !d.is_ok()) return d;
+    if (base.sequence >= log->last_sequence_) {
+      log->last_sequence_ = base.sequence;
+      log->last_digest_ = base.digest;
+    }
+  } else if (s.kind() != ErrorKind::kNotFound) {
+    return s;
+  }
   *out = std::move(log);
+  return Status::ok();
+}
+
+Status Oplog::rebase(uint64_t sequence, const Digest& digest) {
+  if (sequence < last_sequence_) {
+    return Status(ErrorKind::kInvalidArgument, "cannot rebase the operation log at " + std::to_string(sequence) +
+                                                   ", below its last record " + std::to_string(last_sequence_));
+  }
+  rocksdb::WriteBatch batch;
+  batch.Put(db_->handle(Family::kMetadata), kLogBaseKey, encode(LogBaseRecord{sequence, digest}));
+  if (Status s = db_->write(&batch, true); !s.is_ok()) return s;
+  last_sequence_ = sequence;
+  last_digest_ = digest;
   return Status::ok();
 }
 

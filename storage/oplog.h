@@ -41,6 +41,11 @@ class Oplog {
   // returning false.
   Status scan(uint64_t from, uint64_t to, const std::function<bool(const OperationRecord&)>& fn) const;
 
+  // Continues the log after `sequence` from `digest` instead of its last
+  // record's digest (synced): for a tree an operator accepted after a
+  // rebuild. Records already in the log stay, for audit.
+  Status rebase(uint64_t sequence, const Digest& digest);
+
   // Removes every record with sequence <= `through` (notes are kept).
   Status remove_through(uint64_t through);
   // Writes the records still in the log up to `through` to `path` as

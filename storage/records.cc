@@ -220,4 +220,20 @@ Status decode(std::string_view data, std::string_view key, MetadataRecord* out) 
   return finish(r, kMetadata, key);
 }
 
+std::string encode(const LogBaseRecord& r) {
+  std::string s = start();
+  put_u64(&s, r.sequence);
+  put_digest(&s, r.digest);
+  return seal(std::move(s));
+}
+
+Status decode(std::string_view data, std::string_view key, LogBaseRecord* out) {
+  std::string_view body;
+  if (Status st = open(data, kMetadata, key, &body); !st.is_ok()) return st;
+  Reader r(body);
+  out->sequence = r.u64();
+  get_digest(r, &out->digest);
+  return finish(r, kMetadata, key);
+}
+
 }  // namespace basis::storage

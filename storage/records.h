@@ -72,11 +72,21 @@ struct MetadataRecord {
 };
 inline constexpr char kMetadataKey[] = "tree";
 
+// Where the operation log continues when its last record does not say:
+// after an operator accepted a tree rebuilt with another digest. Metadata
+// key "log_base".
+struct LogBaseRecord {
+  uint64_t sequence = 0;  // the next record is sequence + 1
+  Digest digest{};        // and starts from this digest
+};
+inline constexpr char kLogBaseKey[] = "log_base";
+
 std::string encode(const tree::NodeRecord& r);
 std::string encode(const OperationRecord& r);
 std::string encode(const CheckpointRecord& r);
 std::string encode(const NoteRecord& r);
 std::string encode(const MetadataRecord& r);
+std::string encode(const LogBaseRecord& r);
 
 // `key` is the record's key in its column family, for error messages.
 Status decode(std::string_view data, std::string_view key, tree::NodeRecord* out);
@@ -84,6 +94,7 @@ Status decode(std::string_view data, std::string_view key, OperationRecord* out)
 Status decode(std::string_view data, std::string_view key, CheckpointRecord* out);
 Status decode(std::string_view data, std::string_view key, NoteRecord* out);
 Status decode(std::string_view data, std::string_view key, MetadataRecord* out);
+Status decode(std::string_view data, std::string_view key, LogBaseRecord* out);
 
 // "operations record 42", "nodes record 3fa0…": how errors name a record.
 std::string record_name(std::string_view family, std::string_view key);

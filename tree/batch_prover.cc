@@ -208,6 +208,16 @@ void BatchProver::renumber(Node* n) {
 Status BatchProver::get(ByteView key, OpOutcome* out) {
   out->existed = false;
   out->old_value.clear();
+  Leaf leaf;
+  if (Status s = leaf_at(key, &leaf); !s.is_ok()) return s;
+  if (compare_bytes(view(leaf.key), key) == 0) {
+    out->existed = true;
+    out->old_value = std::move(leaf.value);
+  }
+  return Status::ok();
+}
+
+Status BatchProver::leaf_at(ByteView key, Leaf* out) {
   if (!stopped_.is_ok()) return stopped_;
   if (key.size() != params_.key_length) {
     return Status(ErrorKind::kKeyLengthMismatch, "Key " + to_hex(key) + " has the wrong length");
@@ -225,11 +235,10 @@ Status BatchProver::get(ByteView key, OpOutcome* out) {
     found = c == 0;
     n = c < 0 ? n->left : n->right;
   }
-  if (found) {
-    ByteView v = pool_.value(n);
-    out->existed = true;
-    out->old_value.assign(v.begin(), v.end());
-  }
+  ByteView k = pool_.key(n), v = pool_.value(n), next = pool_.next_key(n);
+  out->key.assign(k.begin(), k.end());
+  out->value.assign(v.begin(), v.end());
+  out->next_key.assign(next.begin(), next.end());
   return Status::ok();
 }
 

@@ -79,6 +79,14 @@ class BatchProver final : private TreeOps {
   // Reads the value of `key` without recording anything for a proof.
   Status get(ByteView key, OpOutcome* out);
 
+  // The leaf whose range holds `key` (leaf key <= key < next key), without
+  // recording anything: the leaf of `key` itself when it is in the tree.
+  // The sentinels' keys are all zero and all 0xFF bytes.
+  struct Leaf {
+    Bytes key, value, next_key;
+  };
+  Status leaf_at(ByteView key, Leaf* out);
+
   // OK unless a resolver failure stopped the prover.
   const Status& status() const { return stopped_; }
   int height() const { return height_; }

@@ -1,0 +1,82 @@
+#include "actors/background_checks.h"
+
+#include "storage/checkpoint_store.h"
+
+namespace basis::actors {
+
+const char* verification_state_name(VerificationState s) {
+  switch (s) {
+    case VerificationState::kNotRun: return "not_run";
+    case VerificationState::kRunning: return "running";
+    case VerificationState::kPassed: return "passed";
+    case VerificationState::kFailed: return "failed";
+  }
+  return "?";
+}
+
+BackgroundChecks::BackgroundChecks(const storage::Database* db, const tree::Digest* verify_digest,
+                                   int parallelism, std::chrono::milliseconds interval, HealthCheck health_check,
+                                   Log log)
+    : db_(db), interval_(interval), health_check_(std::move(health_check)), log_(std::move(log)) {
+  std::optional<tree::Digest> digest;
+  if (verify_digest) {
+    digest = *verify_digest;
+    status_.verification = VerificationState::kRunning;
+  }
+  if (digest || interval_.count() > 0) {
+    thread_ = std::thread([this, digest, parallelism] { run(digest, parallelism); });
+  }
+}
+
+BackgroundChecks::~BackgroundChecks() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+BackgroundStatus BackgroundChecks::status() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return status_;
+}
+
+HealthReport BackgroundChecks::record(const HealthReport& report) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++status_.health_checks;
+    if (!report.ok) ++status_.health_check_failures;
+    status_.last_health = report;
+  }
+  if (!report.ok) log_(true, "health check failed: " + report.problem);
+  return report;
+}
+
+void BackgroundChecks::run(std::optional<tree::Digest> verify_digest, int parallelism) {
+  if (verify_digest) {
+    uint64_t nodes = 0;
+    tree::Status s = storage::verify_tree(*db_, *verify_digest, parallelism, &nodes, &stop_);
+    if (s.kind() == tree::ErrorKind::kBusy && stop_) return;  // shutting down
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      status_.verification = s.is_ok() ? VerificationState::kPassed : VerificationState::kFailed;
+      status_.verified_nodes = nodes;
+      status_.verification_problem = s.is_ok() ? "" : s.to_string();
+    }
+    if (s.is_ok()) {
+      log_(false, "background verification of the recovered checkpoint passed: " + std::to_string(nodes) + " nodes");
+    } else {
+      log_(true, "background verification of the recovered checkpoint failed: " + s.to_string());
+    }
+  }
+  if (interval_.count() == 0) return;
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!wake_.wait_for(lock, interval_, [this] { return stop_.load(); })) {
+    lock.unlock();
+    record(health_check_());
+    lock.lock();
+  }
+}
+
+}  // namespace basis::actors

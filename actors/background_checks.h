@@ -1,0 +1,63 @@
+// The runtime's background checks: the full verification of the recovered
+// checkpoint (when recovery_validation = "background") and the periodic
+// health check. Their results are read at any time; failures are logged.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "actors/health_check.h"
+#include "storage/database.h"
+
+namespace basis::actors {
+
+// Where the background verification of the recovered checkpoint stands.
+enum class VerificationState { kNotRun, kRunning, kPassed, kFailed };
+const char* verification_state_name(VerificationState s);  // "not_run", "running", "passed", "failed"
+
+struct BackgroundStatus {
+  VerificationState verification = VerificationState::kNotRun;
+  uint64_t verified_nodes = 0;
+  std::string verification_problem;
+  uint64_t health_checks = 0;
+  uint64_t health_check_failures = 0;
+  HealthReport last_health;  // ok and empty before the first check
+};
+
+class BackgroundChecks {
+ public:
+  using HealthCheck = std::function<HealthReport()>;
+  using Log = std::function<void(bool failure, const std::string& message)>;
+
+  // Starts the thread. With `verify_digest`, first verifies that tree in
+  // full on `parallelism` threads; then runs `health_check` every `interval`
+  // (never when zero). `db` must outlive this object.
+  BackgroundChecks(const storage::Database* db, const tree::Digest* verify_digest, int parallelism,
+                   std::chrono::milliseconds interval, HealthCheck health_check, Log log);
+  // Stops the thread (a verification in progress is cancelled).
+  ~BackgroundChecks();
+
+  BackgroundStatus status() const;
+  // Counts `report` as a health check (and logs it when it failed).
+  HealthReport record(const HealthReport& report);
+
+ private:
+  void run(std::optional<tree::Digest> verify_digest, int parallelism);
+
+  const storage::Database* db_;
+  std::chrono::milliseconds interval_;
+  HealthCheck health_check_;
+  Log log_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::atomic<bool> stop_{false};
+  BackgroundStatus status_;
+  std::thread thread_;
+};
+
+}  // namespace basis::actors

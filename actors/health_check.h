@@ -1,0 +1,27 @@
+// The health check: the tree as served against its digest and the notes.
+// It runs between batches on the thread that owns the tree, when the notes
+// hold exactly the tree's state (every batch applied is durable).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "storage/database.h"
+#include "tree/batch_prover.h"
+
+namespace basis::actors {
+
+struct HealthReport {
+  bool ok = true;
+  uint64_t keys_checked = 0;
+  std::string problem;  // the first problem found, naming the key or record
+};
+
+// Sampled (`samples` > 0): for random keys, the leaf holding each key must
+// have a note with its value and a lookup proof that verifies against the
+// digest; random notes must be in the tree with their values. Full
+// (`samples` == 0): every leaf against every note, both ways.
+HealthReport check_health(tree::BatchProver& prover, const storage::Database& db, uint32_t samples,
+                          uint64_t seed);
+
+}  // namespace basis::actors
