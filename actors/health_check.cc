@@ -60,7 +60,7 @@ bool proof_verifies(tree::BatchProver& prover, const tree::Bytes& key, const tre
   return r->problem.empty();
 }
 
-HealthReport full_check(tree::BatchProver& prover, const storage::Database& db) {
+HealthReport full_check(tree::BatchProver& prover, const storage::Database& db, uint64_t last_sequence) {
   HealthReport r;
   const uint32_t key_length = prover.params().key_length;
   tree::BatchProver::Leaf leaf;
@@ -79,6 +79,10 @@ HealthReport full_check(tree::BatchProver& prover, const storage::Database& db) 
       r.problem = s.to_string();
     } else if (leaf.value != note.record.value) {
       r.problem = name_of(note.key) + " holds another value than the tree";
+    } else if (note.record.first_sequence == 0 || note.record.first_sequence > last_sequence) {
+      r.problem = name_of(note.key) + ": first inserted by operation " +
+                  std::to_string(note.record.first_sequence) + ", but the log ends at " +
+                  std::to_string(last_sequence);
     } else {
       ++r.keys_checked;
       next = leaf.next_key;
@@ -93,9 +97,9 @@ HealthReport full_check(tree::BatchProver& prover, const storage::Database& db) 
 
 }  // namespace
 
-HealthReport check_health(tree::BatchProver& prover, const storage::Database& db, uint32_t samples,
-                          uint64_t seed) {
-  if (samples == 0) return full_check(prover, db);
+HealthReport check_health(tree::BatchProver& prover, const storage::Database& db, uint64_t last_sequence,
+                          uint32_t samples, uint64_t seed) {
+  if (samples == 0) return full_check(prover, db, last_sequence);
   HealthReport r;
   std::mt19937_64 random(seed);
   const uint32_t key_length = prover.params().key_length;

@@ -20,8 +20,9 @@ struct HealthReport {
 // Sampled (`samples` > 0): for random keys, the leaf holding each key must
 // have a note with its value and a lookup proof that verifies against the
 // digest; random notes must be in the tree with their values. Full
-// (`samples` == 0): every leaf against every note, both ways.
-HealthReport check_health(tree::BatchProver& prover, const storage::Database& db, uint32_t samples,
-                          uint64_t seed);
+// (`samples` == 0): every leaf against every note, both ways, and every
+// note's first insertion within the log (1..`last_sequence`).
+HealthReport check_health(tree::BatchProver& prover, const storage::Database& db, uint64_t last_sequence,
+                          uint32_t samples, uint64_t seed);
 
 }  // namespace basis::actors

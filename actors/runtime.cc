@@ -187,7 +187,7 @@ HealthReport Runtime::Impl::run_health_check(bool full) {
   uint64_t seed = health_seed++;
   storage::Database* store = db.get();
   return read<HealthReport>(
-      [=](ProverView& v) { return actors::check_health(v.prover(), *store, samples, seed); });
+      [=](ProverView& v) { return actors::check_health(v.prover(), *store, v.last_sequence(), samples, seed); });
 }
 
 std::future<BatchResult> Runtime::Impl::submit(std::vector<OwnedOperation> operations, bool wait) {

@@ -1,6 +1,6 @@
 // The corruption harness: a fault injected into a closed store (a flipped
 // byte, a truncated value, a deleted record, a sequence gap) in the nodes,
-// operations or checkpoints family must be detected on reopen, and recovery
+// operations, checkpoints or notes family must be detected, and recovery
 // must end in the right digest or in a clear refusal, never in another tree.
 #include <catch2/catch.hpp>
 
@@ -13,6 +13,7 @@
 #include "bench/benchmark_data.h"
 #include "storage/checkpoint_store.h"
 #include "storage/coding.h"
+#include "storage/records.h"
 #include "tests/storage_test_util.h"
 
 using namespace basis;
@@ -121,7 +122,9 @@ struct Outcome {
   bool opened = false;
   tree::Status status;
   tree::Digest digest{};
+  actors::RecoveryPath path = actors::RecoveryPath::kEmpty;
   std::vector<std::string> fallbacks;
+  actors::HealthReport health;  // a full health check after the reopen
 };
 
 Outcome reopen(const config::Config& cfg) {
@@ -131,7 +134,9 @@ Outcome reopen(const config::Config& cfg) {
   if (!o.status.is_ok()) return o;
   o.opened = true;
   o.digest = rt->digest();
+  o.path = rt->recovery().path;
   o.fallbacks = rt->recovery().fallbacks;
+  o.health = rt->check_health(true);
   (void)rt->shutdown();
   return o;
 }
@@ -179,7 +184,14 @@ void operation_case(Fault fault) {
   // A record after the last checkpoint: every path replays it, so recovery
   // must refuse (no other source of that operation exists yet).
   inject(cfg, storage::Family::kOperations, storage::sequence_key(cp.last_sequence + 7), fault);
-  require_detected(reopen(cfg), expected, true);
+  Outcome o = reopen(cfg);
+  require_detected(o, expected, true);
+  // Only the notes still hold that operation: if it opened, it was rebuilt
+  // from them, and the rebuilt tree agrees with its notes.
+  if (o.opened) {
+    REQUIRE(o.path == actors::RecoveryPath::kNotesRebuild);
+    REQUIRE(o.health.ok);
+  }
 }
 
 void checkpoint_case(Fault fault) {
@@ -199,6 +211,60 @@ void checkpoint_case(Fault fault) {
   }
 }
 
+// Makes the notes the only way back: every checkpoint gone and an early
+// operation record damaged, so that no replay gets through.
+void leave_only_the_notes(const config::Config& cfg) {
+  std::unique_ptr<storage::Database> db = open_closed_store(cfg);
+  std::vector<storage::CheckpointRecord> list;
+  storage::CheckpointStore store(db.get());
+  REQUIRE(store.list(&list).is_ok());
+  for (const auto& cp : list) REQUIRE(store.remove(cp.id).is_ok());
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  REQUIRE(db->raw()->Delete(wo, db->handle(storage::Family::kOperations), storage::sequence_key(5)).ok());
+  REQUIRE(db->flush().is_ok());
+}
+
+void note_case(Fault fault) {
+  TempDir dir;
+  auto cfg = config_for(dir);
+  tree::Digest expected = build_store(cfg);
+  tree::Label k = bench::benchmark_key(1234);
+  std::string key(reinterpret_cast<const char*>(k.data()), k.size());
+  if (fault == Fault::kGap) {
+    // The note claims an operation the log never had.
+    std::unique_ptr<storage::Database> db = open_closed_store(cfg);
+    std::string value;
+    REQUIRE(db->get(storage::Family::kNotes, key, &value).is_ok());
+    storage::NoteRecord note;
+    REQUIRE(storage::decode(value, key, &note).is_ok());
+    note.first_sequence = kBatches * 500 + 1000;
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    REQUIRE(db->raw()->Put(wo, db->handle(storage::Family::kNotes), key, storage::encode(note)).ok());
+  } else {
+    inject(cfg, storage::Family::kNotes, key, fault);
+  }
+  // Recovery does not need the notes: the right tree, and the health check
+  // names the damaged note.
+  Outcome o = reopen(cfg);
+  INFO(o.status.to_string());
+  REQUIRE(o.opened);
+  REQUIRE(o.digest == expected);
+  REQUIRE(o.path == actors::RecoveryPath::kLatestCheckpoint);
+  INFO(o.health.problem);
+  REQUIRE_FALSE(o.health.ok);
+  REQUIRE(o.health.problem.find(tree::to_hex(tree::ByteView(k))) != std::string::npos);
+  // When the notes are all that is left, the damaged note is refused.
+  leave_only_the_notes(cfg);
+  o = reopen(cfg);
+  INFO(o.status.to_string());
+  REQUIRE_FALSE(o.opened);
+  REQUIRE(o.status.kind() == tree::ErrorKind::kCorruption);
+  REQUIRE(o.status.message().find("rebuild from notes") != std::string::npos);
+  REQUIRE(o.status.message().find("record") != std::string::npos);
+}
+
 }  // namespace
 
 TEST_CASE("corruption: nodes, flipped byte", "[corruption]") { node_case(Fault::kFlip); }
@@ -213,3 +279,7 @@ TEST_CASE("corruption: checkpoints, flipped byte", "[corruption]") { checkpoint_
 TEST_CASE("corruption: checkpoints, truncated value", "[corruption]") { checkpoint_case(Fault::kTruncate); }
 TEST_CASE("corruption: checkpoints, deleted record", "[corruption]") { checkpoint_case(Fault::kDelete); }
 TEST_CASE("corruption: checkpoints, gap in ids", "[corruption]") { checkpoint_case(Fault::kGap); }
+TEST_CASE("corruption: notes, flipped byte", "[corruption]") { note_case(Fault::kFlip); }
+TEST_CASE("corruption: notes, truncated value", "[corruption]") { note_case(Fault::kTruncate); }
+TEST_CASE("corruption: notes, deleted record", "[corruption]") { note_case(Fault::kDelete); }
+TEST_CASE("corruption: notes, first sequence beyond the log", "[corruption]") { note_case(Fault::kGap); }
