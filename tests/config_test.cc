@@ -82,6 +82,9 @@ checkpoint_retention = 4
 checkpoint_compression = true
 recovery_parallelism = 2
 recovery_validation = "digests"
+accept_rebuilt_digest = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff10"
+health_check_interval = "90 seconds"
+health_check_samples = 128
 
 [server]
 listen = "0.0.0.0:9000"
@@ -97,6 +100,10 @@ file = "logs/basis.log"
   REQUIRE(cfg.persistence.node_cache_size == 512u << 20);
   REQUIRE(cfg.persistence.operation_log_retention == milliseconds(7LL * 86'400'000));
   REQUIRE(cfg.persistence.recovery_validation == RecoveryValidation::kDigests);
+  REQUIRE(cfg.persistence.accept_rebuilt_digest.size() == 66);
+  REQUIRE(cfg.persistence.health_check_interval == milliseconds(90'000));
+  REQUIRE(cfg.persistence.health_check_samples == 128);
+  REQUIRE(Config{}.persistence.recovery_validation == RecoveryValidation::kBackground);
   REQUIRE(cfg.server.listen == "0.0.0.0:9000");
 
   // Printed back as TOML, it reads back equal.
@@ -136,6 +143,11 @@ TEST_CASE("errors name the file, the line and the key", "[config][errors]") {
       {"[server]\nlisten = 127.0.0.1:7000\n", "basis.toml:2:"},  // a TOML syntax error
       {"[logging]\nlevel = \"loud\"\n", "basis.toml: logging.level 'loud' is not one of"},
       {"[server]\nlisten = \"localhost\"\n", "basis.toml: server.listen 'localhost' is not HOST:PORT"},
+      {"[persistence]\nrecovery_validation = \"some\"\n",
+       "basis.toml:2: persistence.recovery_validation: 'some' is not one of: background, digests, full"},
+      {"[persistence]\naccept_rebuilt_digest = \"abc\"\n",
+       "basis.toml: persistence.accept_rebuilt_digest must be a digest: 66 lowercase hex digits"},
+      {"[persistence]\nhealth_check_samples = 0\n", "basis.toml:2: persistence.health_check_samples: 0 is out of range"},
   };
   for (const Case& c : cases) {
     Config cfg;

@@ -11,10 +11,10 @@
 int main(int argc, char** argv) {
   uint64_t kills = 300, seed = 1;
   std::string dir = (std::filesystem::temp_directory_path() / "basis-crash-test").string();
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--kills")) kills = std::strtoull(argv[i + 1], nullptr, 10);
-    else if (!std::strcmp(argv[i], "--seed")) seed = std::strtoull(argv[i + 1], nullptr, 10);
-    else if (!std::strcmp(argv[i], "--dir")) dir = argv[i + 1];
+  for (int i = 1; i < argc; i += 2) {
+    if (i + 1 < argc && !std::strcmp(argv[i], "--kills")) kills = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (i + 1 < argc && !std::strcmp(argv[i], "--seed")) seed = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (i + 1 < argc && !std::strcmp(argv[i], "--dir")) dir = argv[i + 1];
     else {
       std::fprintf(stderr, "usage: crash-test [--kills N] [--seed S] [--dir DIR]\n");
       return 2;
