@@ -3,6 +3,7 @@
 #include <chrono>
 #include <optional>
 
+#include "actors/log_replay.h"
 #include "storage/checkpoint_store.h"
 #include "storage/notes.h"
 #include "storage/oplog.h"
@@ -11,73 +12,7 @@ namespace basis::actors {
 
 namespace {
 
-constexpr uint64_t kReplayBatch = 1000;  // operations per batch while replaying
-
-// Loads the nodes the replay will touch, in batched reads, before replaying.
-void prefetch(const storage::Oplog& log, uint64_t after, const tree::Digest& start, int threads,
-              Recovered* r) {
-  std::vector<tree::Bytes> keys;
-  (void)log.scan(after + 1, UINT64_MAX, [&](const storage::OperationRecord& rec) {
-    keys.push_back(rec.key);
-    return true;
-  });
-  if (keys.empty()) return;
-  tree::Label root;
-  std::copy(start.begin(), start.begin() + tree::kLabelSize, root.begin());
-  r->resolver->prefetch_paths(root, std::move(keys), threads);
-}
-
-// Replays the log after `after`. The scan checks every record's checksum and
-// its link to the record before (digest before = previous digest after);
-// the tree's digest is compared with the log at the first record, every
-// kReplayBatch records and at the last one. Comparing after every operation
-// would hash a root path per operation, which costs more than the rest of
-// the replay, and proves nothing more about the state that is served.
-tree::Status replay(const storage::Oplog& log, uint64_t after, Recovered* r) {
-  tree::Status failure;
-  tree::OpOutcome out;
-  uint64_t in_batch = 0, batch_first = after + 1;
-  auto check = [&](const tree::Digest& expected, const std::string& where) {
-    tree::Digest actual = r->prover->digest();
-    if (actual == expected) return true;
-    failure = tree::Status(tree::ErrorKind::kCorruption,
-                           where + ": the tree's digest is " + tree::to_hex(actual) + ", the log says " +
-                               tree::to_hex(expected));
-    return false;
-  };
-  std::optional<tree::Digest> last_after;
-  tree::Status scan = log.scan(after + 1, UINT64_MAX, [&](const storage::OperationRecord& rec) {
-    std::string at = "operations record " + std::to_string(rec.sequence);
-    if (rec.sequence == after + 1 && !check(rec.digest_before, "before " + at)) return false;
-    if (tree::Status s = r->prover->perform(rec.operation(), &out); !s.is_ok()) {
-      failure = tree::Status(tree::ErrorKind::kCorruption, at + " does not replay: " + s.to_string());
-      return false;
-    }
-    r->last_sequence = rec.sequence;
-    last_after = rec.digest_after;
-    ++r->replayed;
-    if (++in_batch == kReplayBatch) {
-      std::string range = "after operations records " + std::to_string(batch_first) + ".." +
-                          std::to_string(rec.sequence);
-      if (!check(rec.digest_after, range)) return false;
-      r->prover->end_batch();
-      in_batch = 0;
-      batch_first = rec.sequence + 1;
-    }
-    return true;
-  });
-  if (scan.is_ok() && failure.is_ok() && in_batch > 0) {
-    (void)check(*last_after, "after operations records " + std::to_string(batch_first) + ".." +
-                                 std::to_string(r->last_sequence));
-  }
-  r->prover->end_batch();
-  if (!scan.is_ok()) return scan;
-  if (!failure.is_ok()) return failure;
-  if (r->last_sequence != log.last_sequence()) {
-    return tree::Status(tree::ErrorKind::kCorruption, "replay stopped at record " + std::to_string(r->last_sequence));
-  }
-  return tree::Status::ok();
-}
+constexpr uint64_t kRebuildBatch = 1000;  // notes inserted per batch
 
 // The last resort: every note inserted in the order its key was first
 // inserted. The digest equals the log's only if no key was ever removed.
@@ -102,7 +37,7 @@ tree::Status rebuild_from_notes(storage::Database* db, const config::Config& con
       return tree::Status(tree::ErrorKind::kCorruption,
                           storage::record_name(storage::kNotes, key) + " does not insert: " + s.to_string());
     }
-    if ((i + 1) % kReplayBatch == 0) r->prover->end_batch();
+    if ((i + 1) % kRebuildBatch == 0) r->prover->end_batch();
   }
   r->prover->end_batch();
   r->last_sequence = log.last_sequence();
@@ -164,7 +99,6 @@ tree::Status recover(storage::Database* db, const config::Config& config, Recove
         s = storage::verify_tree(*db, cp.digest, threads, &nodes);
         r.verified_nodes = nodes;
       }
-      if (s.is_ok()) prefetch(*log, r.last_sequence, cp.digest, threads, &r);
     } else if (checkpoints.empty() && log->last_sequence() == 0) {
       r.path = RecoveryPath::kEmpty;
       r.prover = std::make_unique<tree::BatchProver>(params, r.resolver.get());
@@ -173,9 +107,21 @@ tree::Status recover(storage::Database* db, const config::Config& config, Recove
     }
     auto loaded = std::chrono::steady_clock::now();
     r.load_ms = std::chrono::duration<double, std::milli>(loaded - started).count();
-    if (s.is_ok()) s = replay(*log, r.last_sequence, &r);
+    if (s.is_ok()) {
+      ReplayOptions options;
+      options.after = r.last_sequence;
+      options.threads = threads;
+      if (i < checkpoints.size()) {
+        tree::Label root;
+        std::copy(checkpoints[i].digest.begin(), checkpoints[i].digest.begin() + tree::kLabelSize, root.begin());
+        options.prefetch_root = root;
+      }
+      ReplayProgress progress;
+      s = replay_log(*log, options, r.prover.get(), r.resolver.get(), &progress);
+      r.last_sequence = progress.last_sequence;
+      r.replayed = progress.replayed;
+    }
     r.replay_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - loaded).count();
-    r.resolver->drop_prefetched();  // what the replay used is in the tree now
     if (s.is_ok()) {
       *out = std::move(r);
       return tree::Status::ok();

@@ -30,8 +30,8 @@ struct Recovered {
   // it though it differs from the log's (the log must then be rebased).
   tree::Digest rebuilt_digest{};
   bool rebase = false;
-  double load_ms = 0;    // resolving the checkpoint and loading the replay's paths
-  double replay_ms = 0;  // replaying the log after it
+  double load_ms = 0;    // resolving the checkpoint (and verifying it, with "full")
+  double replay_ms = 0;  // reading the log and the nodes it touches, replaying it
 };
 
 tree::Status recover(storage::Database* db, const config::Config& config, Recovered* out);

@@ -85,8 +85,8 @@ class Runtime {
     uint64_t replayed = 0;          // operations replayed from the log
     double milliseconds = 0;        // all of open()
     double open_ms = 0;             // opening the database
-    double load_ms = 0;             // resolving the checkpoint, loading the replay's paths
-    double replay_ms = 0;           // replaying the log
+    double load_ms = 0;             // resolving the checkpoint (and verifying it, with "full")
+    double replay_ms = 0;           // reading the log and the nodes it touches, replaying it
     std::vector<std::string> fallbacks;  // candidates refused, and why (also logged)
     uint64_t verified_nodes = 0;    // checked before serving (recovery_validation = "full")
   };

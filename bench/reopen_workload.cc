@@ -1,7 +1,8 @@
 // REOPEN: a store of W1 (1,000,000 keys, or 100,000 quick) with 10,000
 // operations after its last checkpoint, left by a SIGKILL. Measures the
 // reopen (recovery, replay included), the first served proof, and a full
-// verification of the checkpoint with recovery_parallelism = 2.
+// verification of the checkpoint with recovery_parallelism = 2 (in the
+// background, from the end of the reopen).
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include "actors/runtime.h"
 #include "bench/benchmark_data.h"
@@ -101,6 +103,7 @@ void run_reopen_workload(bool quick, WorkloadResult* r) {
   auto start = Clock::now();
   std::unique_ptr<Runtime> rt;
   if (tree::Status s = Runtime::open(cfg, &rt); !s.is_ok()) fail(s.to_string());
+  auto opened = Clock::now();
   r->extra["reopen_ms"] = ms_since(start);
   tree::Label k = benchmark_key(n + kAfterCheckpoint - 1);
   LookupResult first = rt->lookup(tree::Bytes(k.begin(), k.end()), true);
@@ -114,11 +117,19 @@ void run_reopen_workload(bool quick, WorkloadResult* r) {
   r->ops = rt->recovery().replayed;
   r->seconds = r->extra["reopen_ms"] / 1000;
 
-  auto verify_start = Clock::now();
-  uint64_t nodes = 0;
-  if (tree::Status s = rt->verify_latest_checkpoint(&nodes); !s.is_ok()) fail(s.to_string());
-  r->extra["full_verify_ms"] = ms_since(verify_start);
-  r->extra["verified_nodes"] = static_cast<double>(nodes);
+  // The full verification runs in the background from the end of open()
+  // (recovery_validation = "background", the default).
+  for (;;) {
+    BackgroundStatus st = rt->stats().background;
+    if (st.verification == VerificationState::kRunning) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      continue;
+    }
+    if (st.verification != VerificationState::kPassed) fail("background verification: " + st.verification_problem);
+    r->extra["full_verify_ms"] = ms_since(opened);
+    r->extra["verified_nodes"] = static_cast<double>(st.verified_nodes);
+    break;
+  }
   (void)rt->shutdown();
   rt.reset();
   std::filesystem::remove_all(dir);
