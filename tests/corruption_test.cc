@@ -14,6 +14,7 @@
 #include "storage/checkpoint_store.h"
 #include "storage/coding.h"
 #include "storage/records.h"
+#include "tests/self_exec.h"
 #include "tests/storage_test_util.h"
 
 using namespace basis;
@@ -33,37 +34,33 @@ std::vector<actors::OwnedOperation> batch(uint64_t b) {
   return ops;
 }
 
-config::Config config_for(const TempDir& dir) {
+config::Config config_in(const std::string& data_dir) {
   config::Config c;
-  c.storage.data_dir = dir.path("data");
+  c.storage.data_dir = data_dir;
   c.logging.level = "off";
   c.persistence.checkpoint_interval.operations = 1'000'000;  // only the explicit ones
   return c;
 }
 
-// Builds the store in a child that is killed without shutting down, so that
-// operations follow the last checkpoint. Returns the expected final digest.
+config::Config config_for(const TempDir& dir) { return config_in(dir.path("data")); }
+
+// Builds the store in a child process that is killed without shutting
+// down, so that operations follow the last checkpoint. Returns the expected
+// final digest.
 tree::Digest build_store(const config::Config& cfg) {
   int ready[2];
   REQUIRE(pipe(ready) == 0);
-  pid_t pid = fork();
-  if (pid == 0) {
-    std::unique_ptr<actors::Runtime> rt;
-    if (!actors::Runtime::open(cfg, &rt).is_ok()) _exit(2);
-    for (uint64_t b = 0; b < kBatches; ++b) {
-      if (!rt->apply_and_wait(batch(b)).status.is_ok()) _exit(3);
-      if (b % 2 == 1 && !rt->checkpoint_now().is_ok()) _exit(5);  // after 1,000, 2,000, 3,000
-    }
-    char ok = rt->checkpoints().size() == 3;
-    if (::write(ready[1], &ok, 1) != 1) _exit(4);
-    ::pause();
-  }
+  pid_t pid = basis::testing::run_self("child: build the corruption store",
+                                       {{"BASIS_CHILD_DIR", cfg.storage.data_dir},
+                                        {"BASIS_CHILD_FD", std::to_string(ready[1])}});
+  REQUIRE(pid > 0);
+  close(ready[1]);
   char ok = 0;
-  REQUIRE(::read(ready[0], &ok, 1) == 1);
+  bool told = ::read(ready[0], &ok, 1) == 1;
   kill(pid, SIGKILL);
   waitpid(pid, nullptr, 0);
   close(ready[0]);
-  close(ready[1]);
+  REQUIRE(told);
   REQUIRE(ok == 1);
   tree::BatchProver model(tree::TreeParams{32, std::nullopt});
   tree::OpOutcome out;
@@ -266,6 +263,21 @@ void note_case(Fault fault) {
 }
 
 }  // namespace
+
+TEST_CASE("child: build the corruption store", "[.]") {
+  std::string dir = basis::testing::child_env("BASIS_CHILD_DIR");
+  if (dir.empty()) return;  // run by build_store() only
+  int fd = std::stoi(basis::testing::child_env("BASIS_CHILD_FD"));
+  std::unique_ptr<actors::Runtime> rt;
+  if (!actors::Runtime::open(config_in(dir), &rt).is_ok()) _exit(2);
+  for (uint64_t b = 0; b < kBatches; ++b) {
+    if (!rt->apply_and_wait(batch(b)).status.is_ok()) _exit(3);
+    if (b % 2 == 1 && !rt->checkpoint_now().is_ok()) _exit(5);  // after 1,000, 2,000, 3,000
+  }
+  char ok = rt->checkpoints().size() == 3;
+  if (::write(fd, &ok, 1) != 1) _exit(4);
+  ::pause();  // killed here
+}
 
 TEST_CASE("corruption: nodes, flipped byte", "[corruption]") { node_case(Fault::kFlip); }
 TEST_CASE("corruption: nodes, truncated value", "[corruption]") { node_case(Fault::kTruncate); }

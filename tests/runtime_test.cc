@@ -11,6 +11,7 @@
 
 #include "actors/runtime.h"
 #include "bench/benchmark_data.h"
+#include "tests/self_exec.h"
 #include "tests/storage_test_util.h"
 #include "tree/batch_verifier.h"
 #include "tree/hash.h"
@@ -24,14 +25,16 @@ namespace {
 // BENCHMARKS.md: W1 quick's final digest, from the reference implementation.
 constexpr char kW1QuickDigest[] = "d0cce89d72cd717ecfd3488283c8f5135ad1e95fe84b20fdeb1fe081c690ad4e14";
 
-config::Config config_for(const TempDir& dir) {
+config::Config config_in(const std::string& data_dir) {
   config::Config c;
-  c.storage.data_dir = dir.path("data");
+  c.storage.data_dir = data_dir;
   c.tree.key_length = 32;
   c.persistence.node_cache_size = 64u << 20;
   c.persistence.checkpoint_interval.operations = 20'000;
   return c;
 }
+
+config::Config config_for(const TempDir& dir) { return config_in(dir.path("data")); }
 
 tree::Bytes key_of(uint64_t i) {
   tree::Label k = bench::benchmark_key(i);
@@ -125,28 +128,35 @@ TEST_CASE("failed and lookup-only batches take no sequence numbers, and batch li
   REQUIRE(rt->last_sequence() == 10);
 }
 
+TEST_CASE("child: apply batches until killed", "[.]") {
+  std::string dir = basis::testing::child_env("BASIS_CHILD_DIR");
+  if (dir.empty()) return;  // run by the SIGKILL test only
+  int fd = std::stoi(basis::testing::child_env("BASIS_CHILD_FD"));
+  auto cfg = config_in(dir);
+  cfg.persistence.checkpoint_interval.operations = 3000;
+  std::unique_ptr<Runtime> rt;
+  if (!Runtime::open(cfg, &rt).is_ok()) _exit(3);
+  for (uint64_t i = 0;; i += 500) {
+    BatchResult r = rt->apply_and_wait(w1_batch(i, 500));
+    if (!r.status.is_ok()) _exit(4);
+    // Tell the parent what was acknowledged: sequence and digest.
+    char line[128];
+    int n = snprintf(line, sizeof line, "%llu %s\n", static_cast<unsigned long long>(r.last_sequence),
+                     tree::to_hex(r.digest).c_str());
+    if (write(fd, line, n) != n) _exit(5);
+  }
+}
+
 TEST_CASE("a SIGKILL loses no acknowledged batch", "[runtime][crash]") {
   TempDir dir;
   auto cfg = config_for(dir);
   cfg.persistence.checkpoint_interval.operations = 3000;
   int fds[2];
   REQUIRE(pipe(fds) == 0);
-  pid_t child = fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    close(fds[0]);
-    std::unique_ptr<Runtime> rt;
-    if (!Runtime::open(cfg, &rt).is_ok()) _exit(3);
-    for (uint64_t i = 0;; i += 500) {
-      BatchResult r = rt->apply_and_wait(w1_batch(i, 500));
-      if (!r.status.is_ok()) _exit(4);
-      // Tell the parent what was acknowledged: sequence and digest.
-      char line[128];
-      int n = snprintf(line, sizeof line, "%llu %s\n", static_cast<unsigned long long>(r.last_sequence),
-                       tree::to_hex(r.digest).c_str());
-      if (write(fds[1], line, n) != n) _exit(5);
-    }
-  }
+  pid_t child = basis::testing::run_self("child: apply batches until killed",
+                                         {{"BASIS_CHILD_DIR", cfg.storage.data_dir},
+                                          {"BASIS_CHILD_FD", std::to_string(fds[1])}});
+  REQUIRE(child > 0);
   close(fds[1]);
   FILE* acks = fdopen(fds[0], "r");
   unsigned long long seq = 0;
