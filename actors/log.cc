@@ -1,6 +1,6 @@
 #include "actors/log.h"
 
-#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
 namespace basis::actors {
@@ -9,11 +9,13 @@ std::shared_ptr<spdlog::logger> runtime_logger(const config::Config& config) {
   if (auto existing = spdlog::get("basis")) return existing;
   std::shared_ptr<spdlog::logger> logger;
   try {
-    if (config.logging.file.empty()) {
-      logger = spdlog::stderr_color_mt("basis");
-    } else {
-      logger = spdlog::basic_logger_mt("basis", config.logging.file);
+    std::vector<spdlog::sink_ptr> sinks{std::make_shared<spdlog::sinks::stderr_color_sink_mt>()};
+    if (!config.logging.file.empty()) {
+      // 10 files of 16 MiB at most: a log that cannot fill the disk.
+      sinks.push_back(std::make_shared<spdlog::sinks::rotating_file_sink_mt>(config.logging.file, 16u << 20, 10));
     }
+    logger = std::make_shared<spdlog::logger>("basis", sinks.begin(), sinks.end());
+    spdlog::register_logger(logger);
   } catch (const spdlog::spdlog_ex&) {
     // The file cannot be opened (or another thread registered the name):
     // fall back to standard error rather than run blind.

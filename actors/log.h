@@ -1,6 +1,6 @@
 // The runtime's logger ("basis"), set up from the [logging] section: level,
-// and a file or standard error. A host that registered its own "basis"
-// logger keeps it.
+// standard error, and a rotating file when one is named. A host that
+// registered its own "basis" logger keeps it.
 #pragma once
 
 #include <memory>

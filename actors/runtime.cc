@@ -12,6 +12,7 @@
 #include "actors/supervisor.h"
 #include "actors/tree_prover.h"
 #include "storage/checkpoint_store.h"
+#include "storage/oplog.h"
 
 namespace basis::actors {
 
@@ -195,7 +196,7 @@ std::future<BatchResult> Runtime::Impl::submit(std::vector<OwnedOperation> opera
   job->operations = std::move(operations);
   auto future = job->promise.get_future();
   if (stopped) {
-    job->finish(BatchResult{tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down"), {}, {}, {}, {}, {}, 0});
+    job->finish(BatchResult{tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down"), {}, {}, {}, {}, {}, 0, 0});
     return future;
   }
   {
@@ -205,7 +206,7 @@ std::future<BatchResult> Runtime::Impl::submit(std::vector<OwnedOperation> opera
       lock.unlock();
       job->finish(BatchResult{tree::Status(tree::ErrorKind::kBusy, std::to_string(limit) +
                                                                     " batches in flight; try again"),
-                              {}, {}, {}, {}, {}, 0});
+                              {}, {}, {}, {}, {}, 0, 0});
       return future;
     }
     inflight_freed.wait(lock, [&] { return inflight < limit; });
@@ -234,6 +235,10 @@ BatchResult Runtime::apply_and_wait(std::vector<OwnedOperation> operations) {
 
 tree::Digest Runtime::digest() {
   return impl_->read<tree::Digest>([](ProverView& v) { return v.prover().digest(); });
+}
+
+Runtime::TreeState Runtime::state() {
+  return impl_->read<TreeState>([](ProverView& v) { return TreeState{v.prover().digest(), v.last_sequence()}; });
 }
 
 uint64_t Runtime::last_sequence() {
@@ -333,6 +338,19 @@ std::vector<storage::CheckpointRecord> Runtime::checkpoints() {
   return list;
 }
 
+tree::Status Runtime::read_log(uint64_t from, size_t limit, std::vector<storage::OperationRecord>* out) {
+  out->clear();
+  if (impl_->stopped) return tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down");
+  std::unique_ptr<storage::Oplog> log;
+  if (tree::Status s = storage::Oplog::open(impl_->db.get(), &log); !s.is_ok()) return s;
+  if (limit == 0 || from > log->last_sequence()) return tree::Status::ok();
+  uint64_t to = std::min(log->last_sequence(), from + (limit - 1));
+  return log->scan(std::max<uint64_t>(from, 1), to, [&](const storage::OperationRecord& r) {
+    out->push_back(r);
+    return true;
+  });
+}
+
 const Runtime::RecoveryReport& Runtime::recovery() const { return impl_->recovery; }
 
 void Runtime::inject_failure(Component component) {
@@ -349,9 +367,21 @@ HealthReport Runtime::check_health(bool full) {
 
 Runtime::Stats Runtime::stats() {
   Stats s = impl_->read<Stats>([](ProverView& v) {
-    return Stats{v.prover().pool().live_nodes(), v.prover().pool().live_bytes(), 0, {}};
+    Stats r;
+    r.tree_nodes = v.prover().pool().live_nodes();
+    r.tree_memory_bytes = v.prover().pool().live_bytes();
+    r.last_sequence = v.last_sequence();
+    if (v.resolver()) {
+      r.node_cache_hits = v.resolver()->cache_hits();
+      r.node_cache_misses = v.resolver()->cache_misses();
+    }
+    return r;
   });
   s.restarts = restarts();
+  s.node_bytes = impl_->db->family_bytes(storage::Family::kNodes);
+  s.oplog_bytes = impl_->db->family_bytes(storage::Family::kOperations) +
+                  impl_->db->family_bytes(storage::Family::kNotes);
+  s.checkpoints = checkpoints().size();
   s.background = impl_->checks->status();
   return s;
 }

@@ -34,7 +34,8 @@ struct BatchResult {
   tree::Bytes proof;                     // covers the successful operations
   tree::Digest start_digest{};
   tree::Digest digest{};
-  uint64_t last_sequence = 0;
+  uint64_t first_sequence = 0;  // of the batch's first logged operation; 0: none logged
+  uint64_t last_sequence = 0;   // the log's last sequence number after the batch
 };
 
 struct LookupResult {
@@ -60,6 +61,12 @@ class Runtime {
 
   tree::Digest digest();
   uint64_t last_sequence();
+  // Both at once: the digest after operation `last_sequence`.
+  struct TreeState {
+    tree::Digest digest{};
+    uint64_t last_sequence = 0;
+  };
+  TreeState state();
   LookupResult lookup(const tree::Bytes& key, bool with_proof);
   // A lookup, with a proof, against a retained checkpoint: the one with this
   // id, or the one whose digest is `digest` (the digest confirmed on chain).
@@ -74,6 +81,10 @@ class Runtime {
   // label, on recovery_parallelism threads; `nodes` counts them.
   tree::Status verify_latest_checkpoint(uint64_t* nodes);
   std::vector<storage::CheckpointRecord> checkpoints();
+
+  // Up to `limit` operation records from sequence `from` on, in order, for
+  // audit. A gap or a damaged record is an error naming it.
+  tree::Status read_log(uint64_t from, size_t limit, std::vector<storage::OperationRecord>* out);
 
   // Waits for every acknowledged batch, seals a checkpoint, stops the actors.
   tree::Status shutdown();
@@ -96,6 +107,12 @@ class Runtime {
     uint64_t tree_nodes = 0;         // nodes of the tree in memory
     uint64_t tree_memory_bytes = 0;  // what they take
     uint64_t restarts = 0;           // actors restarted by the supervisor
+    uint64_t last_sequence = 0;
+    uint64_t node_cache_hits = 0;    // node reads served by the node store's cache
+    uint64_t node_cache_misses = 0;  // node reads that went to RocksDB
+    uint64_t node_bytes = 0;         // the nodes family on disk and in memtables
+    uint64_t oplog_bytes = 0;        // the operations and notes families
+    uint64_t checkpoints = 0;        // retained
     BackgroundStatus background;     // background verification and health checks
   };
   Stats stats();

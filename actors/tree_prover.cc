@@ -96,7 +96,8 @@ void bound_memory(State& st) {
 
 void run_reads(caf::event_based_actor* self, State& st) {
   while (st.pending.empty() && !st.reads.empty()) {
-    ProverView view(st.setup->prover.get(), st.setup->last_sequence, [self, &st] { ship_nodes(self, st); });
+    ProverView view(st.setup->prover.get(), st.setup->resolver.get(), st.setup->last_sequence,
+                    [self, &st] { ship_nodes(self, st); });
     st.reads.front()->run(view);
     st.reads.pop_front();
   }
@@ -158,13 +159,14 @@ void apply_batch(caf::event_based_actor* self, State& st, std::shared_ptr<BatchJ
     before = after;
   }
   if (!st.stopped.is_ok()) {
-    job->finish(BatchResult{st.stopped, {}, {}, {}, {}, {}, 0});
+    job->finish(BatchResult{st.stopped, {}, {}, {}, {}, {}, 0, 0});
     return;
   }
   prover.generate_proof(&r.proof);
   r.digest = prover.digest();
   r.last_sequence = st.setup->last_sequence;
   size_t logged = group->records.size();
+  if (logged > 0) r.first_sequence = group->records.front().sequence;
   if (logged > 0) {
     group->batch_id = st.next_batch_id++;
     st.last_sent_batch = group->batch_id;
@@ -207,7 +209,7 @@ caf::behavior tree_prover(caf::event_based_actor* self, std::shared_ptr<ProverSe
         while (!st->pending.empty() &&
                (!report.status.is_ok() || st->pending.front().batch_id <= report.batch_id)) {
           Pending& p = st->pending.front();
-          if (!report.status.is_ok()) p.result = BatchResult{report.status, {}, {}, {}, {}, {}, 0};
+          if (!report.status.is_ok()) p.result = BatchResult{report.status, {}, {}, {}, {}, {}, 0, 0};
           p.job->finish(std::move(p.result));
           st->pending.pop_front();
         }

@@ -17,15 +17,18 @@ namespace basis::actors {
 // What a read job may look at, on the prover's own thread.
 class ProverView {
  public:
-  ProverView(tree::BatchProver* prover, uint64_t last_sequence, std::function<void()> ship)
-      : prover_(prover), last_sequence_(last_sequence), ship_(std::move(ship)) {}
+  ProverView(tree::BatchProver* prover, const storage::NodeStore* resolver, uint64_t last_sequence,
+             std::function<void()> ship)
+      : prover_(prover), resolver_(resolver), last_sequence_(last_sequence), ship_(std::move(ship)) {}
   tree::BatchProver& prover() { return *prover_; }
+  const storage::NodeStore* resolver() const { return resolver_; }  // may be null
   uint64_t last_sequence() const { return last_sequence_; }
   // Sends every node not stored yet to the node writer (before a seal).
   void ship_unstored_nodes() { ship_(); }
 
  private:
   tree::BatchProver* prover_;
+  const storage::NodeStore* resolver_;
   uint64_t last_sequence_;
   std::function<void()> ship_;
 };

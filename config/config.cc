@@ -121,6 +121,11 @@ class Loader {
         }},
         {"server", {
             {"listen", [&](const toml::node& n) { return string(n, &out_->server.listen); }},
+            {"token", [&](const toml::node& n) { return string(n, &out_->server.token); }},
+            {"token_file", [&](const toml::node& n) { return string(n, &out_->server.token_file); }},
+            {"tls_certificate", [&](const toml::node& n) { return string(n, &out_->server.tls_certificate); }},
+            {"tls_key", [&](const toml::node& n) { return string(n, &out_->server.tls_key); }},
+            {"max_body_size", [&](const toml::node& n) { return size(n, &out_->server.max_body_size); }},
         }},
         {"logging", {
             {"level", [&](const toml::node& n) { return string(n, &out_->logging.level); }},
@@ -327,6 +332,13 @@ Status Config::validate() const {
   if (std::find(std::begin(kLevels), std::end(kLevels), logging.level) == std::end(kLevels)) {
     return Status::error("logging.level '" + logging.level + "' is not one of trace, debug, info, warn, error, off");
   }
+  if (!server.token.empty() && !server.token_file.empty()) {
+    return Status::error("server.token and server.token_file are both set: choose one");
+  }
+  if (server.tls_certificate.empty() != server.tls_key.empty()) {
+    return Status::error("server.tls_certificate and server.tls_key go together");
+  }
+  if (server.max_body_size < 1024) return Status::error("server.max_body_size must be at least 1KB");
   size_t colon = server.listen.rfind(':');
   unsigned port = 0;
   if (colon == std::string::npos || colon == 0 ||
@@ -397,7 +409,12 @@ std::string Config::to_toml() const {
     << "health_check_interval = \"" << format_duration(persistence.health_check_interval) << "\"\n"
     << "health_check_samples = " << persistence.health_check_samples << "\n\n"
     << "[server]\n"
-    << "listen = " << quoted(server.listen) << "\n\n"
+    << "listen = " << quoted(server.listen) << "\n"
+    << "token = " << quoted(server.token) << "\n"
+    << "token_file = " << quoted(server.token_file) << "\n"
+    << "tls_certificate = " << quoted(server.tls_certificate) << "\n"
+    << "tls_key = " << quoted(server.tls_key) << "\n"
+    << "max_body_size = \"" << format_size(server.max_body_size) << "\"\n\n"
     << "[logging]\n"
     << "level = " << quoted(logging.level) << "\n"
     << "file = " << quoted(logging.file) << "\n";

@@ -75,7 +75,15 @@ struct Config {
     bool operator==(const Persistence&) const = default;
   } persistence;
   struct Server {
-    std::string listen = "127.0.0.1:8080";
+    std::string listen = "127.0.0.1:8686";  // loopback only unless configured
+    // When set (inline, or the first line of token_file), every request but
+    // the health check needs "Authorization: Bearer <token>".
+    std::string token;
+    std::string token_file;
+    // HTTPS when both are set (PEM files).
+    std::string tls_certificate;
+    std::string tls_key;
+    uint64_t max_body_size = uint64_t{16} << 20;  // bytes; larger requests get 413
     bool operator==(const Server&) const = default;
   } server;
   struct Logging {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Sets up, builds and runs. Until the daemon exists this is the benchmark's
-# quick variant.
+# Sets up, builds and runs the daemon, basis-treed, on its embedded default
+# configuration (data in ./data, HTTP on 127.0.0.1:8686) or on the
+# arguments given (for example --config examples/basis-treed.toml).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh
-exec build/bin/basis-bench W1 W2 W3 --quick
+exec build/bin/basis-treed "$@"

@@ -136,6 +136,13 @@ Status Database::get(Family family, std::string_view key, std::string* value) co
   return from_rocksdb(s, "reading " + record_name(family_name(family), key));
 }
 
+uint64_t Database::family_bytes(Family family) const {
+  uint64_t files = 0, memtables = 0;
+  db_->GetIntProperty(handle(family), "rocksdb.total-sst-files-size", &files);
+  db_->GetIntProperty(handle(family), "rocksdb.cur-size-all-mem-tables", &memtables);
+  return files + memtables;
+}
+
 Status Database::flush_async() {
   rocksdb::FlushOptions fo;
   fo.wait = false;

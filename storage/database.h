@@ -51,6 +51,9 @@ class Database {
   // with data in it has been flushed, including the rarely written metadata).
   Status flush_async();
 
+  // Bytes of `family` in table files and memtables.
+  uint64_t family_bytes(Family family) const;
+
   rocksdb::DB* raw() const { return db_.get(); }
   rocksdb::ColumnFamilyHandle* handle(Family f) const { return handles_[static_cast<int>(f)]; }
 

@@ -1,0 +1,166 @@
+#include "examples/daemon/api_json.h"
+
+#include <charconv>
+
+namespace basis::daemon {
+
+using nlohmann::json;
+
+namespace {
+
+bool hex_field(const json& op, const char* field, const std::string& at, tree::Bytes* out, std::string* error) {
+  if (!op.contains(field)) {
+    *error = at + ": no " + field;
+    return false;
+  }
+  if (!op[field].is_string()) {
+    *error = at + ": " + field + " must be a hex string";
+    return false;
+  }
+  const std::string& hex = op[field].get_ref<const std::string&>();
+  if (!tree::from_hex(hex, out)) {
+    *error = at + ": " + field + " is not hex";
+    return false;
+  }
+  return true;
+}
+
+json hex_or_null(bool present, const tree::Bytes& bytes) {
+  return present ? json(tree::to_hex(tree::view(bytes))) : json(nullptr);
+}
+
+}  // namespace
+
+bool parse_key(std::string_view hex, const tree::TreeParams& params, tree::Bytes* out, std::string* error) {
+  if (!tree::from_hex(hex, out)) {
+    *error = "key is not hex";
+    return false;
+  }
+  if (out->size() != params.key_length) {
+    *error = "key has " + std::to_string(out->size()) + " bytes, the tree's keys have " +
+             std::to_string(params.key_length);
+    return false;
+  }
+  return true;
+}
+
+bool parse_batch(std::string_view body, const tree::TreeParams& params, std::vector<actors::OwnedOperation>* out,
+                 std::string* error) {
+  json doc = json::parse(body, nullptr, false);
+  if (doc.is_discarded()) {
+    *error = "the body is not JSON";
+    return false;
+  }
+  if (!doc.is_object() || !doc.contains("ops") || !doc["ops"].is_array()) {
+    *error = "the body must be an object with an \"ops\" array";
+    return false;
+  }
+  out->clear();
+  for (size_t i = 0; i < doc["ops"].size(); ++i) {
+    const json& op = doc["ops"][i];
+    std::string at = "op " + std::to_string(i);
+    if (!op.is_object() || !op.contains("type") || !op["type"].is_string()) {
+      *error = at + ": no type";
+      return false;
+    }
+    const std::string& name = op["type"].get_ref<const std::string&>();
+    auto type = tree::parse_op_type(name);
+    if (!type) {
+      *error = at + ": unknown operation type '" + name + "'";
+      return false;
+    }
+    actors::OwnedOperation o;
+    o.type = *type;
+    if (!hex_field(op, "key", at, &o.key, error)) return false;
+    if (o.key.size() != params.key_length) {
+      *error = at + ": key has " + std::to_string(o.key.size()) + " bytes, the tree's keys have " +
+               std::to_string(params.key_length);
+      return false;
+    }
+    bool takes_value = o.type == tree::OpType::kInsert || o.type == tree::OpType::kUpdate ||
+                       o.type == tree::OpType::kInsertOrUpdate;
+    if (takes_value) {
+      if (!hex_field(op, "value", at, &o.value, error)) return false;
+      if (params.value_length && o.value.size() != *params.value_length) {
+        *error = at + ": value has " + std::to_string(o.value.size()) + " bytes, the tree's values have " +
+                 std::to_string(*params.value_length);
+        return false;
+      }
+    }
+    if (o.type == tree::OpType::kUpdateLongBy) {
+      if (op.contains("delta") && op["delta"].is_number_integer()) {
+        o.delta = op["delta"].get<int64_t>();
+      } else if (op.contains("delta") && op["delta"].is_string()) {
+        const std::string& d = op["delta"].get_ref<const std::string&>();
+        auto [end, ec] = std::from_chars(d.data(), d.data() + d.size(), o.delta);
+        if (ec != std::errc() || end != d.data() + d.size()) {
+          *error = at + ": delta '" + d + "' is not a signed 64-bit integer";
+          return false;
+        }
+      } else {
+        *error = at + ": UpdateLongBy needs an integer delta";
+        return false;
+      }
+    }
+    out->push_back(std::move(o));
+  }
+  return true;
+}
+
+json batch_json(const actors::BatchResult& r, bool dry_run) {
+  json results = json::array();
+  for (size_t i = 0; i < r.statuses.size(); ++i) {
+    if (r.statuses[i].is_ok()) {
+      const tree::OpOutcome& o = r.outcomes[i];
+      results.push_back({{"ok", true}, {"old", hex_or_null(o.existed, o.old_value)}});
+    } else {
+      results.push_back({{"ok", false}, {"error", std::string(tree::error_kind_name(r.statuses[i].kind()))}});
+    }
+  }
+  json out = {{"results", results},
+              {"proof", tree::to_hex(tree::view(r.proof))},
+              {"digest_before", tree::to_hex(tree::ByteView(r.start_digest))},
+              {"digest_after", tree::to_hex(tree::ByteView(r.digest))}};
+  bool logged = !dry_run && r.first_sequence != 0;
+  out["first_seq"] = logged ? json(r.first_sequence) : json(nullptr);
+  out["last_seq"] = logged ? json(r.last_sequence) : json(nullptr);
+  if (dry_run) out["dry_run"] = true;
+  return out;
+}
+
+json lookup_json(const tree::Bytes& key, const actors::LookupResult& r, bool with_proof) {
+  json out = {{"key", tree::to_hex(tree::view(key))},
+              {"found", r.outcome.existed},
+              {"value", hex_or_null(r.outcome.existed, r.outcome.old_value)},
+              {"digest", tree::to_hex(tree::ByteView(r.digest))}};
+  if (with_proof) out["proof"] = tree::to_hex(tree::view(r.proof));
+  return out;
+}
+
+json checkpoint_json(const storage::CheckpointRecord& c) {
+  return {{"id", c.id},
+          {"timestamp_ms", c.timestamp_ms},
+          {"digest", tree::to_hex(tree::ByteView(c.digest))},
+          {"last_seq", c.last_sequence},
+          {"node_count", c.node_count}};
+}
+
+json operation_json(const storage::OperationRecord& r) {
+  json out = {{"seq", r.sequence},
+              {"type", std::string(tree::op_type_name(r.type))},
+              {"timestamp_ms", r.timestamp_ms},
+              {"key", tree::to_hex(tree::view(r.key))},
+              {"previous", hex_or_null(r.had_previous, r.previous)},
+              {"digest_before", tree::to_hex(tree::ByteView(r.digest_before))},
+              {"digest_after", tree::to_hex(tree::ByteView(r.digest_after))}};
+  if (r.type == tree::OpType::kUpdateLongBy) {
+    out["delta"] = r.delta;
+  } else if (r.type != tree::OpType::kRemove && r.type != tree::OpType::kRemoveIfExists) {
+    out["value"] = tree::to_hex(tree::view(r.value));
+  }
+  return out;
+}
+
+json error_json(const std::string& message) { return {{"error", message}}; }
+
+}  // namespace basis::daemon

@@ -1,0 +1,32 @@
+// The daemon's JSON: requests parsed with every problem named, results
+// encoded with bytes as lowercase hex and the vectors' names for operation
+// types and error kinds.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "actors/runtime.h"
+#include "storage/records.h"
+
+namespace basis::daemon {
+
+// Parses {"ops":[{"type":"Insert","key":"…","value":"…"},…]} (UpdateLongBy
+// takes "delta", a number or a decimal string). On failure returns false
+// and says what is wrong and where in `error`.
+bool parse_batch(std::string_view body, const tree::TreeParams& params, std::vector<actors::OwnedOperation>* out,
+                 std::string* error);
+
+// Parses a hex key of the tree's key length.
+bool parse_key(std::string_view hex, const tree::TreeParams& params, tree::Bytes* out, std::string* error);
+
+nlohmann::json batch_json(const actors::BatchResult& r, bool dry_run);
+nlohmann::json lookup_json(const tree::Bytes& key, const actors::LookupResult& r, bool with_proof);
+nlohmann::json checkpoint_json(const storage::CheckpointRecord& c);
+nlohmann::json operation_json(const storage::OperationRecord& r);
+nlohmann::json error_json(const std::string& message);
+
+}  // namespace basis::daemon

@@ -1,0 +1,29 @@
+// The daemon's HTTP API (see README): routes on an httplib server over a
+// runtime. Bytes are lowercase hex; errors are {"error": "..."} with a 4xx
+// status that names the problem, and change nothing.
+#pragma once
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <string>
+
+#include "actors/runtime.h"
+#include "examples/daemon/metrics.h"
+
+namespace basis::daemon {
+
+struct ApiOptions {
+  tree::TreeParams params;
+  uint32_t max_batch_operations = 1000;  // persistence.operation_batch_size
+  uint64_t max_body_size = 16u << 20;
+  std::string token;  // empty: no authentication
+  size_t max_oplog_records = 10'000;  // per /v1/oplog request
+};
+
+// `rt`, `metrics` and `log` must outlive `server`.
+void install_api(httplib::Server& server, actors::Runtime& rt, Metrics& metrics, const ApiOptions& options,
+                 std::shared_ptr<spdlog::logger> log);
+
+}  // namespace basis::daemon

@@ -1,0 +1,156 @@
+// basis-treed: the example daemon. It embeds the runtime and serves the HTTP
+// API of http_api.h until SIGTERM or SIGINT, then finishes the requests in
+// flight, shuts the runtime down (everything acknowledged is durable) and
+// exits 0.
+//
+//   basis-treed [--config FILE]
+//
+// Without --config it runs on the embedded defaults: data in ./data, HTTP on
+// 127.0.0.1:8686. A listen port of 0 takes any free port; the port is
+// printed on standard output as "listening on HOST:PORT".
+#include <signal.h>
+
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "actors/log.h"
+#include "actors/runtime.h"
+#include "examples/daemon/http_api.h"
+#include "examples/daemon/metrics.h"
+
+namespace {
+
+int usage(FILE* to) {
+  std::fprintf(to,
+               "usage: basis-treed [--config FILE]\n"
+               "  --config FILE   TOML configuration (default: the embedded one: data in ./data,\n"
+               "                  HTTP on 127.0.0.1:8686)\n"
+               "  --help          this text\n");
+  return to == stdout ? 0 : 2;
+}
+
+bool read_token(const basis::config::Config& cfg, std::string* token, std::string* error) {
+  *token = cfg.server.token;
+  if (cfg.server.token_file.empty()) return true;
+  std::ifstream in(cfg.server.token_file);
+  if (!in || !std::getline(in, *token)) {
+    *error = "server.token_file: cannot read " + cfg.server.token_file;
+    return false;
+  }
+  while (!token->empty() && (token->back() == '\r' || token->back() == ' ')) token->pop_back();
+  if (token->empty()) {
+    *error = "server.token_file: " + cfg.server.token_file + " holds no token";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace basis;
+  std::string config_path;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) return usage(stdout);
+    if (!std::strcmp(argv[i], "--config") && i + 1 < argc) {
+      config_path = argv[++i];
+    } else {
+      std::fprintf(stderr, "basis-treed: unknown argument '%s'\n", argv[i]);
+      return usage(stderr);
+    }
+  }
+  config::Config cfg;  // the embedded defaults
+  if (!config_path.empty()) {
+    if (config::Status s = config::load_file(config_path, &cfg); !s.is_ok()) {
+      std::fprintf(stderr, "basis-treed: %s\n", s.message().c_str());
+      return 2;
+    }
+  }
+  std::string token, error;
+  if (!read_token(cfg, &token, &error)) {
+    std::fprintf(stderr, "basis-treed: %s\n", error.c_str());
+    return 2;
+  }
+  const std::string& listen = cfg.server.listen;
+  size_t colon = listen.rfind(':');
+  std::string host = listen.substr(0, colon);
+  int port = std::stoi(listen.substr(colon + 1));  // validated by the configuration
+
+  // SIGTERM and SIGINT go to one thread, which stops the server; every other
+  // thread (the runtime's too) is created with them blocked.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto log = actors::runtime_logger(cfg);
+  std::unique_ptr<actors::Runtime> rt;
+  if (tree::Status s = actors::Runtime::open(cfg, &rt); !s.is_ok()) {
+    log->error("cannot open the store: {}", s.to_string());
+    std::fprintf(stderr, "basis-treed: %s\n", s.to_string().c_str());
+    return 1;
+  }
+
+  std::unique_ptr<httplib::Server> server;
+  if (!cfg.server.tls_certificate.empty()) {
+    auto tls = std::make_unique<httplib::SSLServer>(cfg.server.tls_certificate.c_str(), cfg.server.tls_key.c_str());
+    if (!tls->is_valid()) {
+      log->error("server.tls_certificate / server.tls_key: cannot load {} and {}", cfg.server.tls_certificate,
+                 cfg.server.tls_key);
+      (void)rt->shutdown();
+      return 2;
+    }
+    server = std::move(tls);
+  } else {
+    server = std::make_unique<httplib::Server>();
+  }
+  // Batches wait for their fsync in these threads: enough of them to let
+  // the appender group many batches into one write.
+  server->new_task_queue = [] { return new httplib::ThreadPool(32); };
+  daemon::Metrics metrics;
+  daemon::ApiOptions options;
+  options.params = tree::TreeParams{cfg.tree.key_length, cfg.tree.value_length};
+  options.max_batch_operations = cfg.persistence.operation_batch_size;
+  options.max_body_size = cfg.server.max_body_size;
+  options.token = token;
+  daemon::install_api(*server, *rt, metrics, options, log);
+
+  if (port == 0) {
+    port = server->bind_to_any_port(host);
+  } else if (!server->bind_to_port(host, port)) {
+    port = -1;
+  }
+  if (port <= 0) {
+    log->error("cannot listen on {}", listen);
+    std::fprintf(stderr, "basis-treed: cannot listen on %s\n", listen.c_str());
+    (void)rt->shutdown();
+    return 1;
+  }
+  std::thread stopper([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    log->info("{} received: finishing the requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    server->stop();
+  });
+  log->info("listening on {}:{}{}{}", host, port, cfg.server.tls_certificate.empty() ? "" : " (TLS)",
+            token.empty() ? "" : " (bearer token required)");
+  std::printf("listening on %s:%d\n", host.c_str(), port);
+  std::fflush(stdout);
+  server->listen_after_bind();  // returns once stopped, after the requests in flight
+  stopper.join();
+  uint64_t last = rt->last_sequence();
+  tree::Status s = rt->shutdown();
+  if (!s.is_ok()) {
+    log->error("shutdown: {}", s.to_string());
+    return 1;
+  }
+  log->info("stopped cleanly at sequence {}", last);
+  return 0;
+}
