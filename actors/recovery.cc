@@ -16,8 +16,8 @@ constexpr uint64_t kRebuildBatch = 1000;  // notes inserted per batch
 
 // The last resort: every note inserted in the order its key was first
 // inserted. The digest equals the log's only if no key was ever removed.
-tree::Status rebuild_from_notes(storage::Database* db, const config::Config& config, const storage::Oplog& log,
-                                size_t cache, Recovered* r) {
+tree::Status rebuild_notes(storage::Database* db, const config::Config& config, const storage::Oplog& log,
+                           size_t cache, Recovered* r) {
   const tree::TreeParams params{config.tree.key_length, config.tree.value_length};
   std::vector<storage::Note> notes;
   if (tree::Status s = storage::read_notes_in_insertion_order(*db, params.key_length, log.last_sequence(), &notes);
@@ -133,7 +133,7 @@ tree::Status recover(storage::Database* db, const config::Config& config, Recove
   }
   Recovered r;
   r.fallbacks = std::move(out->fallbacks);
-  tree::Status s = rebuild_from_notes(db, config, *log, cache, &r);
+  tree::Status s = rebuild_notes(db, config, *log, cache, &r);
   if (s.is_ok()) {
     *out = std::move(r);
     return tree::Status::ok();
@@ -143,6 +143,26 @@ tree::Status recover(storage::Database* db, const config::Config& config, Recove
   std::string why;
   for (const auto& f : out->fallbacks) why += (why.empty() ? "" : "; ") + f;
   return tree::Status(tree::ErrorKind::kCorruption, "recovery failed: " + why);
+}
+
+tree::Status replay_whole_log(storage::Database* db, const config::Config& config, Recovered* out) {
+  std::unique_ptr<storage::Oplog> log;
+  if (tree::Status s = storage::Oplog::open(db, &log); !s.is_ok()) return s;
+  out->path = RecoveryPath::kFullReplay;
+  out->resolver = std::make_unique<storage::NodeStore>(db, static_cast<size_t>(config.persistence.node_cache_size / 4));
+  out->prover = std::make_unique<tree::BatchProver>(tree::TreeParams{config.tree.key_length, config.tree.value_length},
+                                                    out->resolver.get());
+  ReplayProgress progress;
+  tree::Status s = replay_log(*log, ReplayOptions{}, out->prover.get(), out->resolver.get(), &progress);
+  out->last_sequence = progress.last_sequence;
+  out->replayed = progress.replayed;
+  return s;
+}
+
+tree::Status rebuild_from_notes(storage::Database* db, const config::Config& config, Recovered* out) {
+  std::unique_ptr<storage::Oplog> log;
+  if (tree::Status s = storage::Oplog::open(db, &log); !s.is_ok()) return s;
+  return rebuild_notes(db, config, *log, static_cast<size_t>(config.persistence.node_cache_size / 4), out);
 }
 
 const char* recovery_path_name(RecoveryPath p) {

@@ -36,4 +36,10 @@ struct Recovered {
 
 tree::Status recover(storage::Database* db, const config::Config& config, Recovered* out);
 
+// The tree of the whole log replayed from the empty tree, or of the notes
+// (refused when its digest differs from the log's and the configuration
+// does not accept it). Reads only.
+tree::Status replay_whole_log(storage::Database* db, const config::Config& config, Recovered* out);
+tree::Status rebuild_from_notes(storage::Database* db, const config::Config& config, Recovered* out);
+
 }  // namespace basis::actors

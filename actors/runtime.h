@@ -110,8 +110,8 @@ class Runtime {
     uint64_t last_sequence = 0;
     uint64_t node_cache_hits = 0;    // node reads served by the node store's cache
     uint64_t node_cache_misses = 0;  // node reads that went to RocksDB
-    uint64_t node_bytes = 0;         // the nodes family on disk and in memtables
-    uint64_t oplog_bytes = 0;        // the operations and notes families
+    uint64_t node_bytes = 0;         // the nodes family's table files
+    uint64_t oplog_bytes = 0;        // the operations and notes families' table files
     uint64_t checkpoints = 0;        // retained
     BackgroundStatus background;     // background verification and health checks
   };

@@ -82,7 +82,7 @@ Status check_node(const Database& db, const Label& label, std::vector<Label>* ch
 }  // namespace
 
 Status verify_tree(const Database& db, const Digest& digest, int parallelism, uint64_t* nodes,
-                   const std::atomic<bool>* cancel) {
+                   const std::atomic<bool>* cancel, const std::function<void(uint64_t)>& progress) {
   // Level by level: each level's nodes are read in batches, split over the
   // threads, and checked against their labels.
   Label root;
@@ -109,6 +109,7 @@ Status verify_tree(const Database& db, const Digest& digest, int parallelism, ui
       if (!results[t].is_ok()) return results[t];
       level.insert(level.end(), next[t].begin(), next[t].end());
     }
+    if (progress) progress(count);
   }
   *nodes = count;
   return Status::ok();

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 
 #include <span>
 #include <vector>
@@ -34,9 +35,11 @@ class CheckpointStore {
 // Reads every node reachable from `digest`'s root straight from the nodes
 // family, checks each against its label and counts them. Subtrees are
 // checked on `parallelism` threads.
-// Stops between levels, with kBusy, once `*cancel` is set.
+// Stops between levels, with kBusy, once `*cancel` is set; `progress`, when
+// given, hears the count of nodes checked after each level.
 Status verify_tree(const Database& db, const Digest& digest, int parallelism, uint64_t* nodes,
-                   const std::atomic<bool>* cancel = nullptr);
+                   const std::atomic<bool>* cancel = nullptr,
+                   const std::function<void(uint64_t)>& progress = {});
 
 // Checks that each node in `labels` is stored, hashes to its label, and that
 // its children are stored. Together with a verified earlier checkpoint this

@@ -137,10 +137,9 @@ Status Database::get(Family family, std::string_view key, std::string* value) co
 }
 
 uint64_t Database::family_bytes(Family family) const {
-  uint64_t files = 0, memtables = 0;
+  uint64_t files = 0;
   db_->GetIntProperty(handle(family), "rocksdb.total-sst-files-size", &files);
-  db_->GetIntProperty(handle(family), "rocksdb.cur-size-all-mem-tables", &memtables);
-  return files + memtables;
+  return files;
 }
 
 Status Database::flush_async() {

@@ -51,7 +51,8 @@ class Database {
   // with data in it has been flushed, including the rarely written metadata).
   Status flush_async();
 
-  // Bytes of `family` in table files and memtables.
+  // Bytes of `family` in table files (what is still only in memtables is in
+  // the write-ahead log).
   uint64_t family_bytes(Family family) const;
 
   rocksdb::DB* raw() const { return db_.get(); }

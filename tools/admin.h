@@ -1,0 +1,37 @@
+// The admin commands of basis-tree, each run on a store that no daemon holds
+// open (RocksDB's lock says so otherwise). Exit codes: 0 done and healthy,
+// 1 a problem found or the command failed, 2 bad usage.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "storage/database.h"
+
+namespace basis::tools {
+
+// Options every store command takes: --config FILE, --data-dir DIR, --json.
+struct StoreArgs {
+  config::Config config;
+  bool json = false;
+  std::vector<std::string> rest;  // what the command itself reads
+};
+
+// Parses the common options; false (after printing why) on bad usage.
+bool parse_store_args(const char* command, int argc, char** argv, StoreArgs* out);
+// Opens the store of `args` (never creates one).
+tree::Status open_store(const StoreArgs& args, std::unique_ptr<storage::Database>* out);
+std::string db_path(const config::Config& config);
+
+int inspect_command(int argc, char** argv);
+int verify_command(int argc, char** argv);
+int checkpoints_command(int argc, char** argv);
+int oplog_command(int argc, char** argv);
+int backup_command(int argc, char** argv);
+int restore_command(int argc, char** argv);
+int rebuild_command(int argc, char** argv);
+int compact_command(int argc, char** argv);
+
+}  // namespace basis::tools
