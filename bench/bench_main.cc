@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
     }
   }
   if (workloads.empty()) {
-    std::fprintf(stderr, "usage: basis-bench WORKLOAD... [--quick] [--no-fork]   (workloads: W1 W2 W3 storage w1-d w2-d reopen)\n");
+    std::fprintf(stderr, "usage: basis-bench WORKLOAD... [--quick] [--no-fork]   (workloads: W1 W2 W3 storage w1-d w2-d reopen http)\n");
     return 2;
   }
   int status = 0;

@@ -18,7 +18,7 @@ struct WorkloadResult {
   std::map<std::string, double> extra;  // workload-specific figures
 };
 
-// Runs W1, W2, W3, STORAGE, W1-D, W2-D or REOPEN (any case). Returns false for an unknown name.
+// Runs W1, W2, W3, STORAGE, W1-D, W2-D, REOPEN or HTTP (any case). Returns false for an unknown name.
 bool run_workload(const std::string& name, bool quick, WorkloadResult* result);
 
 // STORAGE: W1 through the node store and the operation log (no actors): every
@@ -34,5 +34,9 @@ void run_durable_workload(const std::string& name, bool quick, WorkloadResult* r
 // REOPEN: W1 plus 10,000 operations after the last checkpoint, killed; then
 // reopen_ms, first_proof_ms and full_verify_ms (recovery_parallelism = 2).
 void run_reopen_workload(bool quick, WorkloadResult* result);
+
+// HTTP: W2's batches from many concurrent clients to a basis-treed started
+// on W1; batches_per_sec, p50_ms and p99_ms of durable latency.
+void run_http_workload(bool quick, WorkloadResult* result);
 
 }  // namespace basis::bench

@@ -114,6 +114,10 @@ int main(int argc, char** argv) {
   // Batches wait for their fsync in these threads: enough of them to let
   // the appender group many batches into one write.
   server->new_task_queue = [] { return new httplib::ThreadPool(32); };
+  // Clients keep their connections: httplib's default closes one after 5
+  // requests, and a client racing that close loses its next request.
+  server->set_keep_alive_max_count(100'000);
+  server->set_keep_alive_timeout(30);
   daemon::Metrics metrics;
   daemon::ApiOptions options;
   options.params = tree::TreeParams{cfg.tree.key_length, cfg.tree.value_length};
