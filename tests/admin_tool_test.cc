@@ -12,6 +12,7 @@
 #include "bench/benchmark_data.h"
 #include "storage/checkpoint_store.h"
 #include "tests/storage_test_util.h"
+#include "tree/batch_prover.h"
 
 using namespace basis;
 using basis::storage::testing::TempDir;
@@ -59,7 +60,7 @@ tree::Digest build(const std::string& data_dir, uint64_t keys) {
 
 TEST_CASE("basis-tree: every command answers --help", "[tool]") {
   for (const char* c : {"conformance", "inspect", "verify", "checkpoints", "oplog", "backup", "restore", "rebuild",
-                        "compact"}) {
+                        "compact", "verify-proof"}) {
     Run r = tool(std::string(c) + " --help");
     INFO(c << ": " << r.out);
     REQUIRE(r.code == 0);
@@ -124,4 +125,31 @@ TEST_CASE("basis-tree: inspect, verify, backup, restore and rebuild on a written
   // The backup brings the store back.
   REQUIRE(tool("restore " + dir.path("backup") + at).code == 0);
   REQUIRE(tool("verify" + at).code == 0);
+}
+
+TEST_CASE("basis-tree verify-proof accepts a lookup proof and refuses another digest", "[tool]") {
+  tree::BatchProver prover(tree::TreeParams{32, std::nullopt});
+  tree::OpOutcome out;
+  std::vector<tree::Bytes> keys;
+  for (uint64_t i = 0; i < 50; ++i) {
+    tree::Label k = bench::benchmark_key(i);
+    auto v = bench::benchmark_value(i, 0);
+    keys.emplace_back(k.begin(), k.end());
+    tree::Bytes value(v.begin(), v.end());
+    REQUIRE(prover.perform({tree::OpType::kInsert, tree::view(keys.back()), tree::view(value), 0}, &out).is_ok());
+  }
+  prover.end_batch();
+  tree::Operation lookup = tree::Operation::lookup(tree::view(keys[7]));
+  tree::WhatIfProof w;
+  REQUIRE(prover.prove_operations(std::span<const tree::Operation>(&lookup, 1), &w).is_ok());
+  std::string digest = tree::to_hex(tree::ByteView(prover.digest()));
+  std::string args = " --proof " + tree::to_hex(tree::view(w.proof)) + " --key " + tree::to_hex(tree::view(keys[7]));
+  Run ok = tool("verify-proof --digest " + digest + args);
+  INFO(ok.out);
+  REQUIRE(ok.code == 0);
+  REQUIRE(ok.out.find("holds " + tree::to_hex(tree::view(w.outcomes[0].old_value))) != std::string::npos);
+  std::string other = digest;
+  other[0] = other[0] == '0' ? '1' : '0';
+  REQUIRE(tool("verify-proof --digest " + other + args).code == 1);
+  REQUIRE(tool("verify-proof --digest 12" + args).code == 2);
 }

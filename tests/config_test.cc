@@ -176,3 +176,22 @@ TEST_CASE("files are read from disk and data directories checked", "[config]") {
   REQUIRE(load_file((dir / "missing.toml").string(), &cfg).message().find("missing.toml") != std::string::npos);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("the example configuration names every key with its default", "[config]") {
+  Config cfg;
+  Status s = load_file(BASIS_SOURCE_DIR "/examples/basis-treed.toml", &cfg);
+  INFO(s.message());
+  REQUIRE(s.is_ok());
+  REQUIRE(cfg == Config{});
+  // Every key that to_toml() prints appears in the example.
+  std::ifstream in(BASIS_SOURCE_DIR "/examples/basis-treed.toml");
+  std::string example((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream keys(Config{}.to_toml());
+  std::string line;
+  while (std::getline(keys, line)) {
+    if (line.empty() || line[0] == '[') continue;
+    std::string key = line.substr(0, line.find(" ="));
+    INFO(key);
+    REQUIRE(example.find("\n" + key + " = ") != std::string::npos);
+  }
+}

@@ -33,5 +33,6 @@ int backup_command(int argc, char** argv);
 int restore_command(int argc, char** argv);
 int rebuild_command(int argc, char** argv);
 int compact_command(int argc, char** argv);
+int verify_proof_command(int argc, char** argv);  // needs no store
 
 }  // namespace basis::tools

@@ -23,6 +23,7 @@ int usage() {
                "  restore DIR           replace the store with DIR's latest backup\n"
                "  rebuild --from oplog|notes   rebuild the tree and seal it\n"
                "  compact               compact every family\n"
+               "  verify-proof          check a lookup proof against a digest\n"
                "Store commands take --config FILE or --data-dir DIR, and the store must not be\n"
                "open in a daemon.\n");
   return 2;
@@ -62,6 +63,7 @@ int main(int argc, char** argv) {
       {"checkpoints", basis::tools::checkpoints_command}, {"oplog", basis::tools::oplog_command},
       {"backup", basis::tools::backup_command},     {"restore", basis::tools::restore_command},
       {"rebuild", basis::tools::rebuild_command},   {"compact", basis::tools::compact_command},
+      {"verify-proof", basis::tools::verify_proof_command},
   };
   for (const auto& [name, run] : commands) {
     if (command == name) return run(argc - 2, argv + 2);
