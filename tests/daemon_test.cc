@@ -325,3 +325,22 @@ TEST_CASE("daemon: SIGTERM with batches in flight exits 0 and keeps every acknow
   REQUIRE(get_json(c, "/v1/digest", 200)["last_seq"].get<uint64_t>() >= acknowledged.size() * 20);
   REQUIRE(again.stop() == 0);
 }
+
+TEST_CASE("daemon: HTTPS with the configured certificate and key", "[daemon]") {
+  TempDir dir;
+  std::string cert = dir.path("cert.pem"), key = dir.path("key.pem");
+  std::string make = "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -days 1 -keyout " + key +
+                     " -out " + cert + " >/dev/null 2>&1";
+  REQUIRE(std::system(make.c_str()) == 0);
+  Daemon d(dir, "[server]\nlisten = \"127.0.0.1:0\"\ntls_certificate = \"" + cert + "\"\ntls_key = \"" + key + "\"\n");
+  httplib::SSLClient tls("127.0.0.1", d.port());
+  tls.enable_server_certificate_verification(false);  // self-signed
+  auto r = tls.Post("/v1/batch", inserts(0, 3).dump(), "application/json");
+  REQUIRE(r);
+  REQUIRE(r->status == 200);
+  REQUIRE(json::parse(r->body)["last_seq"] == 3);
+  httplib::Client plain("127.0.0.1", d.port());
+  auto refused = plain.Get("/v1/digest");
+  REQUIRE((!refused || refused->status != 200));  // no plain HTTP on a TLS port
+  REQUIRE(d.stop() == 0);
+}
