@@ -13,6 +13,7 @@
 #include "actors/tree_prover.h"
 #include "storage/checkpoint_store.h"
 #include "storage/oplog.h"
+#include "storage/retention.h"
 
 namespace basis::actors {
 
@@ -137,7 +138,7 @@ tree::Status Runtime::open(const config::Config& config, std::unique_ptr<Runtime
   impl->system = std::make_unique<caf::actor_system>(*impl->system_config);
   storage::Database* db = impl->db.get();
   SupervisedActors actors;
-  actors.checkpointer = impl->system->spawn(checkpointer, db, config.persistence.checkpoint_retention);
+  actors.checkpointer = impl->system->spawn(checkpointer, db, retention_policy(config));
   actors.node_writer = impl->system->spawn(node_writer, db, actors.checkpointer);
   // The appender blocks on fsync: it gets a thread of its own.
   actors.appender = impl->system->spawn<caf::detached>(oplog_appender, db, log,
@@ -338,12 +339,34 @@ std::vector<storage::CheckpointRecord> Runtime::checkpoints() {
   return list;
 }
 
+tree::Status Runtime::pin_checkpoint(uint64_t id) {
+  if (impl_->stopped) return tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down");
+  return storage::pin_checkpoint(impl_->db.get(), id);
+}
+
+tree::Status Runtime::unpin_checkpoint(uint64_t id) {
+  if (impl_->stopped) return tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down");
+  return storage::unpin_checkpoint(impl_->db.get(), id);
+}
+
+std::set<uint64_t> Runtime::pinned_checkpoints() {
+  std::set<uint64_t> pins;
+  (void)storage::pinned_checkpoints(*impl_->db, &pins);
+  return pins;
+}
+
 tree::Status Runtime::read_log(uint64_t from, size_t limit, std::vector<storage::OperationRecord>* out) {
   out->clear();
   if (impl_->stopped) return tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down");
   std::unique_ptr<storage::Oplog> log;
   if (tree::Status s = storage::Oplog::open(impl_->db.get(), &log); !s.is_ok()) return s;
   if (limit == 0 || from > log->last_sequence()) return tree::Status::ok();
+  if (uint64_t first = log->first_sequence(); from < first) {
+    return tree::Status(tree::ErrorKind::kNotFound,
+                        "records before " + std::to_string(first) + " have left the live log" +
+                            (impl_->config.archive_path().empty() ? std::string()
+                                                                  : " (archived in " + impl_->config.archive_path() + ")"));
+  }
   uint64_t to = std::min(log->last_sequence(), from + (limit - 1));
   return log->scan(std::max<uint64_t>(from, 1), to, [&](const storage::OperationRecord& r) {
     out->push_back(r);

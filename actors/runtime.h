@@ -5,6 +5,7 @@
 #pragma once
 
 #include <future>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -81,6 +82,12 @@ class Runtime {
   // label, on recovery_parallelism threads; `nodes` counts them.
   tree::Status verify_latest_checkpoint(uint64_t* nodes);
   std::vector<storage::CheckpointRecord> checkpoints();
+  // A pinned checkpoint stays through retention until unpinned (the version
+  // whose digest is confirmed on chain, for example). kNotFound for an
+  // unknown id.
+  tree::Status pin_checkpoint(uint64_t id);
+  tree::Status unpin_checkpoint(uint64_t id);
+  std::set<uint64_t> pinned_checkpoints();
 
   // Up to `limit` operation records from sequence `from` on, in order, for
   // audit. A gap or a damaged record is an error naming it.

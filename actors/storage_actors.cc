@@ -7,6 +7,7 @@
 
 #include "actors/protocol.h"
 #include "storage/checkpoint_store.h"
+#include "storage/retention.h"
 #include "storage/coding.h"
 #include "storage/node_ingest.h"
 
@@ -147,7 +148,15 @@ caf::behavior node_writer(caf::event_based_actor* self, storage::Database* db,
   };
 }
 
-caf::behavior checkpointer(caf::event_based_actor* self, storage::Database* db, uint32_t retention) {
+storage::RetentionPolicy retention_policy(const config::Config& config) {
+  storage::RetentionPolicy p;
+  p.checkpoints = config.persistence.checkpoint_retention;
+  p.oplog_age = config.persistence.operation_log_retention;
+  p.archive_dir = config.archive_path();
+  return p;
+}
+
+caf::behavior checkpointer(caf::event_based_actor* self, storage::Database* db, storage::RetentionPolicy retention) {
   auto store = std::make_shared<storage::CheckpointStore>(db);
   (void)self;
   return {
@@ -169,10 +178,8 @@ caf::behavior checkpointer(caf::event_based_actor* self, storage::Database* db, 
         // Everything up to here is recoverable from this checkpoint and the
         // log after it: flushing lets a reopen skip replaying the WAL.
         (void)db->flush_async();
-        for (size_t i = retention > 0 ? retention - 1 : 0; i < existing.size(); ++i) {
-          if (tree::Status s = store->remove(existing[i].id); !s.is_ok()) return s;
-        }
-        return tree::Status::ok();
+        storage::RetentionReport report;
+        return storage::apply_retention(db, retention, now_ms(), &report);
       },
       [=](fail_atom) { self->quit(caf::sec::runtime_error); },
   };

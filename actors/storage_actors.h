@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "storage/database.h"
 #include "storage/oplog.h"
+#include "storage/retention.h"
 
 namespace basis::actors {
 
@@ -26,9 +27,12 @@ caf::behavior node_writer(caf::event_based_actor* self, storage::Database* db,
                           caf::actor checkpointer);
 
 // Handles seal_atom(SealOrder) -> tree::Status: verifies the nodes written
-// since the last checkpoint, writes the checkpoint and drops the oldest beyond
-// `retention`.
+// since the last checkpoint, writes the checkpoint, then applies `retention`
+// (old checkpoints, old operation records, archived first).
 caf::behavior checkpointer(caf::event_based_actor* self, storage::Database* db,
-                           uint32_t retention);
+                           storage::RetentionPolicy retention);
+
+// The retention policy of a configuration.
+storage::RetentionPolicy retention_policy(const config::Config& config);
 
 }  // namespace basis::actors

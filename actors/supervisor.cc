@@ -37,7 +37,7 @@ caf::behavior supervisor(caf::event_based_actor* self, storage::Database* db,
       self->monitor(st->node_writer);
       self->send(st->prover, restarted_atom::value, writer_atom::value, st->node_writer);
     } else if (down.source == st->checkpointer) {
-      st->checkpointer = self->spawn(checkpointer, db, config.persistence.checkpoint_retention);
+      st->checkpointer = self->spawn(checkpointer, db, retention_policy(config));
       self->monitor(st->checkpointer);
       self->send(st->node_writer, restarted_atom::value, checkpointer_atom::value, st->checkpointer);
       self->send(st->prover, restarted_atom::value, checkpointer_atom::value);

@@ -103,6 +103,8 @@ class Loader {
             {"node_cache_size", [&](const toml::node& n) { return size(n, &p.node_cache_size); }},
             {"node_compression", [&](const toml::node& n) { return boolean(n, &p.node_compression); }},
             {"operation_log_retention", [&](const toml::node& n) { return duration(n, &p.operation_log_retention); }},
+            {"operation_log_archive", [&](const toml::node& n) { return boolean(n, &p.operation_log_archive); }},
+            {"archive_dir", [&](const toml::node& n) { return string(n, &p.archive_dir); }},
             {"operation_batch_size", [&](const toml::node& n) { return integer(n, 1, 1'000'000, &p.operation_batch_size); }},
             {"max_inflight_batches", [&](const toml::node& n) { return integer(n, 1, 100'000, &p.max_inflight_batches); }},
             {"checkpoint_interval", [&](const toml::node& n) { return interval(n, &p.checkpoint_interval); }},
@@ -394,6 +396,8 @@ std::string Config::to_toml() const {
     << "node_cache_size = \"" << format_size(persistence.node_cache_size) << "\"\n"
     << "node_compression = " << (persistence.node_compression ? "true" : "false") << "\n"
     << "operation_log_retention = \"" << format_duration(persistence.operation_log_retention) << "\"\n"
+    << "operation_log_archive = " << (persistence.operation_log_archive ? "true" : "false") << "\n"
+    << "archive_dir = " << quoted(persistence.archive_dir) << "\n"
     << "operation_batch_size = " << persistence.operation_batch_size << "\n"
     << "max_inflight_batches = " << persistence.max_inflight_batches << "\n"
     << "checkpoint_interval = \""
@@ -419,6 +423,12 @@ std::string Config::to_toml() const {
     << "level = " << quoted(logging.level) << "\n"
     << "file = " << quoted(logging.file) << "\n";
   return o.str();
+}
+
+std::string Config::archive_path() const {
+  if (!persistence.operation_log_archive) return "";
+  if (!persistence.archive_dir.empty()) return persistence.archive_dir;
+  return (std::filesystem::path(storage.data_dir) / "archive").string();
 }
 
 }  // namespace basis::config

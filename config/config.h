@@ -57,6 +57,11 @@ struct Config {
     uint64_t node_cache_size = uint64_t{1} << 30;  // bytes
     bool node_compression = false;
     std::chrono::milliseconds operation_log_retention = std::chrono::hours(24 * 30);
+    // Records older than operation_log_retention (and than every retained
+    // checkpoint) leave the live log; with this on they are archived first,
+    // to archive_dir ("" = <data_dir>/archive).
+    bool operation_log_archive = true;
+    std::string archive_dir;
     uint32_t operation_batch_size = 1000;  // the most operations one batch may hold
     uint32_t max_inflight_batches = 64;    // applied but not yet durable, at most
     CheckpointInterval checkpoint_interval;
@@ -98,6 +103,8 @@ struct Config {
   Status validate() const;
   // Checks that data_dir is (or can be created as) a writable directory.
   Status check_directories() const;
+  // Where archives go: archive_dir, or <data_dir>/archive; "" when archiving is off.
+  std::string archive_path() const;
   // The whole configuration as TOML that load_string() reads back equal.
   std::string to_toml() const;
 };

@@ -1,8 +1,7 @@
 #include "storage/oplog.h"
 
-#include <fcntl.h>
-#include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
@@ -133,36 +132,24 @@ Status Oplog::scan(uint64_t from, uint64_t to,
   return Status::ok();
 }
 
-Status Oplog::remove_through(uint64_t through) {
-  rocksdb::WriteBatch batch;
-  batch.DeleteRange(db_->handle(Family::kOperations), sequence_key(0), sequence_key(through + 1));
-  return db_->write(&batch, true);
+uint64_t Oplog::first_sequence() const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->raw()->NewIterator(rocksdb::ReadOptions(), db_->handle(Family::kOperations)));
+  it->SeekToFirst();
+  uint64_t first = 0;
+  if (it->Valid() && parse_sequence_key(std::string_view(it->key().data(), it->key().size()), &first)) return first;
+  return last_sequence_ + 1;
 }
 
-Status Oplog::export_through(uint64_t through, const std::string& path) const {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) return Status(ErrorKind::kIOError, "cannot create " + path);
-  std::string buffer;
-  // Start at the first record still in the log (earlier ones may be removed).
-  uint64_t first = 1;
-  {
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->raw()->NewIterator(rocksdb::ReadOptions(), db_->handle(Family::kOperations)));
-    it->SeekToFirst();
-    if (it->Valid()) parse_sequence_key(std::string_view(it->key().data(), it->key().size()), &first);
+Status Oplog::remove_through(uint64_t through) {
+  through = std::min(through, last_sequence_);
+  rocksdb::WriteBatch batch;
+  if (through == last_sequence_ && last_digest_) {
+    // No record will be left to say where the log continues: the base does.
+    batch.Put(db_->handle(Family::kMetadata), kLogBaseKey, encode(LogBaseRecord{through, *last_digest_}));
   }
-  Status s = scan(first, through, [&](const OperationRecord& r) {
-    std::string encoded = encode(r);
-    put_u32(&buffer, static_cast<uint32_t>(encoded.size()));
-    buffer += encoded;
-    return true;
-  });
-  bool written = s.is_ok() && ::write(fd, buffer.data(), buffer.size()) == static_cast<ssize_t>(buffer.size()) &&
-                 ::fsync(fd) == 0;
-  ::close(fd);
-  if (!s.is_ok()) return s;
-  if (!written) return Status(ErrorKind::kIOError, "cannot write " + path);
-  return Status::ok();
+  batch.DeleteRange(db_->handle(Family::kOperations), sequence_key(0), sequence_key(through + 1));
+  return db_->write(&batch, true);
 }
 
 }  // namespace basis::storage

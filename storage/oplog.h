@@ -27,6 +27,8 @@ class Oplog {
 
   // 0 when the log is empty (sequence numbers start at 1).
   uint64_t last_sequence() const { return last_sequence_; }
+  // The first record still in the live log (last_sequence() + 1 when none is).
+  uint64_t first_sequence() const;
   // digest_after of the last record (unset when empty).
   const std::optional<Digest>& last_digest() const { return last_digest_; }
 
@@ -46,11 +48,9 @@ class Oplog {
   // rebuild. Records already in the log stay, for audit.
   Status rebase(uint64_t sequence, const Digest& digest);
 
-  // Removes every record with sequence <= `through` (notes are kept).
+  // Removes every record with sequence <= `through` (notes are kept). The
+  // log remembers where it continues even when no record is left.
   Status remove_through(uint64_t through);
-  // Writes the records still in the log up to `through` to `path` as
-  // length-prefixed encoded records, synced (export before removing).
-  Status export_through(uint64_t through, const std::string& path) const;
 
  private:
   explicit Oplog(Database* db) : db_(db) {}

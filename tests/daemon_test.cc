@@ -189,6 +189,15 @@ TEST_CASE("daemon: the happy path, and proofs that verify", "[daemon]") {
   REQUIRE(cp["digest"] == digest["digest"]);
   json list = get_json(c, "/v1/checkpoints", 200);
   REQUIRE(list["checkpoints"][0]["id"] == cp["id"]);
+  REQUIRE(list["checkpoints"][0]["pinned"] == false);
+  std::string pin = "/v1/checkpoints/" + std::to_string(cp["id"].get<uint64_t>()) + "/pin";
+  REQUIRE(post_json(c, pin, "", 200)["pinned"] == true);
+  REQUIRE(get_json(c, "/v1/checkpoints", 200)["checkpoints"][0]["pinned"] == true);
+  auto unpinned = c.Delete(pin.c_str());
+  REQUIRE(unpinned);
+  REQUIRE(unpinned->status == 200);
+  REQUIRE(get_json(c, "/v1/checkpoints", 200)["checkpoints"][0]["pinned"] == false);
+  post_json(c, "/v1/checkpoints/999/pin", "", 404);
   post_json(c, "/v1/batch", inserts(100, 10).dump(), 200);
   json old = get_json(c, "/v1/lookup/" + key_hex(7) + "?checkpoint=" + std::to_string(cp["id"].get<uint64_t>()), 200);
   REQUIRE(old["digest"] == cp["digest"]);

@@ -10,6 +10,7 @@
 #include "storage/checkpoint_store.h"
 #include "storage/notes.h"
 #include "storage/oplog.h"
+#include "storage/oplog_archive.h"
 #include "tools/admin.h"
 
 namespace basis::tools {
@@ -152,26 +153,30 @@ int checkpoints_command(int argc, char** argv) {
 
 int oplog_command(int argc, char** argv) {
   if (wants_help(argc, argv)) {
-    return help("oplog [--from SEQ] [--limit N] [options]",
-                "Prints operation records from SEQ (default 1), at most N (default 100), checking each.");
+    return help("oplog [--from SEQ] [--limit N] [--archive DIR] [options]",
+                "Prints operation records from SEQ (default 1), at most N (default 100), checking each;\n"
+                "with --archive, from the archive files in DIR (records that left the live log).");
   }
   StoreArgs args;
   if (!parse_store_args("oplog", argc, argv, &args)) return 2;
   uint64_t from = 1, limit = 100;
+  std::string archive;
   for (size_t i = 0; i < args.rest.size(); i += 2) {
+    if (args.rest[i] == "--archive" && i + 1 < args.rest.size()) {
+      archive = args.rest[i + 1];
+      continue;
+    }
     uint64_t* target = args.rest[i] == "--from" ? &from : args.rest[i] == "--limit" ? &limit : nullptr;
     if (!target || i + 1 >= args.rest.size() || !number(args.rest[i + 1], target)) {
       std::fprintf(stderr, "basis-tree oplog: bad argument '%s'\n", args.rest[i].c_str());
       return 2;
     }
   }
-  std::unique_ptr<storage::Database> db;
-  if (tree::Status s = open_store(args, &db); !s.is_ok()) return failed("oplog", s);
-  std::unique_ptr<storage::Oplog> log;
-  if (tree::Status s = storage::Oplog::open(db.get(), &log); !s.is_ok()) return failed("oplog", s);
-  if (limit == 0 || from > log->last_sequence()) return 0;
-  uint64_t to = std::min(log->last_sequence(), from + limit - 1);
-  tree::Status s = log->scan(std::max<uint64_t>(from, 1), to, [&](const storage::OperationRecord& r) {
+  if (limit == 0) return 0;
+  const uint64_t to = from + limit - 1;
+  auto print = [&](const storage::OperationRecord& r) {
+    if (r.sequence < from) return true;
+    if (r.sequence > to) return false;
     json j = {{"seq", r.sequence}, {"type", std::string(tree::op_type_name(r.type))},
               {"key", tree::to_hex(tree::view(r.key))}, {"value", tree::to_hex(tree::view(r.value))},
               {"delta", r.delta}, {"digest_after", tree::to_hex(tree::ByteView(r.digest_after))}};
@@ -185,7 +190,27 @@ int oplog_command(int argc, char** argv) {
                   j["digest_after"].get<std::string>().c_str());
     }
     return true;
-  });
+  };
+  if (!archive.empty()) {
+    std::vector<storage::ArchiveFile> files;
+    if (tree::Status s = storage::list_archives(archive, &files); !s.is_ok()) return failed("oplog", s);
+    for (const auto& f : files) {
+      if (f.last < from || f.first > to) continue;
+      if (tree::Status s = storage::read_archive(f, print); !s.is_ok()) return failed("oplog", s);
+    }
+    return 0;
+  }
+  std::unique_ptr<storage::Database> db;
+  if (tree::Status s = open_store(args, &db); !s.is_ok()) return failed("oplog", s);
+  std::unique_ptr<storage::Oplog> log;
+  if (tree::Status s = storage::Oplog::open(db.get(), &log); !s.is_ok()) return failed("oplog", s);
+  if (from > log->last_sequence()) return 0;
+  if (from < log->first_sequence()) {
+    std::fprintf(stderr, "basis-tree oplog: records before %llu have left the live log; read them with --archive\n",
+                 static_cast<unsigned long long>(log->first_sequence()));
+    return 1;
+  }
+  tree::Status s = log->scan(from, std::min(log->last_sequence(), to), print);
   return s.is_ok() ? 0 : failed("oplog", s);
 }
 

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <set>
 
 #include "examples/daemon/api_json.h"
 
@@ -145,9 +146,29 @@ void install_api(httplib::Server& server, actors::Runtime& rt, Metrics& metrics,
 
   server.Get("/v1/checkpoints", [&rt](const httplib::Request&, httplib::Response& res) {
     json list = json::array();
-    for (const auto& c : rt.checkpoints()) list.push_back(checkpoint_json(c));
+    std::set<uint64_t> pinned = rt.pinned_checkpoints();
+    for (const auto& c : rt.checkpoints()) {
+      json j = checkpoint_json(c);
+      j["pinned"] = pinned.count(c.id) > 0;
+      list.push_back(j);
+    }
     reply(res, 200, {{"checkpoints", list}});
   });
+
+  // Pinning keeps a checkpoint through retention (the version confirmed on chain).
+  auto pin = [&rt](bool on) {
+    return [&rt, on](const httplib::Request& req, httplib::Response& res) {
+      uint64_t id = 0;
+      std::string v = req.matches[1].str();
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), id);
+      if (ec != std::errc() || end != v.data() + v.size()) return fail(res, 400, "checkpoint id '" + v + "' is not a number");
+      tree::Status s = on ? rt.pin_checkpoint(id) : rt.unpin_checkpoint(id);
+      if (!s.is_ok()) return fail(res, status_of(s), s.to_string());
+      reply(res, 200, {{"id", id}, {"pinned", on}});
+    };
+  };
+  server.Post(R"(/v1/checkpoints/([^/]+)/pin)", pin(true));
+  server.Delete(R"(/v1/checkpoints/([^/]+)/pin)", pin(false));
 
   server.Get("/v1/oplog", [&rt, options](const httplib::Request& req, httplib::Response& res) {
     uint64_t from = 1, limit = 100;

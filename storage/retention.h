@@ -1,0 +1,39 @@
+// Retention: which checkpoints stay (the newest ones, and every one a host
+// pinned, such as the version whose digest is confirmed on chain), and which
+// operation records leave the live log (archived first when asked).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <set>
+#include <string>
+
+#include "storage/database.h"
+
+namespace basis::storage {
+
+struct RetentionPolicy {
+  uint32_t checkpoints = 10;  // the newest this many stay
+  std::chrono::milliseconds oplog_age = std::chrono::hours(24 * 30);
+  std::string archive_dir;    // empty: removed records are not archived
+};
+
+struct RetentionReport {
+  uint64_t checkpoints_removed = 0;
+  uint64_t records_removed = 0;  // from the live log
+  std::string archive;           // the archive file written, if any
+};
+
+// Drops checkpoints beyond the newest `checkpoints` that are not pinned;
+// then removes from the log every record that is both older than
+// `oplog_age` (at `now_ms`) and at or before the oldest checkpoint kept, so
+// that every kept checkpoint can still be replayed forward.
+Status apply_retention(Database* db, const RetentionPolicy& policy, uint64_t now_ms, RetentionReport* out);
+
+// Pins keep a checkpoint through retention until unpinned. Pinning a
+// checkpoint that does not exist is kNotFound.
+Status pin_checkpoint(Database* db, uint64_t id);
+Status unpin_checkpoint(Database* db, uint64_t id);
+Status pinned_checkpoints(const Database& db, std::set<uint64_t>* out);
+
+}  // namespace basis::storage
