@@ -25,6 +25,7 @@ struct Runtime::Impl {
   caf::actor prover, supervisor;
   RecoveryReport recovery;
   std::unique_ptr<BackgroundChecks> checks;
+  std::shared_ptr<storage::GcCounters> gc_counters = std::make_shared<storage::GcCounters>();
   uint64_t health_seed = 1;
   bool stopped = false;
   // Backpressure: batches submitted and not yet answered.
@@ -139,7 +140,9 @@ tree::Status Runtime::open(const config::Config& config, std::unique_ptr<Runtime
   storage::Database* db = impl->db.get();
   SupervisedActors actors;
   actors.checkpointer = impl->system->spawn(checkpointer, db, retention_policy(config));
-  actors.node_writer = impl->system->spawn(node_writer, db, actors.checkpointer);
+  actors.gc_counters = impl->gc_counters;
+  actors.node_writer = impl->system->spawn(node_writer, db, actors.checkpointer,
+                                           NodeGcSetup{config.persistence.node_gc_every, impl->gc_counters});
   // The appender blocks on fsync: it gets a thread of its own.
   actors.appender = impl->system->spawn<caf::detached>(oplog_appender, db, log,
                                                        config.storage.sync == config::SyncPolicy::kAlways);
@@ -405,6 +408,11 @@ Runtime::Stats Runtime::stats() {
   s.oplog_bytes = impl_->db->family_bytes(storage::Family::kOperations) +
                   impl_->db->family_bytes(storage::Family::kNotes);
   s.checkpoints = checkpoints().size();
+  s.gc_runs = impl_->gc_counters->runs;
+  s.gc_failures = impl_->gc_counters->failures;
+  s.gc_removed_nodes = impl_->gc_counters->removed;
+  s.gc_removed_bytes = impl_->gc_counters->removed_bytes;
+  s.gc_live_nodes = impl_->gc_counters->live;
   s.background = impl_->checks->status();
   return s;
 }

@@ -120,6 +120,9 @@ class Runtime {
     uint64_t node_bytes = 0;         // the nodes family's table files
     uint64_t oplog_bytes = 0;        // the operations and notes families' table files
     uint64_t checkpoints = 0;        // retained
+    uint64_t gc_runs = 0, gc_failures = 0;         // node garbage collections
+    uint64_t gc_removed_nodes = 0, gc_removed_bytes = 0;
+    uint64_t gc_live_nodes = 0;      // at the last collection
     BackgroundStatus background;     // background verification and health checks
   };
   Stats stats();

@@ -7,6 +7,7 @@
 
 #include "actors/protocol.h"
 #include "storage/checkpoint_store.h"
+#include "storage/node_gc.h"
 #include "storage/retention.h"
 #include "storage/coding.h"
 #include "storage/node_ingest.h"
@@ -96,9 +97,11 @@ caf::behavior oplog_appender(caf::event_based_actor* self, storage::Database* db
 }
 
 caf::behavior node_writer(caf::event_based_actor* self, storage::Database* db,
-                          caf::actor checkpointer) {
+                          caf::actor checkpointer, NodeGcSetup gc) {
   struct State {
     caf::actor checkpointer;
+    NodeGcSetup gc;
+    uint32_t checkpoints_since_gc = 0;
     std::vector<std::pair<tree::Label, std::string>> queued;
     size_t queued_bytes = 0;
     uint64_t highest_ship = 0;  // of the nodes queued or written
@@ -109,6 +112,7 @@ caf::behavior node_writer(caf::event_based_actor* self, storage::Database* db,
   constexpr size_t kWriteBytes = size_t{32} << 20;
   auto st = std::make_shared<State>();
   st->checkpointer = std::move(checkpointer);
+  st->gc = std::move(gc);
   return {
       [=](nodes_atom, std::shared_ptr<NodeGroup>& group) {
         st->shipper = caf::actor_cast<caf::actor>(self->current_sender());
@@ -130,22 +134,58 @@ caf::behavior node_writer(caf::event_based_actor* self, storage::Database* db,
           self->send(st->shipper, stored_atom::value, st->highest_ship);
         }
       },
-      [=](seal_atom, SealOrder& order) -> caf::result<caf::message> {
+      [=](seal_atom, SealOrder& order) -> caf::result<tree::Status> {
         tree::Status s = storage::ingest_nodes(db, &st->queued);
         st->queued.clear();
         st->queued_bytes = 0;
         if (!s.is_ok()) {
           self->quit(caf::sec::runtime_error);  // restarted; the prover rewrites every node
-          return caf::make_message(std::move(s));
+          return s;
         }
         if (st->shipper) self->send(st->shipper, stored_atom::value, st->highest_ship);
         order.written = std::move(st->written);
         st->written = std::make_shared<std::vector<tree::Label>>();
-        return self->delegate(st->checkpointer, seal_atom::value, std::move(order));
+        // Await: no shipment is written until the checkpoint (and a garbage
+        // collection after it) is done, so the collection never races a write.
+        auto answer = self->make_response_promise<tree::Status>();
+        self->request(st->checkpointer, caf::infinite, seal_atom::value, std::move(order))
+            .await(
+                [=](tree::Status& done) mutable {
+                  if (done.is_ok() && st->gc.every_checkpoints > 0 &&
+                      ++st->checkpoints_since_gc >= st->gc.every_checkpoints) {
+                    st->checkpoints_since_gc = 0;
+                    collect_node_garbage(db, st->gc.counters.get());
+                  }
+                  answer.deliver(std::move(done));
+                },
+                [=](caf::error& e) mutable {
+                  answer.deliver(tree::Status(tree::ErrorKind::kIOError, "checkpointer: " + self->system().render(e)));
+                });
+        return answer;
       },
       [=](restarted_atom, checkpointer_atom, caf::actor& a) { st->checkpointer = std::move(a); },
       [=](fail_atom) { self->quit(caf::sec::runtime_error); },
   };
+}
+
+void collect_node_garbage(storage::Database* db, storage::GcCounters* counters) {
+  // Every retained checkpoint is a version in use; the current tree's stored
+  // nodes all belong to the latest one (nodes are stored only at seals).
+  std::vector<storage::CheckpointRecord> kept;
+  std::vector<storage::Digest> roots;
+  tree::Status s = storage::CheckpointStore(db).list(&kept);
+  for (const auto& c : kept) roots.push_back(c.digest);
+  storage::GcReport report;
+  if (s.is_ok() && !roots.empty()) s = storage::collect_garbage(db, roots, &report);
+  if (!counters) return;
+  ++counters->runs;
+  if (!s.is_ok()) {
+    ++counters->failures;
+    return;
+  }
+  counters->removed += report.removed;
+  counters->removed_bytes += report.removed_bytes;
+  counters->live = report.live;
 }
 
 storage::RetentionPolicy retention_policy(const config::Config& config) {

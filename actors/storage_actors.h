@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "storage/database.h"
 #include "storage/oplog.h"
+#include "storage/node_gc.h"
 #include "storage/retention.h"
 
 namespace basis::actors {
@@ -23,8 +24,18 @@ caf::behavior oplog_appender(caf::event_based_actor* self, storage::Database* db
 // are written as ingested, synced table files of ~32 MB or at a seal, which
 // it then delegates, with the labels written since the last one, to
 // `checkpointer`. A failed write makes it quit, so that it is restarted.
+struct NodeGcSetup {
+  uint32_t every_checkpoints = 0;  // 0: never
+  std::shared_ptr<storage::GcCounters> counters;
+};
+// Every `gc.every_checkpoints` successful checkpoints, after the checkpoint,
+// it removes the nodes no retained checkpoint reaches (writing nothing
+// meanwhile).
 caf::behavior node_writer(caf::event_based_actor* self, storage::Database* db,
-                          caf::actor checkpointer);
+                          caf::actor checkpointer, NodeGcSetup gc);
+
+// One garbage collection with the retained checkpoints as roots.
+void collect_node_garbage(storage::Database* db, storage::GcCounters* counters);
 
 // Handles seal_atom(SealOrder) -> tree::Status: verifies the nodes written
 // since the last checkpoint, writes the checkpoint, then applies `retention`

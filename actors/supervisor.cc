@@ -33,7 +33,8 @@ caf::behavior supervisor(caf::event_based_actor* self, storage::Database* db,
       self->monitor(st->appender);
       self->send(st->prover, restarted_atom::value, appender_atom::value, st->appender);
     } else if (down.source == st->node_writer) {
-      st->node_writer = self->spawn(node_writer, db, st->checkpointer);
+      st->node_writer = self->spawn(node_writer, db, st->checkpointer,
+                                    NodeGcSetup{config.persistence.node_gc_every, st->gc_counters});
       self->monitor(st->node_writer);
       self->send(st->prover, restarted_atom::value, writer_atom::value, st->node_writer);
     } else if (down.source == st->checkpointer) {

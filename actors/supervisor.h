@@ -9,6 +9,7 @@
 
 #include "config/config.h"
 #include "storage/database.h"
+#include "storage/node_gc.h"
 
 namespace basis::actors {
 
@@ -17,6 +18,7 @@ struct SupervisedActors {
   caf::actor appender;
   caf::actor node_writer;
   caf::actor checkpointer;
+  std::shared_ptr<storage::GcCounters> gc_counters;  // kept across node writer restarts
 };
 
 // Handles get_atom(appender_atom | writer_atom | checkpointer_atom) -> actor,

@@ -66,6 +66,9 @@ struct Config {
     uint32_t max_inflight_batches = 64;    // applied but not yet durable, at most
     CheckpointInterval checkpoint_interval;
     uint32_t checkpoint_retention = 10;    // checkpoints kept
+    // After every this many checkpoints, nodes no retained checkpoint reaches
+    // are removed; 0 turns it off.
+    uint32_t node_gc_every = 10;
     bool checkpoint_compression = false;
     uint32_t recovery_parallelism = 2;     // threads verifying a checkpoint
     RecoveryValidation recovery_validation = RecoveryValidation::kBackground;

@@ -47,6 +47,10 @@ std::string Metrics::render(actors::Runtime& rt) {
   set("node_cache_hit_ratio", reads > 0 ? static_cast<double>(s.node_cache_hits) / reads : 1.0);
   set("checkpoints", static_cast<double>(s.checkpoints));
   set("actor_restarts", static_cast<double>(s.restarts));
+  set("gc_runs", static_cast<double>(s.gc_runs));
+  set("gc_failures", static_cast<double>(s.gc_failures));
+  set("gc_removed_nodes", static_cast<double>(s.gc_removed_nodes));
+  set("gc_removed_bytes", static_cast<double>(s.gc_removed_bytes));
   set("recovery_seconds", rec.milliseconds / 1000);
   set("recovery_fallbacks", static_cast<double>(rec.fallbacks.size()));
   set("recovery_replayed_operations", static_cast<double>(rec.replayed));
