@@ -5,9 +5,10 @@
 #include <filesystem>
 #include <mutex>
 
-#include "actors/protocol.h"
 #include "actors/log.h"
+#include "actors/protocol.h"
 #include "actors/recovery.h"
+#include "actors/runtime_impl.h"
 #include "actors/storage_actors.h"
 #include "actors/supervisor.h"
 #include "actors/tree_prover.h"
@@ -16,63 +17,6 @@
 #include "storage/retention.h"
 
 namespace basis::actors {
-
-struct Runtime::Impl {
-  config::Config config;
-  std::unique_ptr<storage::Database> db;
-  std::unique_ptr<caf::actor_system_config> system_config;
-  std::unique_ptr<caf::actor_system> system;
-  caf::actor prover, supervisor;
-  RecoveryReport recovery;
-  std::unique_ptr<BackgroundChecks> checks;
-  std::shared_ptr<storage::GcCounters> gc_counters = std::make_shared<storage::GcCounters>();
-  uint64_t health_seed = 1;
-  bool stopped = false;
-  // Backpressure: batches submitted and not yet answered.
-  std::mutex inflight_mutex;
-  std::condition_variable inflight_freed;
-  size_t inflight = 0;
-
-  std::future<BatchResult> submit(std::vector<OwnedOperation> operations, bool wait);
-
-  // The supervised actor as it is now (it may have been restarted).
-  template <class Which>
-  caf::actor current(Which which) {
-    caf::scoped_actor self{*system};
-    caf::actor result;
-    self->request(supervisor, caf::infinite, get_atom::value, which)
-        .receive([&](caf::actor& a) { result = std::move(a); }, [](caf::error&) {});
-    return result;
-  }
-
-  // Runs `fn` on the prover once every earlier batch is durable.
-  template <class T>
-  T read(std::function<T(ProverView&)> fn) {
-    auto promise = std::make_shared<std::promise<T>>();
-    auto job = std::make_shared<ReadJob>();
-    job->run = [promise, fn](ProverView& v) { promise->set_value(fn(v)); };
-    auto future = promise->get_future();
-    caf::anon_send(prover, read_atom::value, std::move(job));
-    return future.get();
-  }
-
-  void start_background_checks(std::shared_ptr<spdlog::logger> log_to);
-  HealthReport run_health_check(bool full);
-
-  tree::Status seal() {
-    auto order = read<SealOrder>([](ProverView& v) {
-      v.ship_unstored_nodes();
-      return SealOrder{v.prover().digest(), v.last_sequence(), nullptr};
-    });
-    caf::scoped_actor self{*system};
-    tree::Status result;
-    caf::actor writer = current(writer_atom::value);
-    self->request(writer, caf::infinite, seal_atom::value, order)
-        .receive([&](tree::Status& s) { result = std::move(s); },
-                 [&](caf::error& e) { result = tree::Status(tree::ErrorKind::kIOError, system->render(e)); });
-    return result;
-  }
-};
 
 Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
@@ -269,44 +213,6 @@ LookupResult Runtime::lookup(const tree::Bytes& key, bool with_proof) {
   });
 }
 
-namespace {
-
-// A proven lookup on the version `digest`, read lazily from the node store.
-LookupResult prove_at(storage::Database* db, const config::Config& cfg, const tree::Digest& digest,
-                      const tree::Bytes& key) {
-  LookupResult r;
-  r.digest = digest;
-  // A small cache: one lookup touches a single path.
-  storage::NodeStore resolver(db, size_t{1} << 20);
-  tree::BatchProver version(tree::TreeParams{cfg.tree.key_length, cfg.tree.value_length}, digest, &resolver);
-  tree::Operation op = tree::Operation::lookup(tree::view(key));
-  tree::WhatIfProof w;
-  r.status = version.prove_operations(std::span<const tree::Operation>(&op, 1), &w);
-  if (r.status.is_ok()) r.status = w.statuses[0];
-  if (r.status.is_ok()) {
-    r.outcome = std::move(w.outcomes[0]);
-    r.proof = std::move(w.proof);
-  }
-  return r;
-}
-
-}  // namespace
-
-LookupResult Runtime::lookup_at_checkpoint(uint64_t checkpoint_id, const tree::Bytes& key) {
-  storage::CheckpointRecord cp;
-  if (tree::Status s = storage::CheckpointStore(impl_->db.get()).read(checkpoint_id, &cp); !s.is_ok()) {
-    return LookupResult{s, {}, {}, {}};
-  }
-  return prove_at(impl_->db.get(), impl_->config, cp.digest, key);
-}
-
-LookupResult Runtime::lookup_at_digest(const tree::Digest& digest, const tree::Bytes& key) {
-  for (const auto& cp : checkpoints()) {
-    if (cp.digest == digest) return prove_at(impl_->db.get(), impl_->config, cp.digest, key);
-  }
-  return LookupResult{tree::Status(tree::ErrorKind::kNotFound, "no retained checkpoint has digest " + tree::to_hex(digest)), {}, {}, {}};
-}
-
 BatchResult Runtime::what_if(std::vector<OwnedOperation> operations) {
   return impl_->read<BatchResult>([ops = std::move(operations)](ProverView& v) {
     std::vector<tree::Operation> views;
@@ -327,54 +233,6 @@ BatchResult Runtime::what_if(std::vector<OwnedOperation> operations) {
 tree::Status Runtime::checkpoint_now() {
   if (impl_->stopped) return tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down");
   return impl_->seal();
-}
-
-tree::Status Runtime::verify_latest_checkpoint(uint64_t* nodes) {
-  auto list = checkpoints();
-  if (list.empty()) return tree::Status(tree::ErrorKind::kNotFound, "no checkpoint to verify");
-  return storage::verify_tree(*impl_->db, list.front().digest,
-                              static_cast<int>(impl_->config.persistence.recovery_parallelism), nodes);
-}
-
-std::vector<storage::CheckpointRecord> Runtime::checkpoints() {
-  std::vector<storage::CheckpointRecord> list;
-  (void)storage::CheckpointStore(impl_->db.get()).list(&list);
-  return list;
-}
-
-tree::Status Runtime::pin_checkpoint(uint64_t id) {
-  if (impl_->stopped) return tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down");
-  return storage::pin_checkpoint(impl_->db.get(), id);
-}
-
-tree::Status Runtime::unpin_checkpoint(uint64_t id) {
-  if (impl_->stopped) return tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down");
-  return storage::unpin_checkpoint(impl_->db.get(), id);
-}
-
-std::set<uint64_t> Runtime::pinned_checkpoints() {
-  std::set<uint64_t> pins;
-  (void)storage::pinned_checkpoints(*impl_->db, &pins);
-  return pins;
-}
-
-tree::Status Runtime::read_log(uint64_t from, size_t limit, std::vector<storage::OperationRecord>* out) {
-  out->clear();
-  if (impl_->stopped) return tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down");
-  std::unique_ptr<storage::Oplog> log;
-  if (tree::Status s = storage::Oplog::open(impl_->db.get(), &log); !s.is_ok()) return s;
-  if (limit == 0 || from > log->last_sequence()) return tree::Status::ok();
-  if (uint64_t first = log->first_sequence(); from < first) {
-    return tree::Status(tree::ErrorKind::kNotFound,
-                        "records before " + std::to_string(first) + " have left the live log" +
-                            (impl_->config.archive_path().empty() ? std::string()
-                                                                  : " (archived in " + impl_->config.archive_path() + ")"));
-  }
-  uint64_t to = std::min(log->last_sequence(), from + (limit - 1));
-  return log->scan(std::max<uint64_t>(from, 1), to, [&](const storage::OperationRecord& r) {
-    out->push_back(r);
-    return true;
-  });
 }
 
 const Runtime::RecoveryReport& Runtime::recovery() const { return impl_->recovery; }

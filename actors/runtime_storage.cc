@@ -1,0 +1,101 @@
+// Runtime methods that read or write storage directly, not through the
+// prover: retained versions, pins, the log for audit.
+#include <algorithm>
+
+#include "actors/runtime_impl.h"
+#include "storage/checkpoint_store.h"
+#include "storage/node_store.h"
+#include "storage/oplog.h"
+#include "storage/retention.h"
+
+namespace basis::actors {
+
+namespace {
+
+// A proven lookup on the version `digest`, read lazily from the node store.
+LookupResult prove_at(storage::Database* db, const config::Config& cfg, const tree::Digest& digest,
+                      const tree::Bytes& key) {
+  LookupResult r;
+  r.digest = digest;
+  // A small cache: one lookup touches a single path.
+  storage::NodeStore resolver(db, size_t{1} << 20);
+  tree::BatchProver version(tree::TreeParams{cfg.tree.key_length, cfg.tree.value_length}, digest, &resolver);
+  tree::Operation op = tree::Operation::lookup(tree::view(key));
+  tree::WhatIfProof w;
+  r.status = version.prove_operations(std::span<const tree::Operation>(&op, 1), &w);
+  if (r.status.is_ok()) r.status = w.statuses[0];
+  if (r.status.is_ok()) {
+    r.outcome = std::move(w.outcomes[0]);
+    r.proof = std::move(w.proof);
+  }
+  return r;
+}
+
+}  // namespace
+
+LookupResult Runtime::lookup_at_checkpoint(uint64_t checkpoint_id, const tree::Bytes& key) {
+  storage::CheckpointRecord cp;
+  if (tree::Status s = storage::CheckpointStore(impl_->db.get()).read(checkpoint_id, &cp); !s.is_ok()) {
+    return LookupResult{s, {}, {}, {}};
+  }
+  return prove_at(impl_->db.get(), impl_->config, cp.digest, key);
+}
+
+LookupResult Runtime::lookup_at_digest(const tree::Digest& digest, const tree::Bytes& key) {
+  for (const auto& cp : checkpoints()) {
+    if (cp.digest == digest) return prove_at(impl_->db.get(), impl_->config, cp.digest, key);
+  }
+  return LookupResult{tree::Status(tree::ErrorKind::kNotFound, "no retained checkpoint has digest " + tree::to_hex(digest)), {}, {}, {}};
+}
+
+
+tree::Status Runtime::verify_latest_checkpoint(uint64_t* nodes) {
+  auto list = checkpoints();
+  if (list.empty()) return tree::Status(tree::ErrorKind::kNotFound, "no checkpoint to verify");
+  return storage::verify_tree(*impl_->db, list.front().digest,
+                              static_cast<int>(impl_->config.persistence.recovery_parallelism), nodes);
+}
+
+std::vector<storage::CheckpointRecord> Runtime::checkpoints() {
+  std::vector<storage::CheckpointRecord> list;
+  (void)storage::CheckpointStore(impl_->db.get()).list(&list);
+  return list;
+}
+
+tree::Status Runtime::pin_checkpoint(uint64_t id) {
+  if (impl_->stopped) return tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down");
+  return storage::pin_checkpoint(impl_->db.get(), id);
+}
+
+tree::Status Runtime::unpin_checkpoint(uint64_t id) {
+  if (impl_->stopped) return tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down");
+  return storage::unpin_checkpoint(impl_->db.get(), id);
+}
+
+std::set<uint64_t> Runtime::pinned_checkpoints() {
+  std::set<uint64_t> pins;
+  (void)storage::pinned_checkpoints(*impl_->db, &pins);
+  return pins;
+}
+
+tree::Status Runtime::read_log(uint64_t from, size_t limit, std::vector<storage::OperationRecord>* out) {
+  out->clear();
+  if (impl_->stopped) return tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down");
+  std::unique_ptr<storage::Oplog> log;
+  if (tree::Status s = storage::Oplog::open(impl_->db.get(), &log); !s.is_ok()) return s;
+  if (limit == 0 || from > log->last_sequence()) return tree::Status::ok();
+  if (uint64_t first = log->first_sequence(); from < first) {
+    return tree::Status(tree::ErrorKind::kNotFound,
+                        "records before " + std::to_string(first) + " have left the live log" +
+                            (impl_->config.archive_path().empty() ? std::string()
+                                                                  : " (archived in " + impl_->config.archive_path() + ")"));
+  }
+  uint64_t to = std::min(log->last_sequence(), from + (limit - 1));
+  return log->scan(std::max<uint64_t>(from, 1), to, [&](const storage::OperationRecord& r) {
+    out->push_back(r);
+    return true;
+  });
+}
+
+
+}  // namespace basis::actors
