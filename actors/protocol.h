@@ -31,6 +31,10 @@ using checkpointer_atom = caf::atom_constant<caf::atom("checkpoint")>;
 using restarted_atom = caf::atom_constant<caf::atom("restarted")>;
 using get_atom = caf::atom_constant<caf::atom("get")>;
 using fail_atom = caf::atom_constant<caf::atom("fail")>;  // tests: quit with an error
+// tests: (write_errors_atom, bool) makes the appender's writes fail, as a full disk would
+using write_errors_atom = caf::atom_constant<caf::atom("wrerrors")>;
+// prover -> appender: drop the groups queued before a rollback
+using reset_atom = caf::atom_constant<caf::atom("reset")>;
 
 // A batch from a caller, answered through `promise` once durable.
 struct BatchJob {

@@ -91,6 +91,7 @@ tree::Status Runtime::open(const config::Config& config, std::unique_ptr<Runtime
   actors.appender = impl->system->spawn<caf::detached>(oplog_appender, db, log,
                                                        config.storage.sync == config::SyncPolicy::kAlways);
   auto setup = std::make_shared<ProverSetup>();
+  setup->db = db;
   setup->resolver = std::move(recovered.resolver);
   setup->prover = std::move(recovered.prover);
   setup->last_sequence = recovered.last_sequence;
@@ -242,6 +243,10 @@ void Runtime::inject_failure(Component component) {
                       : component == Component::kNodeWriter  ? impl_->current(writer_atom::value)
                                                              : impl_->current(checkpointer_atom::value);
   caf::anon_send(target, fail_atom::value);
+}
+
+void Runtime::inject_write_errors(bool on) {
+  caf::anon_send(impl_->current(appender_atom::value), write_errors_atom::value, on);
 }
 
 HealthReport Runtime::check_health(bool full) {

@@ -137,6 +137,10 @@ class Runtime {
   // it; restarts() counts how often that happened.
   enum class Component { kOplogAppender, kNodeWriter, kCheckpointer };
   void inject_failure(Component component);
+  // Test hook: while on, every write of the operation log fails as on a full
+  // disk. Batches are then refused, reads go on at the durable state, and
+  // writing is retried with a growing back-off once it is off.
+  void inject_write_errors(bool on);
   uint64_t restarts();
 
   struct Impl;

@@ -56,6 +56,7 @@ caf::behavior oplog_appender(caf::event_based_actor* self, storage::Database* db
   struct State {
     std::vector<std::shared_ptr<RecordGroup>> queued;
     bool flush_scheduled = false;
+    bool injected_errors = false;  // test hook
     caf::actor reply_to;
   };
   auto st = std::make_shared<State>();
@@ -89,9 +90,15 @@ caf::behavior oplog_appender(caf::event_based_actor* self, storage::Database* db
         }
         st->queued.clear();
         resolve_first_sequences(*db, &notes);
-        tree::Status s = records.empty() ? tree::Status::ok() : log->append(records, notes, sync);
+        tree::Status s = records.empty()       ? tree::Status::ok()
+                         : st->injected_errors ? tree::Status(tree::ErrorKind::kIOError,
+                                                              "writing the operation log: injected error (test "
+                                                              "hook): No space left on device")
+                                               : log->append(records, notes, sync);
         self->send(st->reply_to, durable_atom::value, DurableReport{highest, s});
       },
+      [=](reset_atom) { st->queued.clear(); },
+      [=](write_errors_atom, bool on) { st->injected_errors = on; },
       [=](fail_atom) { self->quit(caf::sec::runtime_error); },
   };
 }

@@ -1,9 +1,11 @@
 #include "actors/tree_prover.h"
 
+#include <chrono>
 #include <deque>
 #include <optional>
 
 #include "actors/log.h"
+#include "actors/recovery.h"
 #include "actors/protocol.h"
 #include "storage/node_store.h"
 
@@ -38,7 +40,48 @@ struct State {
   // node writer and checkpointer never fall behind by more than one version.
   int outstanding_seals = 0;
   tree::Status stopped;
+  // After a failed write: batches are refused until `retry_at`, and reports
+  // for batches sent up to `rolled_back_through` are stale.
+  std::chrono::steady_clock::time_point retry_at;
+  std::chrono::milliseconds backoff{0};
+  uint64_t rolled_back_through = 0;
 };
+
+constexpr std::chrono::milliseconds kFirstBackoff{500};
+constexpr std::chrono::milliseconds kMaxBackoff{30'000};
+
+// A write of the log failed: the tree holds operations that are not durable.
+// Go back to the durable tree (recovered from storage as at start-up), and
+// refuse batches for a while; reads go on, on the durable state.
+void roll_back(caf::event_based_actor* self, State& st, const tree::Status& failure) {
+  ProverSetup& setup = *st.setup;
+  st.rolled_back_through = st.last_sent_batch;
+  st.seal.reset();  // it was of a version that is not durable
+  self->send(setup.appender, reset_atom::value);
+  Recovered r;
+  tree::Status s = recover(setup.db, setup.config, &r);
+  if (s.is_ok() && r.path == RecoveryPath::kNotesRebuild) {
+    s = tree::Status(tree::ErrorKind::kCorruption, "only a rebuild from notes would do, which needs a restart");
+  }
+  auto log = runtime_logger(setup.config);
+  if (!s.is_ok()) {
+    st.stopped = tree::Status(tree::ErrorKind::kIOError, "storage failed (" + failure.to_string() +
+                                                             ") and the durable tree cannot be read back: " +
+                                                             s.to_string());
+    log->error("{}", st.stopped.to_string());
+    return;
+  }
+  setup.prover = std::move(r.prover);
+  setup.resolver = std::move(r.resolver);
+  setup.last_sequence = r.last_sequence;
+  st.backoff = st.backoff.count() == 0 ? kFirstBackoff : std::min(kMaxBackoff, st.backoff * 2);
+  st.retry_at = std::chrono::steady_clock::now() + st.backoff;
+  st.stopped = tree::Status(tree::ErrorKind::kIOError,
+                            "batches are refused after a storage failure (" + failure.to_string() +
+                                "); reads and proofs are served at sequence " + std::to_string(r.last_sequence) +
+                                ", and writing is tried again in " + std::to_string(st.backoff.count()) + " ms");
+  log->error("{}", st.stopped.to_string());
+}
 
 void ship_nodes(caf::event_based_actor* self, State& st);
 
@@ -107,6 +150,9 @@ void apply_batch(caf::event_based_actor* self, State& st, std::shared_ptr<BatchJ
   BatchResult r;
   tree::BatchProver& prover = *st.setup->prover;
   const auto& cfg = st.setup->config;
+  if (!st.stopped.is_ok() && st.backoff.count() > 0 && std::chrono::steady_clock::now() >= st.retry_at) {
+    st.stopped = tree::Status::ok();  // try writing again (the tree is the durable one)
+  }
   if (!st.stopped.is_ok()) r.status = st.stopped;
   if (r.status.is_ok() && job->operations.size() > cfg.persistence.operation_batch_size) {
     r.status = tree::Status(tree::ErrorKind::kLimitExceeded,
@@ -204,8 +250,11 @@ caf::behavior tree_prover(caf::event_based_actor* self, std::shared_ptr<ProverSe
         run_reads(self, *st);
       },
       [=](durable_atom, DurableReport& report) {
-        if (!report.status.is_ok()) st->stopped = report.status;
-        st->durable_batch = std::max(st->durable_batch, report.batch_id);
+        if (!report.status.is_ok() && report.batch_id <= st->rolled_back_through) return;  // already rolled back
+        if (report.status.is_ok()) {
+          st->backoff = std::chrono::milliseconds(0);  // writing works again
+        }
+        if (report.status.is_ok()) st->durable_batch = std::max(st->durable_batch, report.batch_id);
         while (!st->pending.empty() &&
                (!report.status.is_ok() || st->pending.front().batch_id <= report.batch_id)) {
           Pending& p = st->pending.front();
@@ -213,7 +262,11 @@ caf::behavior tree_prover(caf::event_based_actor* self, std::shared_ptr<ProverSe
           p.job->finish(std::move(p.result));
           st->pending.pop_front();
         }
-        if (report.status.is_ok()) send_due_seal(self, *st);
+        if (report.status.is_ok()) {
+          send_due_seal(self, *st);
+        } else {
+          roll_back(self, *st, report.status);
+        }
         run_reads(self, *st);
       },
       [=](stored_atom, uint64_t ship_id) {

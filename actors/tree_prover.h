@@ -34,6 +34,7 @@ class ProverView {
 };
 
 struct ProverSetup {
+  storage::Database* db = nullptr;  // to recover the durable tree after a failed write
   std::unique_ptr<storage::NodeStore> resolver;  // reads only; may be null
   std::unique_ptr<tree::BatchProver> prover;
   uint64_t last_sequence = 0;

@@ -1,0 +1,92 @@
+// A write of the operation log fails, as on a full disk: the batch is refused
+// with a clear error, the tree goes back to its durable state (reads and
+// proofs go on there), later batches are refused until writing is tried
+// again, and once writes work nothing acknowledged is lost.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <thread>
+
+#include "actors/runtime.h"
+#include "bench/benchmark_data.h"
+#include "tests/storage_test_util.h"
+#include "tree/batch_verifier.h"
+
+using namespace basis;
+using basis::storage::testing::TempDir;
+
+namespace {
+
+std::vector<actors::OwnedOperation> inserts(uint64_t first, uint64_t count) {
+  std::vector<actors::OwnedOperation> ops;
+  for (uint64_t i = first; i < first + count; ++i) {
+    tree::Label k = bench::benchmark_key(i);
+    auto v = bench::benchmark_value(i, 0);
+    ops.push_back({tree::OpType::kInsert, tree::Bytes(k.begin(), k.end()), tree::Bytes(v.begin(), v.end()), 0});
+  }
+  return ops;
+}
+
+}  // namespace
+
+TEST_CASE("a failed log write refuses batches, keeps serving the durable state, and resumes", "[failure]") {
+  TempDir dir;
+  config::Config cfg;
+  cfg.storage.data_dir = dir.path("data");
+  cfg.logging.level = "off";
+  tree::BatchProver model(tree::TreeParams{32, std::nullopt});
+  tree::OpOutcome out;
+  std::unique_ptr<actors::Runtime> rt;
+  REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
+  for (const auto& op : inserts(0, 100)) REQUIRE(model.perform(op.view(), &out).is_ok());
+  REQUIRE(rt->apply_and_wait(inserts(0, 100)).status.is_ok());
+  const tree::Digest durable = rt->digest();
+
+  rt->inject_write_errors(true);
+  actors::BatchResult failed = rt->apply_and_wait(inserts(100, 50));
+  INFO(failed.status.to_string());
+  REQUIRE(failed.status.kind() == tree::ErrorKind::kIOError);
+  REQUIRE(failed.status.message().find("No space left on device") != std::string::npos);
+
+  // Reads are served, at the durable state: the refused batch is not there.
+  actors::Runtime::TreeState state = rt->state();
+  REQUIRE(state.digest == durable);
+  REQUIRE(state.last_sequence == 100);
+  tree::Label refused = bench::benchmark_key(120);
+  REQUIRE_FALSE(rt->lookup(tree::Bytes(refused.begin(), refused.end()), false).outcome.existed);
+  tree::Label kept = bench::benchmark_key(7);
+  tree::Bytes key(kept.begin(), kept.end());
+  actors::LookupResult proof = rt->lookup(key, true);
+  REQUIRE(proof.status.is_ok());
+  REQUIRE(proof.digest == durable);
+  {
+    tree::BatchVerifier v(tree::TreeParams{32, std::nullopt}, durable, tree::view(proof.proof));
+    REQUIRE(v.perform(tree::Operation::lookup(tree::view(key)), &out).is_ok());
+    REQUIRE(out.existed);
+  }
+  // Batches are refused at once for a while, naming why.
+  actors::BatchResult at_once = rt->apply_and_wait(inserts(200, 5));
+  REQUIRE(at_once.status.kind() == tree::ErrorKind::kIOError);
+  REQUIRE(at_once.status.message().find("refused after a storage failure") != std::string::npos);
+
+  // Space returns: writing is tried again after the back-off, and works.
+  rt->inject_write_errors(false);
+  actors::BatchResult resumed;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    resumed = rt->apply_and_wait(inserts(300, 40));
+  } while (!resumed.status.is_ok() && std::chrono::steady_clock::now() < deadline);
+  INFO(resumed.status.to_string());
+  REQUIRE(resumed.status.is_ok());
+  REQUIRE(resumed.first_sequence == 101);  // the refused batch took no sequence numbers
+  for (const auto& op : inserts(300, 40)) REQUIRE(model.perform(op.view(), &out).is_ok());
+  REQUIRE(resumed.digest == model.digest());
+  REQUIRE(rt->shutdown().is_ok());
+  rt.reset();
+
+  REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
+  REQUIRE(rt->state().last_sequence == 140);
+  REQUIRE(rt->digest() == model.digest());
+  REQUIRE(rt->check_health(true).ok);
+}
