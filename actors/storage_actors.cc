@@ -52,12 +52,14 @@ void resolve_first_sequences(const storage::Database& db, std::vector<storage::N
 }  // namespace
 
 caf::behavior oplog_appender(caf::event_based_actor* self, storage::Database* db,
-                             std::shared_ptr<storage::Oplog> log, bool sync) {
+                             std::shared_ptr<storage::Oplog> log, bool sync, uint64_t disk_budget) {
   struct State {
     std::vector<std::shared_ptr<RecordGroup>> queued;
     bool flush_scheduled = false;
     bool injected_errors = false;  // test hook
     caf::actor reply_to;
+    uint64_t in_use = 0;  // bytes on disk, as last measured
+    std::chrono::steady_clock::time_point measured;
   };
   auto st = std::make_shared<State>();
   return {
@@ -90,7 +92,16 @@ caf::behavior oplog_appender(caf::event_based_actor* self, storage::Database* db
         }
         st->queued.clear();
         resolve_first_sequences(*db, &notes);
+        if (disk_budget > 0 && std::chrono::steady_clock::now() - st->measured > std::chrono::milliseconds(100)) {
+          st->in_use = db->disk_bytes();
+          st->measured = std::chrono::steady_clock::now();
+        }
+        const uint64_t in_use = st->in_use;
         tree::Status s = records.empty()       ? tree::Status::ok()
+                         : in_use >= disk_budget && disk_budget > 0
+                             ? tree::Status(tree::ErrorKind::kResourceExhausted,
+                                            "storage.max_disk_size (" + std::to_string(disk_budget) +
+                                                " bytes) reached: " + std::to_string(in_use) + " bytes in use")
                          : st->injected_errors ? tree::Status(tree::ErrorKind::kIOError,
                                                               "writing the operation log: injected error (test "
                                                               "hook): No space left on device")

@@ -17,8 +17,10 @@ namespace basis::actors {
 // Handles append_atom(shared_ptr<RecordGroup>) and answers each flush with
 // durable_atom(DurableReport) to the sender of the appends. Every group that
 // arrives while a write is in flight goes into the next single write.
+// With `disk_budget` > 0, a write is refused (kResourceExhausted) while the
+// database's files take that many bytes or more (checked at most every 100 ms).
 caf::behavior oplog_appender(caf::event_based_actor* self, storage::Database* db,
-                             std::shared_ptr<storage::Oplog> log, bool sync);
+                             std::shared_ptr<storage::Oplog> log, bool sync, uint64_t disk_budget);
 
 // Handles nodes_atom(shared_ptr<NodeGroup>) and seal_atom(SealOrder): nodes
 // are written as ingested, synced table files of ~32 MB or at a seal, which

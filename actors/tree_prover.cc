@@ -76,8 +76,9 @@ void roll_back(caf::event_based_actor* self, State& st, const tree::Status& fail
   setup.last_sequence = r.last_sequence;
   st.backoff = st.backoff.count() == 0 ? kFirstBackoff : std::min(kMaxBackoff, st.backoff * 2);
   st.retry_at = std::chrono::steady_clock::now() + st.backoff;
-  st.stopped = tree::Status(tree::ErrorKind::kIOError,
-                            "batches are refused after a storage failure (" + failure.to_string() +
+  const tree::ErrorKind kind =
+      failure.kind() == tree::ErrorKind::kResourceExhausted ? tree::ErrorKind::kResourceExhausted : tree::ErrorKind::kIOError;
+  st.stopped = tree::Status(kind, "batches are refused after a storage failure (" + failure.to_string() +
                                 "); reads and proofs are served at sequence " + std::to_string(r.last_sequence) +
                                 ", and writing is tried again in " + std::to_string(st.backoff.count()) + " ms");
   log->error("{}", st.stopped.to_string());

@@ -95,6 +95,7 @@ class Loader {
         }},
         {"storage", {
             {"data_dir", [&](const toml::node& n) { return string(n, &st.data_dir); }},
+            {"max_disk_size", [&](const toml::node& n) { return size(n, &st.max_disk_size); }},
             {"sync", [&](const toml::node& n) {
                return choice(n, {{"always", SyncPolicy::kAlways}, {"never", SyncPolicy::kNever}}, &st.sync);
              }},
@@ -392,7 +393,8 @@ std::string Config::to_toml() const {
     << "value_length = " << (tree.value_length ? std::to_string(*tree.value_length) : "\"variable\"") << "\n\n"
     << "[storage]\n"
     << "data_dir = " << quoted(storage.data_dir) << "\n"
-    << "sync = \"" << (storage.sync == SyncPolicy::kAlways ? "always" : "never") << "\"\n\n"
+    << "sync = \"" << (storage.sync == SyncPolicy::kAlways ? "always" : "never") << "\"\n"
+    << "max_disk_size = \"" << format_size(storage.max_disk_size) << "\"\n\n"
     << "[persistence]\n"
     << "node_cache_size = \"" << format_size(persistence.node_cache_size) << "\"\n"
     << "node_compression = " << (persistence.node_compression ? "true" : "false") << "\n"

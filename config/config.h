@@ -51,6 +51,9 @@ struct Config {
   struct Storage {
     std::string data_dir = "data";
     SyncPolicy sync = SyncPolicy::kAlways;  // whether acknowledged batches are fsynced
+    // Batches are refused while the store takes this many bytes or more (0:
+    // no limit); reads go on, and writing resumes once it takes fewer.
+    uint64_t max_disk_size = 0;
     bool operator==(const Storage&) const = default;
   } storage;
   struct Persistence {

@@ -1,5 +1,7 @@
 #include "storage/database.h"
 
+#include <filesystem>
+
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/memtablerep.h>
@@ -27,6 +29,7 @@ Status from_rocksdb(const rocksdb::Status& s, std::string_view context) {
   ErrorKind kind = s.IsNotFound() ? ErrorKind::kNotFound
                    : s.IsCorruption() ? ErrorKind::kCorruption
                    : s.IsInvalidArgument() ? ErrorKind::kInvalidArgument
+                   : s.IsNoSpace()         ? ErrorKind::kResourceExhausted
                                            : ErrorKind::kIOError;
   return Status(kind, std::string(context) + ": " + s.ToString());
 }
@@ -140,6 +143,15 @@ uint64_t Database::family_bytes(Family family) const {
   uint64_t files = 0;
   db_->GetIntProperty(handle(family), "rocksdb.total-sst-files-size", &files);
   return files;
+}
+
+uint64_t Database::disk_bytes() const {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(path_, ec)) {
+    if (e.is_regular_file(ec)) total += e.file_size(ec);
+  }
+  return total;
 }
 
 Status Database::flush_async() {

@@ -54,6 +54,8 @@ class Database {
   // Bytes of `family` in table files (what is still only in memtables is in
   // the write-ahead log).
   uint64_t family_bytes(Family family) const;
+  // Bytes of the database's files on disk (tables, logs, manifests).
+  uint64_t disk_bytes() const;
 
   rocksdb::DB* raw() const { return db_.get(); }
   rocksdb::ColumnFamilyHandle* handle(Family f) const { return handles_[static_cast<int>(f)]; }

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "actors/runtime.h"
@@ -89,4 +90,42 @@ TEST_CASE("a failed log write refuses batches, keeps serving the durable state, 
   REQUIRE(rt->state().last_sequence == 140);
   REQUIRE(rt->digest() == model.digest());
   REQUIRE(rt->check_health(true).ok);
+}
+
+TEST_CASE("a disk budget refuses batches once reached, keeps reads, and loses nothing acknowledged", "[failure]") {
+  TempDir dir;
+  config::Config cfg;
+  cfg.storage.data_dir = dir.path("data");
+  cfg.logging.level = "off";
+  std::unique_ptr<actors::Runtime> rt;
+  REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
+  REQUIRE(rt->apply_and_wait(inserts(0, 10)).status.is_ok());
+  REQUIRE(rt->shutdown().is_ok());
+  rt.reset();
+  uint64_t used = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(cfg.storage.data_dir + "/db")) {
+    if (e.is_regular_file()) used += e.file_size();
+  }
+  cfg.storage.max_disk_size = used + (256u << 10);
+  REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
+  uint64_t acknowledged = 10;
+  actors::BatchResult r;
+  for (int b = 0; b < 200; ++b) {
+    r = rt->apply_and_wait(inserts(acknowledged, 500));
+    if (!r.status.is_ok()) break;
+    acknowledged += 500;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // let the budget be measured again
+  }
+  INFO(r.status.to_string());
+  REQUIRE(r.status.kind() == tree::ErrorKind::kResourceExhausted);
+  REQUIRE(r.status.message().find("storage.max_disk_size") != std::string::npos);
+  REQUIRE(rt->state().last_sequence == acknowledged);  // reads go on, at the durable state
+  REQUIRE(rt->check_health(true).ok);
+  REQUIRE(rt->shutdown().is_ok());
+  rt.reset();
+  // More room: nothing acknowledged was lost, and writing works.
+  cfg.storage.max_disk_size = 0;
+  REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
+  REQUIRE(rt->state().last_sequence == acknowledged);
+  REQUIRE(rt->apply_and_wait(inserts(acknowledged, 10)).status.is_ok());
 }

@@ -22,6 +22,7 @@ std::string_view error_kind_name(ErrorKind kind) {
     case ErrorKind::kIOError: return "IOError";
     case ErrorKind::kNotFound: return "NotFound";
     case ErrorKind::kBusy: return "Busy";
+    case ErrorKind::kResourceExhausted: return "ResourceExhausted";
   }
   return "Unknown";
 }

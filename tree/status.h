@@ -29,6 +29,7 @@ enum class ErrorKind : uint8_t {
   kIOError,          // the storage below failed
   kNotFound,         // a requested record does not exist
   kBusy,             // a limit on work in flight is reached; try again later
+  kResourceExhausted,  // storage is full (a configured disk budget, or the disk itself)
 };
 
 // The reference's name for `kind` ("KeyNotFound", ...).

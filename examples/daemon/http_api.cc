@@ -25,6 +25,7 @@ void fail(httplib::Response& res, int status, const std::string& message) {
 int status_of(const tree::Status& s) {
   switch (s.kind()) {
     case tree::ErrorKind::kBusy: return 503;
+    case tree::ErrorKind::kResourceExhausted: return 507;  // Insufficient Storage
     case tree::ErrorKind::kNotFound: return 404;
     case tree::ErrorKind::kLimitExceeded: return 413;
     case tree::ErrorKind::kInvalidArgument: return 400;
