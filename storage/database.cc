@@ -7,6 +7,7 @@
 #include <rocksdb/memtablerep.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/table_properties_collectors.h>
 #include <rocksdb/write_batch.h>
 
 namespace basis::storage {
@@ -57,6 +58,10 @@ Status Database::open(const DatabaseOptions& options, std::unique_ptr<Database>*
   node_cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(node_table));
   node_cf.compression = options.node_compression ? rocksdb::kLZ4Compression : rocksdb::kNoCompression;
   node_cf.optimize_filters_for_hits = true;
+  // Garbage collection deletes nodes in bulk: table files dense with
+  // deletions are compacted soon, so that the space comes back.
+  node_cf.table_properties_collector_factories.emplace_back(
+      rocksdb::NewCompactOnDeletionCollectorFactory(128, 32, 0.25));
   // Labels are uniformly random: hash buckets on a 4-byte prefix keep each
   // memtable skiplist short, which is where node writes spend their time.
   // Reads are by label only; a full scan needs ReadOptions::total_order_seek.
@@ -65,6 +70,9 @@ Status Database::open(const DatabaseOptions& options, std::unique_ptr<Database>*
   // operations: appended in key order and read in ranges.
   rocksdb::ColumnFamilyOptions sequential_cf;
   sequential_cf.compression = rocksdb::kLZ4Compression;
+  // Retention removes old records with a range deletion; a periodic
+  // compaction gives the space back.
+  sequential_cf.periodic_compaction_seconds = 6 * 3600;
   rocksdb::ColumnFamilyOptions plain_cf;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
