@@ -14,6 +14,12 @@ namespace {
 
 constexpr uint64_t kRebuildBatch = 1000;  // notes inserted per batch
 
+// node_cache_size is shared: half for the tree in memory, a quarter for the
+// resolver's records.
+size_t resolver_cache_bytes(const config::Config& config) {
+  return static_cast<size_t>(config.persistence.node_cache_size / 4);
+}
+
 // The last resort: every note inserted in the order its key was first
 // inserted. The digest equals the log's only if no key was ever removed.
 tree::Status rebuild_notes(storage::Database* db, const config::Config& config, const storage::Oplog& log,
@@ -71,9 +77,7 @@ tree::Status recover(storage::Database* db, const config::Config& config, Recove
   }
   const tree::TreeParams params{config.tree.key_length, config.tree.value_length};
   const int threads = static_cast<int>(config.persistence.recovery_parallelism);
-  // node_cache_size is shared: half for the tree in memory, a quarter for
-  // the resolver's records.
-  const size_t cache = static_cast<size_t>(config.persistence.node_cache_size / 4);
+  const size_t cache = resolver_cache_bytes(config);
   // Candidates newest first; then the empty tree (a full replay).
   for (size_t i = 0; i <= checkpoints.size(); ++i) {
     auto started = std::chrono::steady_clock::now();
@@ -149,7 +153,7 @@ tree::Status replay_whole_log(storage::Database* db, const config::Config& confi
   std::unique_ptr<storage::Oplog> log;
   if (tree::Status s = storage::Oplog::open(db, &log); !s.is_ok()) return s;
   out->path = RecoveryPath::kFullReplay;
-  out->resolver = std::make_unique<storage::NodeStore>(db, static_cast<size_t>(config.persistence.node_cache_size / 4));
+  out->resolver = std::make_unique<storage::NodeStore>(db, resolver_cache_bytes(config));
   out->prover = std::make_unique<tree::BatchProver>(tree::TreeParams{config.tree.key_length, config.tree.value_length},
                                                     out->resolver.get());
   ReplayProgress progress;
@@ -162,7 +166,7 @@ tree::Status replay_whole_log(storage::Database* db, const config::Config& confi
 tree::Status rebuild_from_notes(storage::Database* db, const config::Config& config, Recovered* out) {
   std::unique_ptr<storage::Oplog> log;
   if (tree::Status s = storage::Oplog::open(db, &log); !s.is_ok()) return s;
-  return rebuild_notes(db, config, *log, static_cast<size_t>(config.persistence.node_cache_size / 4), out);
+  return rebuild_notes(db, config, *log, resolver_cache_bytes(config), out);
 }
 
 const char* recovery_path_name(RecoveryPath p) {

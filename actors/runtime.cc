@@ -255,6 +255,8 @@ HealthReport Runtime::check_health(bool full) {
   return impl_->checks->record(impl_->run_health_check(full));
 }
 
+BackgroundStatus Runtime::background() { return impl_->checks->status(); }
+
 Runtime::Stats Runtime::stats() {
   Stats s = impl_->read<Stats>([](ProverView& v) {
     Stats r;

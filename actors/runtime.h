@@ -126,6 +126,8 @@ class Runtime {
     BackgroundStatus background;     // background verification and health checks
   };
   Stats stats();
+  // Only stats().background, without asking the actors anything.
+  BackgroundStatus background();
 
   // Checks the tree against its digest and the notes now (see
   // check_health in health_check.h): sampled with

@@ -254,8 +254,8 @@ caf::behavior tree_prover(caf::event_based_actor* self, std::shared_ptr<ProverSe
         if (!report.status.is_ok() && report.batch_id <= st->rolled_back_through) return;  // already rolled back
         if (report.status.is_ok()) {
           st->backoff = std::chrono::milliseconds(0);  // writing works again
+          st->durable_batch = std::max(st->durable_batch, report.batch_id);
         }
-        if (report.status.is_ok()) st->durable_batch = std::max(st->durable_batch, report.batch_id);
         while (!st->pending.empty() &&
                (!report.status.is_ok() || st->pending.front().batch_id <= report.batch_id)) {
           Pending& p = st->pending.front();

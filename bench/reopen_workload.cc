@@ -120,7 +120,7 @@ void run_reopen_workload(bool quick, WorkloadResult* r) {
   // The full verification runs in the background from the end of open()
   // (recovery_validation = "background", the default).
   for (;;) {
-    BackgroundStatus st = rt->stats().background;
+    BackgroundStatus st = rt->background();  // cheap: polled every millisecond
     if (st.verification == VerificationState::kRunning) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
       continue;

@@ -11,6 +11,7 @@
 #include "actors/runtime.h"
 #include "bench/benchmark_data.h"
 #include "storage/checkpoint_store.h"
+#include "tests/runtime_test_util.h"
 #include "tests/storage_test_util.h"
 #include "tree/batch_prover.h"
 
@@ -101,15 +102,10 @@ TEST_CASE("basis-tree: inspect, verify, backup, restore and rebuild on a written
 
   // A damaged node: verify says so, with exit code 1.
   {
-    storage::DatabaseOptions o;
-    o.path = data + "/db";
-    o.params = tree::TreeParams{32, std::nullopt};
-    std::unique_ptr<storage::Database> db;
-    REQUIRE(storage::Database::open(o, &db).is_ok());
-    std::unique_ptr<rocksdb::Iterator> it(db->raw()->NewIterator(rocksdb::ReadOptions(), db->handle(storage::Family::kNodes)));
+    std::unique_ptr<storage::Database> db = basis::testing::open_closed_store(data);
     rocksdb::ReadOptions ro;
-    ro.total_order_seek = true;
-    it.reset(db->raw()->NewIterator(ro, db->handle(storage::Family::kNodes)));
+    ro.total_order_seek = true;  // the nodes family has a prefix extractor
+    std::unique_ptr<rocksdb::Iterator> it(db->raw()->NewIterator(ro, db->handle(storage::Family::kNodes)));
     it->SeekToFirst();
     REQUIRE(it->Valid());
     std::string key = it->key().ToString(), value = it->value().ToString();

@@ -15,6 +15,7 @@
 #include "storage/coding.h"
 #include "storage/records.h"
 #include "tests/self_exec.h"
+#include "tests/runtime_test_util.h"
 #include "tests/storage_test_util.h"
 
 using namespace basis;
@@ -74,12 +75,7 @@ enum class Fault { kFlip, kTruncate, kDelete, kGap };
 
 // The store's database, opened directly while no runtime holds it.
 std::unique_ptr<storage::Database> open_closed_store(const config::Config& cfg) {
-  storage::DatabaseOptions o;
-  o.path = cfg.storage.data_dir + "/db";
-  o.params = tree::TreeParams{32, std::nullopt};
-  std::unique_ptr<storage::Database> db;
-  REQUIRE(storage::Database::open(o, &db).is_ok());
-  return db;
+  return basis::testing::open_closed_store(cfg.storage.data_dir);
 }
 
 // Applies `fault` to the record `key` of `family` (and, for a gap, to the

@@ -13,23 +13,16 @@
 #include "bench/benchmark_data.h"
 #include "storage/checkpoint_store.h"
 #include "storage/node_gc.h"
+#include "tests/runtime_test_util.h"
 #include "tests/storage_test_util.h"
 #include "tree/labels.h"
 
 using namespace basis;
 using basis::storage::testing::TempDir;
+using basis::testing::key_of;
+using basis::testing::value_of;
 
 namespace {
-
-tree::Bytes key_of(uint64_t i) {
-  tree::Label k = bench::benchmark_key(i);
-  return tree::Bytes(k.begin(), k.end());
-}
-
-tree::Bytes value_of(uint64_t i, uint64_t r) {
-  auto v = bench::benchmark_value(i, r);
-  return tree::Bytes(v.begin(), v.end());
-}
 
 // Applies `ops` to the runtime and to the in-memory model alike.
 void apply(actors::Runtime* rt, tree::BatchProver* model, std::vector<actors::OwnedOperation> ops) {
@@ -133,11 +126,7 @@ TEST_CASE("garbage collection under churn keeps exactly the nodes retained versi
   }
   // On the closed store: every retained checkpoint is whole, and nothing else is there.
   {
-    storage::DatabaseOptions o;
-    o.path = cfg.storage.data_dir + "/db";
-    o.params = tree::TreeParams{32, std::nullopt};
-    std::unique_ptr<storage::Database> db;
-    REQUIRE(storage::Database::open(o, &db).is_ok());
+    std::unique_ptr<storage::Database> db = basis::testing::open_closed_store(cfg.storage.data_dir);
     std::vector<storage::CheckpointRecord> kept;
     REQUIRE(storage::CheckpointStore(db.get()).list(&kept).is_ok());
     REQUIRE(kept.size() == 3);

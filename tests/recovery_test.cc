@@ -13,12 +13,16 @@
 #include "bench/benchmark_data.h"
 #include "storage/checkpoint_store.h"
 #include "storage/coding.h"
+#include "tests/runtime_test_util.h"
 #include "tests/storage_test_util.h"
 #include "tree/labels.h"
 
 using namespace basis;
 using namespace basis::actors;
 using basis::storage::testing::TempDir;
+using basis::testing::inserts;
+using basis::testing::key_of;
+using basis::testing::value_of;
 
 namespace {
 
@@ -30,22 +34,6 @@ config::Config config_for(const TempDir& dir) {
   c.persistence.checkpoint_interval.operations = 1'000'000;  // only the explicit ones
   c.persistence.health_check_interval = std::chrono::milliseconds(0);
   return c;
-}
-
-tree::Bytes key_of(uint64_t i) {
-  tree::Label k = bench::benchmark_key(i);
-  return tree::Bytes(k.begin(), k.end());
-}
-
-tree::Bytes value_of(uint64_t i) {
-  auto v = bench::benchmark_value(i, 0);
-  return tree::Bytes(v.begin(), v.end());
-}
-
-std::vector<OwnedOperation> inserts(uint64_t first, uint64_t count) {
-  std::vector<OwnedOperation> ops;
-  for (uint64_t i = first; i < first + count; ++i) ops.push_back({tree::OpType::kInsert, key_of(i), value_of(i), 0});
-  return ops;
 }
 
 // 2,000 keys in four batches with a checkpoint after each but the last; with
@@ -67,12 +55,7 @@ tree::Digest build(const config::Config& cfg, bool removals) {
 }
 
 std::unique_ptr<storage::Database> open_closed(const config::Config& cfg) {
-  storage::DatabaseOptions o;
-  o.path = cfg.storage.data_dir + "/db";
-  o.params = tree::TreeParams{32, std::nullopt};
-  std::unique_ptr<storage::Database> db;
-  REQUIRE(storage::Database::open(o, &db).is_ok());
-  return db;
+  return basis::testing::open_closed_store(cfg.storage.data_dir);
 }
 
 // Every checkpoint removed and operation 5 deleted: no replay gets through.

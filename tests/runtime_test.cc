@@ -12,6 +12,7 @@
 #include "actors/runtime.h"
 #include "bench/benchmark_data.h"
 #include "tests/self_exec.h"
+#include "tests/runtime_test_util.h"
 #include "tests/storage_test_util.h"
 #include "tree/batch_verifier.h"
 #include "tree/hash.h"
@@ -36,23 +37,11 @@ config::Config config_in(const std::string& data_dir) {
 
 config::Config config_for(const TempDir& dir) { return config_in(dir.path("data")); }
 
-tree::Bytes key_of(uint64_t i) {
-  tree::Label k = bench::benchmark_key(i);
-  return tree::Bytes(k.begin(), k.end());
-}
+using basis::testing::key_of;
+using basis::testing::value_of;
 
-tree::Bytes value_of(uint64_t i, uint64_t r) {
-  auto v = bench::benchmark_value(i, r);
-  return tree::Bytes(v.begin(), v.end());
-}
-
-std::vector<OwnedOperation> w1_batch(uint64_t first, uint64_t count) {
-  std::vector<OwnedOperation> ops;
-  for (uint64_t i = first; i < first + count; ++i) {
-    ops.push_back({tree::OpType::kInsert, key_of(i), value_of(i, 0), 0});
-  }
-  return ops;
-}
+// W1's batches: inserts of keys first..first+count-1.
+std::vector<OwnedOperation> w1_batch(uint64_t first, uint64_t count) { return basis::testing::inserts(first, count); }
 
 }  // namespace
 

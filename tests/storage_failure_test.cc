@@ -10,25 +10,13 @@
 
 #include "actors/runtime.h"
 #include "bench/benchmark_data.h"
+#include "tests/runtime_test_util.h"
 #include "tests/storage_test_util.h"
 #include "tree/batch_verifier.h"
 
 using namespace basis;
 using basis::storage::testing::TempDir;
-
-namespace {
-
-std::vector<actors::OwnedOperation> inserts(uint64_t first, uint64_t count) {
-  std::vector<actors::OwnedOperation> ops;
-  for (uint64_t i = first; i < first + count; ++i) {
-    tree::Label k = bench::benchmark_key(i);
-    auto v = bench::benchmark_value(i, 0);
-    ops.push_back({tree::OpType::kInsert, tree::Bytes(k.begin(), k.end()), tree::Bytes(v.begin(), v.end()), 0});
-  }
-  return ops;
-}
-
-}  // namespace
+using basis::testing::inserts;
 
 TEST_CASE("a failed log write refuses batches, keeps serving the durable state, and resumes", "[failure]") {
   TempDir dir;

@@ -24,6 +24,8 @@ bool parse_store_args(const char* command, int argc, char** argv, StoreArgs* out
 // Opens the store of `args` (never creates one).
 tree::Status open_store(const StoreArgs& args, std::unique_ptr<storage::Database>* out);
 std::string db_path(const config::Config& config);
+// Whether the arguments ask for --help (or -h).
+bool wants_help(int argc, char** argv);
 
 int inspect_command(int argc, char** argv);
 int verify_command(int argc, char** argv);

@@ -24,13 +24,6 @@ const char* kCommonHelp =
     "  --data-dir DIR   the data directory (overrides the configuration's)\n"
     "  --json           print JSON\n";
 
-bool wants_help(int argc, char** argv) {
-  for (int i = 0; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) return true;
-  }
-  return false;
-}
-
 int help(const char* usage, const char* what) {
   std::printf("usage: basis-tree %s\n%s\noptions:\n%s", usage, what, kCommonHelp);
   return 0;
@@ -52,6 +45,13 @@ json checkpoint_json(const storage::CheckpointRecord& c) {
 }
 
 }  // namespace
+
+bool wants_help(int argc, char** argv) {
+  for (int i = 0; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) return true;
+  }
+  return false;
+}
 
 std::string db_path(const config::Config& config) {
   return (std::filesystem::path(config.storage.data_dir) / "db").string();

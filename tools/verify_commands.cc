@@ -18,13 +18,6 @@ namespace basis::tools {
 
 namespace {
 
-bool wants_help(int argc, char** argv) {
-  for (int i = 0; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) return true;
-  }
-  return false;
-}
-
 void progress_bar(uint64_t done, uint64_t total) {
   if (!isatty(2)) return;
   if (total == 0) {

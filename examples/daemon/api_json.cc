@@ -71,10 +71,12 @@ bool parse_batch(std::string_view body, const tree::TreeParams& params, std::vec
     }
     actors::OwnedOperation o;
     o.type = *type;
-    if (!hex_field(op, "key", at, &o.key, error)) return false;
-    if (o.key.size() != params.key_length) {
-      *error = at + ": key has " + std::to_string(o.key.size()) + " bytes, the tree's keys have " +
-               std::to_string(params.key_length);
+    if (!op.contains("key") || !op["key"].is_string()) {
+      *error = at + ": key must be a hex string";
+      return false;
+    }
+    if (!parse_key(op["key"].get_ref<const std::string&>(), params, &o.key, error)) {
+      *error = at + ": " + *error;
       return false;
     }
     bool takes_value = o.type == tree::OpType::kInsert || o.type == tree::OpType::kUpdate ||

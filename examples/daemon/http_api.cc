@@ -60,8 +60,7 @@ bool same_token(const std::string& a, const std::string& b) {
 void install_api(httplib::Server& server, actors::Runtime& rt, Metrics& metrics, const ApiOptions& options,
                  std::shared_ptr<spdlog::logger> log) {
   server.set_payload_max_length(options.max_body_size);
-  server.set_pre_routing_handler([&rt, options](const httplib::Request& req, httplib::Response& res) {
-    (void)rt;
+  server.set_pre_routing_handler([options](const httplib::Request& req, httplib::Response& res) {
     if (options.token.empty() || req.path == "/v1/health") return httplib::Server::HandlerResponse::Unhandled;
     std::string auth = req.get_header_value("Authorization");
     const std::string prefix = "Bearer ";
@@ -192,7 +191,7 @@ void install_api(httplib::Server& server, actors::Runtime& rt, Metrics& metrics,
   server.Get("/v1/health", [&rt](const httplib::Request&, httplib::Response& res) {
     const auto& rec = rt.recovery();
     actors::Runtime::TreeState state = rt.state();
-    actors::BackgroundStatus bg = rt.stats().background;
+    actors::BackgroundStatus bg = rt.background();
     bool healthy = bg.last_health.ok && bg.verification != actors::VerificationState::kFailed;
     reply(res, 200,
           {{"status", healthy ? "ok" : "degraded"},
