@@ -72,6 +72,7 @@ struct SealOrder {
   tree::Digest digest{};
   uint64_t last_sequence = 0;
   std::shared_ptr<std::vector<tree::Label>> written;  // set by the node writer
+  bool collect_garbage = false;  // collect node garbage after it, whatever node_gc_every says
 };
 
 // The outcome of durable_atom: the highest batch id durable, or a failure.

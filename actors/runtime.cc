@@ -237,6 +237,12 @@ tree::Status Runtime::checkpoint_now() {
   return impl_->seal();
 }
 
+tree::Status Runtime::compact() {
+  if (impl_->stopped) return tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down");
+  if (tree::Status s = impl_->seal(/*collect_garbage=*/true); !s.is_ok()) return s;
+  return impl_->db->compact({storage::Family::kNodes, storage::Family::kOperations, storage::Family::kNotes});
+}
+
 const Runtime::RecoveryReport& Runtime::recovery() const { return impl_->recovery; }
 
 void Runtime::inject_failure(Component component) {

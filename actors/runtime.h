@@ -78,6 +78,11 @@ class Runtime {
 
   // Seals the current version as a checkpoint now.
   tree::Status checkpoint_now();
+  // Seals a checkpoint, removes the nodes no retained version reaches, and
+  // compacts the families that churn (nodes, operations, notes) so that what
+  // was removed leaves the disk. Batches and reads go on meanwhile; the
+  // compaction takes the machine's I/O for a while.
+  tree::Status compact();
   // Reads every node of the latest checkpoint and checks it against its
   // label, on recovery_parallelism threads; `nodes` counts them.
   tree::Status verify_latest_checkpoint(uint64_t* nodes);

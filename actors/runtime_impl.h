@@ -64,10 +64,10 @@ struct Runtime::Impl {
   void start_background_checks(std::shared_ptr<spdlog::logger> log_to);
   HealthReport run_health_check(bool full);
 
-  tree::Status seal() {
-    auto order = read<SealOrder>([](ProverView& v) {
+  tree::Status seal(bool collect_garbage = false) {
+    auto order = read<SealOrder>([collect_garbage](ProverView& v) {
       v.ship_unstored_nodes();
-      return SealOrder{v.prover().digest(), v.last_sequence(), nullptr};
+      return SealOrder{v.prover().digest(), v.last_sequence(), nullptr, collect_garbage};
     });
     caf::scoped_actor self{*system};
     tree::Status result;

@@ -166,11 +166,12 @@ caf::behavior node_writer(caf::event_based_actor* self, storage::Database* db,
         // Await: no shipment is written until the checkpoint (and a garbage
         // collection after it) is done, so the collection never races a write.
         auto answer = self->make_response_promise<tree::Status>();
+        const bool collect = order.collect_garbage;
         self->request(st->checkpointer, caf::infinite, seal_atom::value, std::move(order))
             .await(
                 [=](tree::Status& done) mutable {
-                  if (done.is_ok() && st->gc.every_checkpoints > 0 &&
-                      ++st->checkpoints_since_gc >= st->gc.every_checkpoints) {
+                  if (done.is_ok() && (collect || (st->gc.every_checkpoints > 0 &&
+                                           ++st->checkpoints_since_gc >= st->gc.every_checkpoints))) {
                     st->checkpoints_since_gc = 0;
                     collect_node_garbage(db, st->gc.counters.get());
                   }
@@ -225,7 +226,7 @@ caf::behavior checkpointer(caf::event_based_actor* self, storage::Database* db, 
             existing.front().last_sequence == order.last_sequence) {
           return tree::Status::ok();  // nothing changed since the last one
         }
-        if (tree::Status s = storage::verify_nodes(*db, *order.written); !s.is_ok()) return s;
+        if (tree::Status s = storage::verify_nodes(*db, order.digest, *order.written); !s.is_ok()) return s;
         storage::CheckpointRecord record;
         record.id = existing.empty() ? 1 : existing.front().id + 1;
         record.timestamp_ms = now_ms();

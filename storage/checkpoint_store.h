@@ -1,14 +1,11 @@
 // Checkpoints: sealed versions of the tree, newest first.
 #pragma once
 
-#include <atomic>
-#include <functional>
-
-#include <span>
 #include <vector>
 
 #include "storage/database.h"
 #include "storage/records.h"
+#include "storage/tree_verify.h"
 
 namespace basis::storage {
 
@@ -31,19 +28,5 @@ class CheckpointStore {
  private:
   Database* db_;
 };
-
-// Reads every node reachable from `digest`'s root straight from the nodes
-// family, checks each against its label and counts them. Subtrees are
-// checked on `parallelism` threads.
-// Stops between levels, with kBusy, once `*cancel` is set; `progress`, when
-// given, hears the count of nodes checked after each level.
-Status verify_tree(const Database& db, const Digest& digest, int parallelism, uint64_t* nodes,
-                   const std::atomic<bool>* cancel = nullptr,
-                   const std::function<void(uint64_t)>& progress = {});
-
-// Checks that each node in `labels` is stored, hashes to its label, and that
-// its children are stored. Together with a verified earlier checkpoint this
-// verifies a new one whose new nodes are `labels`.
-Status verify_nodes(const Database& db, std::span<const tree::Label> labels);
 
 }  // namespace basis::storage

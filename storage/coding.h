@@ -36,6 +36,8 @@ class Reader {
   uint64_t u64();
   ByteView bytes(size_t n);
   ByteView length_prefixed(size_t max_len);
+  // Whatever is left.
+  ByteView rest() { return bytes(data_.size() - pos_); }
 
   bool ok() const { return ok_; }
   bool at_end() const { return pos_ == data_.size(); }

@@ -170,6 +170,17 @@ Status Database::flush_async() {
   return from_rocksdb(db_->Flush(fo, all), "flushing " + path_);
 }
 
+Status Database::compact(std::initializer_list<Family> families) {
+  rocksdb::CompactRangeOptions o;
+  // Rewrite the last level too: that is where most deletions wait.
+  o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
+  for (Family f : families) {
+    rocksdb::Status s = db_->CompactRange(o, handle(f), nullptr, nullptr);
+    if (!s.ok()) return from_rocksdb(s, "compacting " + std::string(family_name(f)) + " of " + path_);
+  }
+  return Status::ok();
+}
+
 Status Database::flush() {
   rocksdb::FlushOptions fo;
   std::vector<rocksdb::ColumnFamilyHandle*> all(std::begin(handles_), std::end(handles_));

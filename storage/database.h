@@ -3,6 +3,7 @@
 // directory was written with this format and these tree parameters.
 #pragma once
 
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -50,6 +51,9 @@ class Database {
   // has little write-ahead log to replay (a log file lives until every family
   // with data in it has been flushed, including the rarely written metadata).
   Status flush_async();
+
+  // Compacts the whole key range of each family: deleted records leave the disk.
+  Status compact(std::initializer_list<Family> families);
 
   // Bytes of `family` in table files (what is still only in memtables is in
   // the write-ahead log).

@@ -12,14 +12,14 @@ namespace basis::storage {
 
 tree::NodeRecord to_record(const tree::Node& n, const tree::NodePool& pool) {
   tree::NodeRecord rec;
-  tree::ByteView key = pool.key(&n);
-  rec.key.assign(key.begin(), key.end());
   if (n.is_leaf()) {
+    // Without its keys: whoever reads it comes down a path that gives them.
     rec.is_leaf = true;
-    tree::ByteView value = pool.value(&n), next = pool.next_key(&n);
+    tree::ByteView value = pool.value(&n);
     rec.value.assign(value.begin(), value.end());
-    rec.next_key.assign(next.begin(), next.end());
   } else {
+    tree::ByteView key = pool.key(&n);
+    rec.key.assign(key.begin(), key.end());
     rec.balance = n.balance;
     rec.left = n.left->label;
     rec.right = n.right->label;

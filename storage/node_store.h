@@ -70,7 +70,8 @@ class NodeStore : public tree::NodeResolver {
   uint64_t misses_ = 0;
 };
 
-// The stored form of an in-memory node (children must be labelled).
+// The stored form of an in-memory node (children must be labelled); a leaf
+// leaves out its keys, which the path to it gives.
 tree::NodeRecord to_record(const tree::Node& n, const tree::NodePool& pool);
 
 }  // namespace basis::storage

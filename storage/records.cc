@@ -76,9 +76,19 @@ tree::Operation OperationRecord::operation() const {
   return tree::Operation{type, tree::view(key), tree::view(value), delta};
 }
 
+// Node kinds. A leaf is stored without its keys when the record has none
+// (the path to it gives them; see tree::NodeRecord): its value, which runs
+// to the checksum, is then all it holds. Leaves with keys are still read, and written when given keys.
+constexpr uint8_t kLeafWithKeys = 0, kInternalNode = 1, kLeafValueOnly = 2;
+
 std::string encode(const tree::NodeRecord& r) {
   std::string s = start();
-  put_u8(&s, r.is_leaf ? 0 : 1);
+  if (r.is_leaf && r.key.empty() && r.next_key.empty()) {
+    put_u8(&s, kLeafValueOnly);
+    put_bytes(&s, tree::view(r.value));  // the rest of the body
+    return seal(std::move(s));
+  }
+  put_u8(&s, r.is_leaf ? kLeafWithKeys : kInternalNode);
   put_u16(&s, static_cast<uint16_t>(r.key.size()));
   put_bytes(&s, tree::view(r.key));
   if (r.is_leaf) {
@@ -97,8 +107,15 @@ Status decode(std::string_view data, std::string_view key, tree::NodeRecord* out
   if (Status st = open(data, kNodes, key, &body); !st.is_ok()) return st;
   Reader r(body);
   uint8_t kind = r.u8();
-  if (kind > 1) return Status(ErrorKind::kCorruption, record_name(kNodes, key) + ": unknown node kind");
-  out->is_leaf = kind == 0;
+  if (kind > kLeafValueOnly) return Status(ErrorKind::kCorruption, record_name(kNodes, key) + ": unknown node kind");
+  out->is_leaf = kind != kInternalNode;
+  if (kind == kLeafValueOnly) {
+    out->key.clear();
+    out->next_key.clear();
+    if (body.size() - 1 > kMaxValue) return Status(ErrorKind::kCorruption, record_name(kNodes, key) + ": value too long");
+    out->value = copy(r.rest());
+    return finish(r, kNodes, key);
+  }
   uint16_t key_len = r.u16();
   if (key_len > kMaxKey) return Status(ErrorKind::kCorruption, record_name(kNodes, key) + ": key too long");
   out->key = copy(r.bytes(key_len));

@@ -249,11 +249,10 @@ int compact_command(int argc, char** argv) {
   if (!parse_store_args("compact", argc, argv, &args) || !args.rest.empty()) return 2;
   std::unique_ptr<storage::Database> db;
   if (tree::Status s = open_store(args, &db); !s.is_ok()) return failed("compact", s);
-  rocksdb::CompactRangeOptions o;
-  for (auto f : {storage::Family::kNodes, storage::Family::kOperations, storage::Family::kCheckpoints,
-                 storage::Family::kMetadata, storage::Family::kNotes}) {
-    rocksdb::Status s = db->raw()->CompactRange(o, db->handle(f), nullptr, nullptr);
-    if (!s.ok()) return failed("compact", storage::from_rocksdb(s, "compacting " + std::string(storage::family_name(f))));
+  if (tree::Status s = db->compact({storage::Family::kNodes, storage::Family::kOperations, storage::Family::kCheckpoints,
+                                     storage::Family::kMetadata, storage::Family::kNotes});
+      !s.is_ok()) {
+    return failed("compact", s);
   }
   std::printf("compacted %s\n", db_path(args.config).c_str());
   return 0;

@@ -20,7 +20,7 @@ BatchProver::BatchProver(const TreeParams& params, const Digest& digest, NodeRes
     : TreeOps(params, &pool_), pool_(params.key_length), resolver_(resolver) {
   Label label;
   std::memcpy(label.data(), digest.data(), kLabelSize);
-  root_ = pool_.make_label_only(label);
+  root_ = pool_.make_label_only(label, view(negative_infinity_), view(positive_infinity_));
   height_ = digest[kLabelSize];
   start_root_ = root_;
 }
@@ -107,6 +107,12 @@ bool BatchProver::resolve(Node* n) {
   if (Status s = resolver_->resolve(n->label, &rec); !s.is_ok()) {
     error_ = std::move(s);
     return false;
+  }
+  if (rec.is_leaf && rec.key.empty() && rec.next_key.empty()) {
+    // Stored without its keys: they are the bounds the path gave this node.
+    ByteView lo = pool_.key(n), hi = pool_.next_key(n);
+    rec.key.assign(lo.begin(), lo.end());
+    rec.next_key.assign(hi.begin(), hi.end());
   }
   Label actual;
   bool shape_ok = rec.key.size() == params_.key_length;
@@ -353,20 +359,22 @@ Status BatchProver::unload_below(int depth, size_t* released) {
   if (batch_pending()) {
     return Status(ErrorKind::kInvalidArgument, "cannot unload while a batch is pending");
   }
-  *released = unload(root_, depth);
+  *released = unload(root_, depth, view(negative_infinity_), view(positive_infinity_));
   return Status::ok();
 }
 
-size_t BatchProver::unload(Node* n, int depth) {
+size_t BatchProver::unload(Node* n, int depth, ByteView lo, ByteView hi) {
   if (n->is_label_only()) return 0;
   if (depth > 0 || !(n->flags & Node::kStored)) {
     // An unstored node stays; below it, stored subtrees may still go.
     int below = depth > 0 ? depth - 1 : 0;
-    return n->is_internal() ? unload(n->left, below) + unload(n->right, below) : 0;
+    if (!n->is_internal()) return 0;
+    ByteView key = pool_.key(n);
+    return unload(n->left, below, lo, key) + unload(n->right, below, key, hi);
   }
   size_t released = 0;
   if (n->is_internal()) released = release_subtree(n->left) + release_subtree(n->right);
-  pool_.make_label_only_in_place(n);
+  pool_.make_label_only_in_place(n, lo, hi);
   return released;
 }
 

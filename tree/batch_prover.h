@@ -110,7 +110,8 @@ class BatchProver final : private TreeOps {
   void renumber(Node* n);
   void discard_what_if(Node* n, uint32_t what_if_epoch);
   void visit_unstored(Node* n, const std::function<void(const Node&)>& fn);
-  size_t unload(Node* n, int depth);
+  // `lo` and `hi`: the bounds of n's subtree, which a label-only node keeps.
+  size_t unload(Node* n, int depth, ByteView lo, ByteView hi);
   void forget_stored(Node* n);
   size_t release_subtree(Node* n);
   bool batch_pending() const { return bit_len_ > 0 || !retired_.empty() || root_ != start_root_; }

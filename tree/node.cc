@@ -67,8 +67,10 @@ Node* NodePool::allocate() {
   return n;
 }
 
-void NodePool::make_label_only_in_place(Node* n) {
+void NodePool::make_label_only_in_place(Node* n, ByteView lo, ByteView hi) {
   if (n->kind == NodeKind::kLeaf) free_value(n);
+  copy_or_zero(n->key_data(), lo, key_length_);
+  copy_or_zero(n->key_data() + key_length_, hi, key_length_);
   n->kind = NodeKind::kLabelOnly;
   n->left = n->right = nullptr;
   n->balance = 0;
@@ -151,10 +153,12 @@ Node* NodePool::make_internal(ByteView key, Node* left, Node* right, int8_t bala
   return n;
 }
 
-Node* NodePool::make_label_only(const Label& label) {
+Node* NodePool::make_label_only(const Label& label, ByteView lo, ByteView hi) {
   Node* n = allocate();
   n->kind = NodeKind::kLabelOnly;
   n->label = label;
+  copy_or_zero(n->key_data(), lo, key_length_);
+  copy_or_zero(n->key_data() + key_length_, hi, key_length_);
   n->flags = Node::kLabelValid | Node::kStored;
   return n;
 }
@@ -180,9 +184,11 @@ void NodePool::fill_leaf(Node* n, ByteView key, ByteView value, ByteView next_ke
 
 void NodePool::fill_internal(Node* n, ByteView key, const Label& left, const Label& right,
                              int8_t balance) {
+  // The key splits the node's bounds (lo, hi) between its children.
+  ByteView lo(n->key_data(), key_length_), hi(n->key_data() + key_length_, key_length_);
+  n->left = make_label_only(left, lo, key);
+  n->right = make_label_only(right, key, hi);
   copy_or_zero(n->key_data(), key, key_length_);
-  n->left = make_label_only(left);
-  n->right = make_label_only(right);
   n->balance = balance;
   n->kind = NodeKind::kInternal;
 }

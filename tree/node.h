@@ -66,20 +66,24 @@ class NodePool {
   Node* make_leaf(ByteView key, ByteView value, ByteView next_key, uint32_t epoch);
   // `key` may be empty (a verifier does not know internal keys): it is zeroed.
   Node* make_internal(ByteView key, Node* left, Node* right, int8_t balance, uint32_t epoch);
-  Node* make_label_only(const Label& label);
+  // A label-only node keeps the bounds of the subtree it stands for in its
+  // key slots (key(): the first leaf's key, next_key(): the last leaf's next
+  // key), so that a leaf resolved into it can be stored without its keys.
+  Node* make_label_only(const Label& label, ByteView lo = {}, ByteView hi = {});
 
   // In-place edits. Each invalidates the node's label.
   void set_leaf(Node* n, ByteView key, ByteView value, ByteView next_key);
   void set_key(Node* n, ByteView key);
 
   // Turns a label-only node into a loaded one in place (its label stays).
+  // fill_internal gives the children the bounds that follow from the node's.
   void fill_leaf(Node* n, ByteView key, ByteView value, ByteView next_key);
   void fill_internal(Node* n, ByteView key, const Label& left, const Label& right,
                      int8_t balance);
 
   // Turns a loaded node back into a label-only one (its children are not
   // touched: the caller releases them).
-  void make_label_only_in_place(Node* n);
+  void make_label_only_in_place(Node* n, ByteView lo, ByteView hi);
 
   void release(Node* n);
 

@@ -12,7 +12,10 @@ namespace basis::tree {
 struct NodeRecord {
   bool is_leaf = false;
   // Leaf: key, value, next_key. Internal: key (the smallest key of the right
-  // subtree), balance, left and right labels.
+  // subtree), balance, left and right labels. A leaf's key and next_key may
+  // both be left empty: they are the bounds the path to it gives (the keys
+  // of the nearest ancestors it lies right and left of), which the tree
+  // knows when it resolves the leaf.
   Bytes key;
   Bytes value;
   Bytes next_key;
@@ -25,8 +28,9 @@ class NodeResolver {
  public:
   virtual ~NodeResolver() = default;
   // Fills `out` with the node whose label is `label`. The tree recomputes the
-  // label of what it gets and refuses a mismatch, so an implementation need
-  // not check it. Returns kCorruption (or another error) when it cannot.
+  // label of what it gets (with a leaf's keys from the path when the record
+  // leaves them out) and refuses a mismatch, so an implementation need not
+  // check it. Returns kCorruption (or another error) when it cannot.
   virtual Status resolve(const Label& label, NodeRecord* out) = 0;
 };
 
