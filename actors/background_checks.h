@@ -37,7 +37,7 @@ class BackgroundChecks {
   // Starts the thread. With `verify_digest`, first verifies that tree in
   // full on `parallelism` threads; then runs `health_check` every `interval`
   // (never when zero). `db` must outlive this object.
-  BackgroundChecks(const storage::Database* db, const tree::Digest* verify_digest, int parallelism,
+  BackgroundChecks(storage::Database* db, const tree::Digest* verify_digest, int parallelism,
                    std::chrono::milliseconds interval, HealthCheck health_check, Log log);
   // Stops the thread (a verification in progress is cancelled).
   ~BackgroundChecks();
@@ -49,7 +49,7 @@ class BackgroundChecks {
  private:
   void run(std::optional<tree::Digest> verify_digest, int parallelism);
 
-  const storage::Database* db_;
+  storage::Database* db_;  // reads only (checkpoint listing needs the non-const handle)
   std::chrono::milliseconds interval_;
   HealthCheck health_check_;
   Log log_;

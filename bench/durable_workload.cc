@@ -134,6 +134,9 @@ void run_durable_workload(const std::string& name, bool quick, WorkloadResult* r
     }
     // As BENCHMARKS.md measures the disk: after garbage collection and compaction.
     if (tree::Status s = rt->compact(); !s.is_ok()) fail(s);
+    Runtime::Stats stats = rt->stats();
+    r->extra["stored_nodes"] = static_cast<double>(stats.gc_live_nodes);  // what retained versions reach
+    r->extra["gc_failures"] = static_cast<double>(stats.gc_failures);
     r->final_digest = tree::to_hex(rt->digest());
     r->extra["last_sequence"] = static_cast<double>(rt->last_sequence());
     if (tree::Status s = rt->shutdown(); !s.is_ok()) fail(s);

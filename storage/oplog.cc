@@ -72,7 +72,9 @@ Status Oplog::append(std::span<const OperationRecord> records, std::span<const N
       return Status(ErrorKind::kInvalidArgument, "operation record " + std::to_string(r.sequence) +
                                                      ": digest before does not follow the log");
     }
-    batch.Put(db_->handle(Family::kOperations), sequence_key(r.sequence), encode(r));
+    // digest_before is the previous record's digest_after: only the first
+    // record of a write repeats it, so that a reader can start there.
+    batch.Put(db_->handle(Family::kOperations), sequence_key(r.sequence), encode(r, &r == records.data()));
     digest = r.digest_after;
     ++expected;
   }
@@ -110,11 +112,20 @@ Status Oplog::scan(uint64_t from, uint64_t to,
                                                 std::to_string(expected) + ", found " +
                                                 std::to_string(seq));
     }
-    if (Status s = decode(std::string_view(it->value().data(), it->value().size()), key, &rec);
+    bool has_before = true;
+    if (Status s = decode(std::string_view(it->value().data(), it->value().size()), key, &rec, &has_before);
         !s.is_ok()) {
       return s;
     }
-    if (previous && rec.digest_before != *previous) {
+    if (!has_before && !previous) {
+      if (Status s = digest_after(seq - 1, &previous); !s.is_ok()) {
+        return Status(s.kind(), record_name(kOperations, key) + " leaves its digest before to record " +
+                                    std::to_string(seq - 1) + ": " + s.message());
+      }
+    }
+    if (!has_before) {
+      rec.digest_before = *previous;
+    } else if (previous && rec.digest_before != *previous) {
       return Status(ErrorKind::kCorruption, record_name(kOperations, key) +
                                                 ": digest before does not follow record " +
                                                 std::to_string(seq - 1));
@@ -141,12 +152,31 @@ uint64_t Oplog::first_sequence() const {
   return last_sequence_ + 1;
 }
 
+Status Oplog::digest_after(uint64_t sequence, std::optional<Digest>* out) const {
+  std::string key = sequence_key(sequence), value;
+  Status s = db_->get(Family::kOperations, key, &value);
+  if (s.kind() == ErrorKind::kNotFound) return Status(ErrorKind::kCorruption, record_name(kOperations, key) + " is missing");
+  if (!s.is_ok()) return s;
+  OperationRecord rec;
+  if (Status d = decode(value, key, &rec); !d.is_ok()) return d;
+  *out = rec.digest_after;
+  return Status::ok();
+}
+
 Status Oplog::remove_through(uint64_t through) {
   through = std::min(through, last_sequence_);
   rocksdb::WriteBatch batch;
   if (through == last_sequence_ && last_digest_) {
     // No record will be left to say where the log continues: the base does.
     batch.Put(db_->handle(Family::kMetadata), kLogBaseKey, encode(LogBaseRecord{through, *last_digest_}));
+  } else if (through >= first_sequence()) {
+    // The new first record must say its digest before: the record that
+    // did is going.
+    std::optional<OperationRecord> next;
+    Status s = scan(through + 1, through + 1, [&](const OperationRecord& r) { return next = r, false; });
+    if (!s.is_ok()) return s;
+    if (!next) return Status(ErrorKind::kCorruption, "operation record " + std::to_string(through + 1) + " is missing");
+    batch.Put(db_->handle(Family::kOperations), sequence_key(through + 1), encode(*next, true));
   }
   batch.DeleteRange(db_->handle(Family::kOperations), sequence_key(0), sequence_key(through + 1));
   return db_->write(&batch, true);

@@ -40,7 +40,8 @@ class Oplog {
 
   // Calls `fn` for records from..to (inclusive) in order, checking that
   // there is no gap and that the digests chain. `fn` may stop the scan by
-  // returning false.
+  // returning false. Every record comes with its digest_before, also where
+  // the stored record leaves it to the one before.
   Status scan(uint64_t from, uint64_t to, const std::function<bool(const OperationRecord&)>& fn) const;
 
   // Continues the log after `sequence` from `digest` instead of its last
@@ -54,6 +55,8 @@ class Oplog {
 
  private:
   explicit Oplog(Database* db) : db_(db) {}
+  // digest_after of record `sequence` (kCorruption when it is missing).
+  Status digest_after(uint64_t sequence, std::optional<Digest>* out) const;
   Database* db_;
   uint64_t last_sequence_ = 0;
   std::optional<Digest> last_digest_;

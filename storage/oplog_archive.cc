@@ -61,7 +61,8 @@ Status archive_records(const Oplog& log, uint64_t first, uint64_t last, const st
   if (s.is_ok()) {
     Status put;
     s = log.scan(first, last, [&](const OperationRecord& r) {
-      put = from_rocksdb(writer.Put(sequence_key(r.sequence), encode(r)), "writing " + partial);
+      // Only the file's first record repeats its digest before: a file is read whole.
+      put = from_rocksdb(writer.Put(sequence_key(r.sequence), encode(r, r.sequence == first)), "writing " + partial);
       ++written;
       return put.is_ok();
     });
@@ -118,9 +119,16 @@ Status read_archive(const ArchiveFile& file, const std::function<bool(const Oper
   OperationRecord rec;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     std::string_view key(it->key().data(), it->key().size());
-    if (Status s = decode(std::string_view(it->value().data(), it->value().size()), key, &rec); !s.is_ok()) {
+    bool has_before = true;
+    if (Status s = decode(std::string_view(it->value().data(), it->value().size()), key, &rec, &has_before);
+        !s.is_ok()) {
       return Status(s.kind(), file.path + ": " + s.message());
     }
+    if (!has_before && !previous) {
+      return Status(ErrorKind::kCorruption, file.path + ": record " + std::to_string(rec.sequence) +
+                                                " leaves its digest before to a record the file does not hold");
+    }
+    if (!has_before) rec.digest_before = *previous;
     if (rec.sequence != expected) {
       return Status(ErrorKind::kCorruption, file.path + ": expected record " + std::to_string(expected) +
                                                 ", found " + std::to_string(rec.sequence));

@@ -133,7 +133,10 @@ Status decode(std::string_view data, std::string_view key, tree::NodeRecord* out
   return finish(r, kNodes, key);
 }
 
-std::string encode(const OperationRecord& r) {
+// Operation record flags (one byte; records before the flags had 0 or 1).
+constexpr uint8_t kHadPrevious = 1, kDigestBeforeOmitted = 2;
+
+std::string encode(const OperationRecord& r, bool with_digest_before) {
   std::string s = start();
   put_u64(&s, r.sequence);
   put_u8(&s, static_cast<uint8_t>(r.type));
@@ -141,14 +144,14 @@ std::string encode(const OperationRecord& r) {
   put_length_prefixed(&s, tree::view(r.key));
   put_length_prefixed(&s, tree::view(r.value));
   put_u64(&s, static_cast<uint64_t>(r.delta));
-  put_u8(&s, r.had_previous ? 1 : 0);
+  put_u8(&s, (r.had_previous ? kHadPrevious : 0) | (with_digest_before ? 0 : kDigestBeforeOmitted));
   put_length_prefixed(&s, tree::view(r.previous));
-  put_digest(&s, r.digest_before);
+  if (with_digest_before) put_digest(&s, r.digest_before);
   put_digest(&s, r.digest_after);
   return seal(std::move(s));
 }
 
-Status decode(std::string_view data, std::string_view key, OperationRecord* out) {
+Status decode(std::string_view data, std::string_view key, OperationRecord* out, bool* has_digest_before) {
   std::string_view body;
   if (Status st = open(data, kOperations, key, &body); !st.is_ok()) return st;
   Reader r(body);
@@ -163,9 +166,19 @@ Status decode(std::string_view data, std::string_view key, OperationRecord* out)
   out->key = copy(r.length_prefixed(kMaxKey));
   out->value = copy(r.length_prefixed(kMaxValue));
   out->delta = static_cast<int64_t>(r.u64());
-  out->had_previous = r.u8() != 0;
+  uint8_t flags = r.u8();
+  if (flags & ~(kHadPrevious | kDigestBeforeOmitted)) {
+    return Status(ErrorKind::kCorruption, record_name(kOperations, key) + ": unknown flags " + std::to_string(flags));
+  }
+  out->had_previous = flags & kHadPrevious;
   out->previous = copy(r.length_prefixed(kMaxValue));
-  get_digest(r, &out->digest_before);
+  const bool recorded = !(flags & kDigestBeforeOmitted);
+  if (has_digest_before) *has_digest_before = recorded;
+  if (recorded) {
+    get_digest(r, &out->digest_before);
+  } else {
+    out->digest_before = Digest{};
+  }
   get_digest(r, &out->digest_after);
   if (Status st = finish(r, kOperations, key); !st.is_ok()) return st;
   uint64_t keyed;

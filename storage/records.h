@@ -82,7 +82,10 @@ struct LogBaseRecord {
 inline constexpr char kLogBaseKey[] = "log_base";
 
 std::string encode(const tree::NodeRecord& r);
-std::string encode(const OperationRecord& r);
+// `with_digest_before` false leaves out digest_before, which then is the
+// digest_after of the record before: the log records it only where a reader
+// may start without that record (see Oplog).
+std::string encode(const OperationRecord& r, bool with_digest_before = true);
 std::string encode(const CheckpointRecord& r);
 std::string encode(const NoteRecord& r);
 std::string encode(const MetadataRecord& r);
@@ -90,7 +93,9 @@ std::string encode(const LogBaseRecord& r);
 
 // `key` is the record's key in its column family, for error messages.
 Status decode(std::string_view data, std::string_view key, tree::NodeRecord* out);
-Status decode(std::string_view data, std::string_view key, OperationRecord* out);
+// `has_digest_before`, when given, says whether the record holds it; when it
+// does not, out->digest_before is zero and the reader must supply it.
+Status decode(std::string_view data, std::string_view key, OperationRecord* out, bool* has_digest_before = nullptr);
 Status decode(std::string_view data, std::string_view key, CheckpointRecord* out);
 Status decode(std::string_view data, std::string_view key, NoteRecord* out);
 Status decode(std::string_view data, std::string_view key, MetadataRecord* out);

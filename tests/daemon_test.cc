@@ -188,6 +188,13 @@ TEST_CASE("daemon: the happy path, and proofs that verify", "[daemon]") {
   json cp = post_json(c, "/v1/checkpoints", "", 201);
   REQUIRE(cp["digest"] == digest["digest"]);
   json list = get_json(c, "/v1/checkpoints", 200);
+  {
+    // Operator-scheduled compaction: a checkpoint and a garbage collection run.
+    json compacted = post_json(c, "/v1/admin/compact", "", 200);
+    REQUIRE(compacted["gc_runs"].get<uint64_t>() >= 1);
+    REQUIRE(compacted["gc_live_nodes"].get<uint64_t>() > 0);
+    list = get_json(c, "/v1/checkpoints", 200);
+  }
   REQUIRE(list["checkpoints"][0]["id"] == cp["id"]);
   REQUIRE(list["checkpoints"][0]["pinned"] == false);
   std::string pin = "/v1/checkpoints/" + std::to_string(cp["id"].get<uint64_t>()) + "/pin";

@@ -198,11 +198,18 @@ TEST_CASE("the operation log keeps records in order and names a corrupt one",
   size_t seen = 0;
   REQUIRE(log->scan(1, UINT64_MAX, [&](const OperationRecord& r) {
     REQUIRE(r.sequence == all[seen].sequence);
+    REQUIRE(r.digest_before == all[seen].digest_before);
     REQUIRE(r.digest_after == all[seen].digest_after);
     ++seen;
     return true;
   }).is_ok());
   REQUIRE(seen == all.size());
+  // Only the first record of each write stores its digest before; a scan
+  // that starts after it still hands every record out whole.
+  REQUIRE(log->scan(17, 17, [&](const OperationRecord& r) {
+    REQUIRE(r.digest_before == all[16].digest_before);
+    return true;
+  }).is_ok());
 
   // Replaying the log from the empty tree reproduces every digest.
   BatchProver replay(params);
@@ -215,8 +222,9 @@ TEST_CASE("the operation log keeps records in order and names a corrupt one",
   }).is_ok());
 
   // One damaged record on disk: the scan stops with an error naming it.
-  std::string key = sequence_key(7), value;
+  std::string key = sequence_key(7), value, intact;
   REQUIRE(db->get(Family::kOperations, key, &value).is_ok());
+  intact = value;
   value[value.size() / 2] ^= 0x20;
   REQUIRE(db->raw()->Put(rocksdb::WriteOptions(), db->handle(Family::kOperations), key, value).ok());
   Status s = log->scan(1, UINT64_MAX, [](const OperationRecord&) { return true; });
@@ -228,12 +236,20 @@ TEST_CASE("the operation log keeps records in order and names a corrupt one",
   s = log->scan(1, UINT64_MAX, [](const OperationRecord&) { return true; });
   REQUIRE(s.kind() == ErrorKind::kCorruption);
   REQUIRE(s.message().find("expected record 7, found 8") != std::string::npos);
+  // Record 8 leaves its digest before to record 7, which is gone.
+  s = log->scan(8, UINT64_MAX, [](const OperationRecord&) { return true; });
+  REQUIRE(s.kind() == ErrorKind::kCorruption);
+  REQUIRE(s.message().find("operations record 8 leaves its digest before to record 7") != std::string::npos);
+  REQUIRE(db->raw()->Put(rocksdb::WriteOptions(), db->handle(Family::kOperations), key, intact).ok());
 
-  // Removal of a prefix.
+  // Removal of a prefix: the new first record then stores its digest before.
   REQUIRE(log->remove_through(7).is_ok());
   REQUIRE(log->first_sequence() == 8);
   seen = 0;
-  REQUIRE(log->scan(8, UINT64_MAX, [&](const OperationRecord&) { return ++seen, true; }).is_ok());
+  REQUIRE(log->scan(8, UINT64_MAX, [&](const OperationRecord& r) {
+    REQUIRE(r.digest_before == all[7 + seen].digest_before);
+    return ++seen, true;
+  }).is_ok());
   REQUIRE(seen == all.size() - 7);
 }
 

@@ -144,6 +144,16 @@ void install_api(httplib::Server& server, actors::Runtime& rt, Metrics& metrics,
     reply(res, 201, checkpoint_json(list.front()));
   });
 
+  // Operator-scheduled: a checkpoint, node garbage collection, and compaction
+  // of the families that churn. Answers once done, with what the disk holds.
+  server.Post("/v1/admin/compact", [&rt](const httplib::Request&, httplib::Response& res) {
+    if (tree::Status s = rt.compact(); !s.is_ok()) return fail(res, status_of(s), s.to_string());
+    auto st = rt.stats();
+    reply(res, 200, json{{"node_bytes", st.node_bytes}, {"oplog_bytes", st.oplog_bytes},
+                         {"gc_runs", st.gc_runs}, {"gc_removed_nodes", st.gc_removed_nodes},
+                         {"gc_live_nodes", st.gc_live_nodes}});
+  });
+
   server.Get("/v1/checkpoints", [&rt](const httplib::Request&, httplib::Response& res) {
     json list = json::array();
     std::set<uint64_t> pinned = rt.pinned_checkpoints();
