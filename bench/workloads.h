@@ -26,9 +26,10 @@ bool run_workload(const std::string& name, bool quick, WorkloadResult* result);
 // unsynced, memory bounded by unloading stored subtrees.
 void run_storage_workload(bool quick, WorkloadResult* result);
 
-// W1-D or W2-D: through the whole runtime with the default configuration,
-// every batch acknowledged once durable; also reopen_ms, the time to reopen
-// and serve the first proof.
+// W1-D or W2-D: through the whole runtime with the default configuration
+// (or the file BASIS_BENCH_CONFIG names), every batch acknowledged once
+// durable; also reopen_ms, the time to reopen and serve the first proof, and
+// the bytes on disk (per family) after Runtime::compact.
 void run_durable_workload(const std::string& name, bool quick, WorkloadResult* result);
 
 // REOPEN: W1 plus 10,000 operations after the last checkpoint, killed; then
