@@ -71,7 +71,7 @@ struct NodeGroup {
 struct SealOrder {
   tree::Digest digest{};
   uint64_t last_sequence = 0;
-  std::shared_ptr<std::vector<tree::Label>> written;  // set by the node writer
+  uint64_t new_nodes = 0;  // set by the node writer, which verified them
   bool collect_garbage = false;  // collect node garbage after it, whatever node_gc_every says
 };
 

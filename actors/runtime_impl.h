@@ -67,7 +67,7 @@ struct Runtime::Impl {
   tree::Status seal(bool collect_garbage = false) {
     auto order = read<SealOrder>([collect_garbage](ProverView& v) {
       v.ship_unstored_nodes();
-      return SealOrder{v.prover().digest(), v.last_sequence(), nullptr, collect_garbage};
+      return SealOrder{v.prover().digest(), v.last_sequence(), 0, collect_garbage};
     });
     caf::scoped_actor self{*system};
     tree::Status result;

@@ -120,49 +120,76 @@ caf::behavior node_writer(caf::event_based_actor* self, storage::Database* db,
     caf::actor checkpointer;
     NodeGcSetup gc;
     uint32_t checkpoints_since_gc = 0;
-    std::vector<std::pair<tree::Label, std::string>> queued;
-    size_t queued_bytes = 0;
-    uint64_t highest_ship = 0;  // of the nodes queued or written
-    caf::actor shipper;         // told which shipments are durable
-    std::shared_ptr<std::vector<tree::Label>> written = std::make_shared<std::vector<tree::Label>>();
+    // Every record written since the last seal, kept to verify the next
+    // version in memory; window[0, ingested) is on disk already.
+    std::vector<std::pair<tree::Label, std::string>> window;
+    size_t ingested = 0;
+    size_t pending_bytes = 0;  // of window[ingested, end)
+    size_t window_bytes = 0;
+    bool window_dropped = false;  // too large to keep: the seal reads the version back instead
+    uint64_t highest_ship = 0;    // of the nodes queued or written
+    caf::actor shipper;           // told which shipments are durable
   };
   // Nodes are written as ingested table files of about this size, or at a seal.
   constexpr size_t kWriteBytes = size_t{32} << 20;
+  // What the window may hold; beyond it, the version is verified from disk.
+  constexpr size_t kWindowBytes = size_t{512} << 20;
   auto st = std::make_shared<State>();
   st->checkpointer = std::move(checkpointer);
   st->gc = std::move(gc);
+  auto write_pending = [=]() -> tree::Status {
+    auto pending = storage::EncodedNodes(st->window).subspan(st->ingested);
+    if (tree::Status s = storage::ingest_nodes(db, pending); !s.is_ok()) return s;
+    st->ingested = st->window.size();
+    st->pending_bytes = 0;
+    if (st->window_bytes > kWindowBytes) {
+      st->window_dropped = true;
+      st->window.clear();
+      st->ingested = 0;
+      st->window_bytes = 0;
+    }
+    return tree::Status::ok();
+  };
   return {
       [=](nodes_atom, std::shared_ptr<NodeGroup>& group) {
         st->shipper = caf::actor_cast<caf::actor>(self->current_sender());
         st->highest_ship = std::max(st->highest_ship, group->ship_id);
         for (auto& entry : group->nodes) {
-          st->written->push_back(entry.first);
-          st->queued_bytes += entry.second.size() + tree::kLabelSize;
-          st->queued.push_back(std::move(entry));
+          size_t bytes = entry.second.size() + tree::kLabelSize;
+          st->pending_bytes += bytes;
+          st->window_bytes += bytes;
+          st->window.push_back(std::move(entry));
         }
-        if (st->queued_bytes >= kWriteBytes) {
-          if (tree::Status s = storage::ingest_nodes(db, &st->queued); !s.is_ok()) {
+        if (st->pending_bytes >= kWriteBytes) {
+          if (tree::Status s = write_pending(); !s.is_ok()) {
             // Fail loudly: the supervisor restarts this actor and the prover
             // writes every node again.
             self->quit(caf::sec::runtime_error);
             return;
           }
-          st->queued.clear();
-          st->queued_bytes = 0;
           self->send(st->shipper, stored_atom::value, st->highest_ship);
         }
       },
       [=](seal_atom, SealOrder& order) -> caf::result<tree::Status> {
-        tree::Status s = storage::ingest_nodes(db, &st->queued);
-        st->queued.clear();
-        st->queued_bytes = 0;
-        if (!s.is_ok()) {
+        if (tree::Status s = write_pending(); !s.is_ok()) {
           self->quit(caf::sec::runtime_error);  // restarted; the prover rewrites every node
           return s;
         }
         if (st->shipper) self->send(st->shipper, stored_atom::value, st->highest_ship);
-        order.written = std::move(st->written);
-        st->written = std::make_shared<std::vector<tree::Label>>();
+        // The new version: what was written now checks against its labels,
+        // and everything else it names was verified with an earlier one.
+        uint64_t nodes = 0;
+        tree::Status verified = st->window_dropped
+                                    ? storage::verify_tree(*db, order.digest, 2, &nodes)
+                                    : storage::verify_written_nodes(*db, order.digest, st->window);
+        order.new_nodes = st->window_dropped ? nodes : st->window.size();
+        st->window.clear();
+        st->ingested = 0;
+        st->window_bytes = 0;
+        st->window_dropped = false;
+        if (!verified.is_ok()) {
+          return tree::Status(verified.kind(), "checkpoint not written: " + verified.message());
+        }
         // Await: no shipment is written until the checkpoint (and a garbage
         // collection after it) is done, so the collection never races a write.
         auto answer = self->make_response_promise<tree::Status>();
@@ -226,13 +253,12 @@ caf::behavior checkpointer(caf::event_based_actor* self, storage::Database* db, 
             existing.front().last_sequence == order.last_sequence) {
           return tree::Status::ok();  // nothing changed since the last one
         }
-        if (tree::Status s = storage::verify_nodes(*db, order.digest, *order.written); !s.is_ok()) return s;
         storage::CheckpointRecord record;
         record.id = existing.empty() ? 1 : existing.front().id + 1;
         record.timestamp_ms = now_ms();
         record.digest = order.digest;
         record.last_sequence = order.last_sequence;
-        record.metadata = "verified " + std::to_string(order.written->size()) + " new nodes";
+        record.metadata = "verified " + std::to_string(order.new_nodes) + " new nodes";
         if (tree::Status s = store->write(record); !s.is_ok()) return s;
         // Everything up to here is recoverable from this checkpoint and the
         // log after it: flushing lets a reopen skip replaying the WAL.

@@ -92,7 +92,7 @@ void ship_nodes(caf::event_based_actor* self, State& st);
 void request_seal(caf::event_based_actor* self, State& st) {
   ship_nodes(self, st);
   tree::BatchProver& prover = *st.setup->prover;
-  st.seal = SealOrder{prover.digest(), st.setup->last_sequence, nullptr};
+  st.seal = SealOrder{prover.digest(), st.setup->last_sequence};
   st.seal_after = st.last_sent_batch;
 }
 

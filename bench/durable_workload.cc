@@ -146,6 +146,12 @@ void run_durable_workload(const std::string& name, bool quick, WorkloadResult* r
     Runtime::Stats stats = rt->stats();
     r->extra["stored_nodes"] = static_cast<double>(stats.gc_live_nodes);  // what retained versions reach
     r->extra["gc_failures"] = static_cast<double>(stats.gc_failures);
+    auto kept = rt->checkpoints();
+    if (!kept.empty()) {
+      r->extra["checkpoints_sealed"] = static_cast<double>(kept.front().id);
+      // Operations the retained checkpoints span: their nodes are what GC keeps beyond the tree.
+      r->extra["retained_span_ops"] = static_cast<double>(kept.front().last_sequence - kept.back().last_sequence);
+    }
     r->final_digest = tree::to_hex(rt->digest());
     r->extra["last_sequence"] = static_cast<double>(rt->last_sequence());
     if (tree::Status s = rt->shutdown(); !s.is_ok()) fail(s);

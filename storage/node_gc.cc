@@ -5,87 +5,101 @@
 
 #include <cstring>
 #include <memory>
-#include <unordered_set>
+#include <algorithm>
+#include <array>
 
 #include "storage/coding.h"
-#include "tree/node_resolver.h"
 
 namespace basis::storage {
 
 using tree::ErrorKind;
 using tree::Label;
 
-namespace {
-
-struct LabelHash {
-  size_t operator()(const Label& l) const {
-    size_t h;
-    std::memcpy(&h, l.data(), sizeof h);  // labels are uniformly random
-    return h;
-  }
-};
-
-}  // namespace
-
 Status collect_garbage(Database* db, const std::vector<Digest>& roots, GcReport* out) {
   *out = GcReport();
-  // Mark, a level at a time; a subtree shared by several roots is read once.
-  std::unordered_set<Label, LabelHash> live;
-  std::vector<Label> level;
+  // One sequential pass over the family reads every node's links (random
+  // reads of the same nodes cost several times more): labels come sorted,
+  // so a child is found by binary search. Then mark from the roots, and
+  // sweep what is unmarked.
+  struct Stored {
+    uint32_t bytes;   // key and value, for the report
+    uint32_t links;   // index of its children in `children`, or kLeaf
+  };
+  constexpr uint32_t kLeaf = UINT32_MAX;
+  std::vector<Label> labels;
+  std::vector<Stored> stored;
+  std::vector<std::array<Label, 2>> children;
+  rocksdb::ReadOptions ro;
+  ro.total_order_seek = true;  // the nodes family has a prefix extractor
+  ro.fill_cache = false;
+  ro.readahead_size = size_t{2} << 20;
+  std::unique_ptr<rocksdb::Iterator> it(db->raw()->NewIterator(ro, db->handle(Family::kNodes)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::string_view key(it->key().data(), it->key().size());
+    if (key.size() != tree::kLabelSize) continue;  // not a node: leave it for verify to report
+    Label label, left, right;
+    std::memcpy(label.data(), key.data(), tree::kLabelSize);
+    bool is_leaf = true;
+    Status s = decode_links(std::string_view(it->value().data(), it->value().size()), key, &is_leaf, &left, &right);
+    if (!s.is_ok()) return Status(s.kind(), "garbage collection stopped: " + s.message());
+    if (labels.size() >= kLeaf - 1 || children.size() >= kLeaf - 1) {
+      return Status(ErrorKind::kResourceExhausted, "garbage collection stopped: more nodes than it can index");
+    }
+    labels.push_back(label);
+    uint32_t links = kLeaf;
+    if (!is_leaf) {
+      links = static_cast<uint32_t>(children.size());
+      children.push_back({left, right});
+    }
+    stored.push_back({static_cast<uint32_t>(key.size() + it->value().size()), links});
+  }
+  if (Status s = from_rocksdb(it->status(), "scanning the nodes"); !s.is_ok()) return s;
+  it.reset();
+
+  auto find = [&](const Label& l) -> size_t {
+    auto at = std::lower_bound(labels.begin(), labels.end(), l);
+    return at != labels.end() && *at == l ? static_cast<size_t>(at - labels.begin()) : labels.size();
+  };
+  std::vector<bool> live(labels.size(), false);
+  std::vector<size_t> stack;
+  auto reach = [&](const Label& l, const char* what) -> Status {
+    size_t i = find(l);
+    if (i == labels.size()) {
+      return Status(ErrorKind::kCorruption, std::string("garbage collection stopped: ") + what + " " +
+                                                record_name(kNodes, chars_of(tree::ByteView(l))) + " is missing");
+    }
+    if (!live[i]) {
+      live[i] = true;
+      ++out->live;
+      stack.push_back(i);
+    }
+    return Status::ok();
+  };
   for (const Digest& d : roots) {
     Label root;
     std::copy(d.begin(), d.begin() + tree::kLabelSize, root.begin());
-    if (live.insert(root).second) level.push_back(root);
+    if (Status s = reach(root, "root"); !s.is_ok()) return s;
   }
-  constexpr size_t kBatch = 4096;
-  tree::NodeRecord rec;
-  while (!level.empty()) {
-    std::vector<Label> next;
-    for (size_t at = 0; at < level.size(); at += kBatch) {
-      size_t n = std::min(kBatch, level.size() - at);
-      std::vector<rocksdb::Slice> keys;
-      for (size_t i = 0; i < n; ++i) keys.emplace_back(reinterpret_cast<const char*>(level[at + i].data()), tree::kLabelSize);
-      std::vector<rocksdb::PinnableSlice> values(n);
-      std::vector<rocksdb::Status> statuses(n);
-      db->raw()->MultiGet(rocksdb::ReadOptions(), db->handle(Family::kNodes), n, keys.data(), values.data(),
-                          statuses.data());
-      for (size_t i = 0; i < n; ++i) {
-        std::string_view key(keys[i].data(), keys[i].size());
-        if (statuses[i].IsNotFound()) {
-          return Status(ErrorKind::kCorruption, "garbage collection stopped: " + record_name(kNodes, key) + " is missing");
-        }
-        if (Status s = from_rocksdb(statuses[i], "reading " + record_name(kNodes, key)); !s.is_ok()) return s;
-        if (Status s = decode(std::string_view(values[i].data(), values[i].size()), key, &rec); !s.is_ok()) {
-          return Status(s.kind(), "garbage collection stopped: " + s.message());
-        }
-        if (rec.is_leaf) continue;
-        for (const Label& child : {rec.left, rec.right}) {
-          if (live.insert(child).second) next.push_back(child);
-        }
-      }
+  while (!stack.empty()) {
+    size_t i = stack.back();
+    stack.pop_back();
+    if (stored[i].links == kLeaf) continue;
+    for (const Label& c : children[stored[i].links]) {
+      if (Status s = reach(c, "node"); !s.is_ok()) return s;
     }
-    level.swap(next);
   }
-  out->live = live.size();
-  // Sweep everything else.
-  rocksdb::ReadOptions ro;
-  ro.total_order_seek = true;  // the nodes family has a prefix extractor
-  std::unique_ptr<rocksdb::Iterator> it(db->raw()->NewIterator(ro, db->handle(Family::kNodes)));
+
   rocksdb::WriteBatch batch;
-  Label label;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    if (it->key().size() != tree::kLabelSize) continue;  // not a node: leave it for verify to report
-    std::memcpy(label.data(), it->key().data(), tree::kLabelSize);
-    if (live.count(label)) continue;
-    batch.Delete(db->handle(Family::kNodes), it->key());
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (live[i]) continue;
+    batch.Delete(db->handle(Family::kNodes), rocksdb::Slice(reinterpret_cast<const char*>(labels[i].data()), tree::kLabelSize));
     ++out->removed;
-    out->removed_bytes += it->key().size() + it->value().size();
+    out->removed_bytes += stored[i].bytes;
     if (batch.Count() >= 10'000) {
       if (Status s = db->write(&batch, false); !s.is_ok()) return s;
       batch.Clear();
     }
   }
-  if (Status s = from_rocksdb(it->status(), "scanning the nodes"); !s.is_ok()) return s;
   if (batch.Count() > 0) return db->write(&batch, false);
   return Status::ok();
 }

@@ -23,8 +23,8 @@ struct GcCounters {
   std::atomic<uint64_t> runs{0}, failures{0}, removed{0}, removed_bytes{0}, live{0};
 };
 
-// Marks every node reachable from `roots` (reading `parallelism` levels'
-// batches at a time), then removes every other node. Nothing may write the
+// Marks every node reachable from `roots`, then removes every other node.
+// Holds about 70 bytes per stored node meanwhile. Nothing may write the
 // nodes family meanwhile. A node on the way that is missing or undecodable
 // stops the collection before anything is removed.
 Status collect_garbage(Database* db, const std::vector<Digest>& roots, GcReport* out);

@@ -12,9 +12,9 @@
 
 namespace basis::storage {
 
-Status ingest_nodes(Database* db, std::vector<std::pair<tree::Label, std::string>>* nodes) {
-  if (nodes->empty()) return Status::ok();
-  std::sort(nodes->begin(), nodes->end(),
+Status ingest_nodes(Database* db, EncodedNodes nodes) {
+  if (nodes.empty()) return Status::ok();
+  std::sort(nodes.begin(), nodes.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   static std::atomic<uint64_t> counter{0};
   std::string path = (std::filesystem::path(db->path()) /
@@ -25,7 +25,7 @@ Status ingest_nodes(Database* db, std::vector<std::pair<tree::Label, std::string
   rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, db->handle(Family::kNodes));
   if (Status s = from_rocksdb(writer.Open(path), "creating " + path); !s.is_ok()) return s;
   const tree::Label* previous = nullptr;
-  for (const auto& [label, record] : *nodes) {
+  for (const auto& [label, record] : nodes) {
     if (previous && *previous == label) continue;  // the same node: same record
     previous = &label;
     std::string_view key = chars_of(tree::ByteView(label));
@@ -37,6 +37,7 @@ Status ingest_nodes(Database* db, std::vector<std::pair<tree::Label, std::string
   if (Status s = from_rocksdb(writer.Finish(), "finishing " + path); !s.is_ok()) return s;
   rocksdb::IngestExternalFileOptions ingest;
   ingest.move_files = true;
+  ingest.verify_checksums_before_ingest = true;  // what reached the disk is what was written
   Status s = from_rocksdb(db->raw()->IngestExternalFile(db->handle(Family::kNodes), {path}, ingest),
                           "ingesting " + path);
   std::error_code ec;

@@ -3,6 +3,7 @@
 // it becomes visible.
 #pragma once
 
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,8 +12,14 @@
 
 namespace basis::storage {
 
-// Writes `nodes` (label, encoded record; any order, repeats allowed) durably.
-// `nodes` is sorted in place.
-Status ingest_nodes(Database* db, std::vector<std::pair<tree::Label, std::string>>* nodes);
+using EncodedNodes = std::span<std::pair<tree::Label, std::string>>;
+
+// Writes `nodes` (label, encoded record; any order, repeats allowed) durably;
+// the file's block checksums are checked before it is ingested. `nodes` is
+// sorted in place.
+Status ingest_nodes(Database* db, EncodedNodes nodes);
+inline Status ingest_nodes(Database* db, std::vector<std::pair<tree::Label, std::string>>* nodes) {
+  return ingest_nodes(db, EncodedNodes(*nodes));
+}
 
 }  // namespace basis::storage

@@ -133,6 +133,25 @@ Status decode(std::string_view data, std::string_view key, tree::NodeRecord* out
   return finish(r, kNodes, key);
 }
 
+Status decode_links(std::string_view data, std::string_view key, bool* is_leaf, tree::Label* left, tree::Label* right) {
+  std::string_view body;
+  if (Status st = open(data, kNodes, key, &body); !st.is_ok()) return st;
+  Reader r(body);
+  uint8_t kind = r.u8();
+  if (kind > kLeafValueOnly) return Status(ErrorKind::kCorruption, record_name(kNodes, key) + ": unknown node kind");
+  *is_leaf = kind != kInternalNode;
+  if (*is_leaf) return Status::ok();
+  uint16_t key_len = r.u16();
+  if (key_len > kMaxKey) return Status(ErrorKind::kCorruption, record_name(kNodes, key) + ": key too long");
+  r.bytes(key_len);
+  r.u8();  // balance
+  ByteView l = r.bytes(tree::kLabelSize), rt = r.bytes(tree::kLabelSize);
+  if (Status st = finish(r, kNodes, key); !st.is_ok()) return st;
+  std::copy(l.begin(), l.end(), left->begin());
+  std::copy(rt.begin(), rt.end(), right->begin());
+  return Status::ok();
+}
+
 // Operation record flags (one byte; records before the flags had 0 or 1).
 constexpr uint8_t kHadPrevious = 1, kDigestBeforeOmitted = 2;
 

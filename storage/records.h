@@ -93,6 +93,9 @@ std::string encode(const LogBaseRecord& r);
 
 // `key` is the record's key in its column family, for error messages.
 Status decode(std::string_view data, std::string_view key, tree::NodeRecord* out);
+// Only what links a node record to others (checksum and version checked):
+// whether it is a leaf and, when not, its children's labels.
+Status decode_links(std::string_view data, std::string_view key, bool* is_leaf, tree::Label* left, tree::Label* right);
 // `has_digest_before`, when given, says whether the record holds it; when it
 // does not, out->digest_before is zero and the reader must supply it.
 Status decode(std::string_view data, std::string_view key, OperationRecord* out, bool* has_digest_before = nullptr);

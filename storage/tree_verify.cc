@@ -5,7 +5,8 @@
 #include <cstring>
 #include <memory>
 #include <thread>
-#include <unordered_set>
+#include <algorithm>
+#include <unordered_map>
 #include <vector>
 
 #include "storage/coding.h"
@@ -160,7 +161,8 @@ Status verify_tree(const Database& db, const Digest& digest, int parallelism, ui
   return Status::ok();
 }
 
-Status verify_nodes(const Database& db, const Digest& digest, std::span<const Label> fresh) {
+Status verify_written_nodes(const Database& db, const Digest& digest,
+                            std::span<const std::pair<Label, std::string>> written) {
   struct LabelHash {
     size_t operator()(const Label& l) const {
       size_t h;
@@ -170,32 +172,48 @@ Status verify_nodes(const Database& db, const Digest& digest, std::span<const La
   };
   const Context cx{db.metadata().params.key_length};
   const tree::Bytes lowest(cx.key_length, 0x00), highest(cx.key_length, 0xff);
-  std::unordered_set<Label, LabelHash> unchecked(fresh.begin(), fresh.end());
+  std::unordered_map<Label, const std::string*, LabelHash> unchecked;
+  unchecked.reserve(written.size());
+  for (const auto& [label, record] : written) unchecked.emplace(label, &record);
   KeyArena arena(cx.key_length);
-  std::string value;
-  auto read = [&](const Label& l, const Label* parent) -> Status {
-    std::string_view key = chars_of(ByteView(l));
-    Status s = db.get(Family::kNodes, key, &value);
-    if (s.kind() == ErrorKind::kNotFound) {
-      return cx.corrupt(key, parent ? "is missing (a child of " + tree::to_hex(*parent) + ")" : "is missing");
+  std::vector<Label> stored;  // named by the version, not written now: verified before, must be there
+  // Down from the root through the written nodes.
+  std::vector<Pending> stack, children;
+  auto visit = [&](const Pending& p) {
+    if (auto it = unchecked.find(p.label); it != unchecked.end() && it->second) {
+      stack.push_back(p);
+    } else {
+      stored.push_back(p.label);
     }
-    return s;
   };
-  // Down from the root through the fresh nodes; below them all was verified.
-  std::vector<Pending> stack{{root_label(digest), lowest.data(), highest.data()}}, children;
-  if (!unchecked.erase(stack.back().label)) return read(stack.back().label, nullptr);
+  visit({root_label(digest), lowest.data(), highest.data()});
   while (!stack.empty()) {
     Pending p = stack.back();
     stack.pop_back();
-    if (Status s = read(p.label, nullptr); !s.is_ok()) return s;
+    auto it = unchecked.find(p.label);
+    const std::string* record = it->second;
+    it->second = nullptr;  // checked: a second path to it would be a malformed tree
     children.clear();
-    if (Status s = check_record(cx, value, p, &arena, &children); !s.is_ok()) return s;
-    for (const Pending& c : children) {
-      if (unchecked.erase(c.label)) {
-        stack.push_back(c);
-      } else if (Status s = read(c.label, &p.label); !s.is_ok()) {
-        return s;
-      }
+    if (Status s = check_record(cx, *record, p, &arena, &children); !s.is_ok()) return s;
+    for (const Pending& c : children) visit(c);
+  }
+  // The rest must be stored: read in sorted batches.
+  std::sort(stored.begin(), stored.end());
+  constexpr size_t kBatch = 4096;
+  std::vector<rocksdb::Slice> keys;
+  std::vector<rocksdb::PinnableSlice> values(kBatch);
+  std::vector<rocksdb::Status> statuses(kBatch);
+  for (size_t at = 0; at < stored.size(); at += kBatch) {
+    size_t n = std::min(kBatch, stored.size() - at);
+    keys.clear();
+    for (size_t i = 0; i < n; ++i) keys.emplace_back(reinterpret_cast<const char*>(stored[at + i].data()), tree::kLabelSize);
+    db.raw()->MultiGet(rocksdb::ReadOptions(), db.handle(Family::kNodes), n, keys.data(), values.data(),
+                       statuses.data());
+    for (size_t i = 0; i < n; ++i) {
+      std::string_view key = chars_of(ByteView(stored[at + i]));
+      if (statuses[i].IsNotFound()) return cx.corrupt(key, "is missing (the new version names it)");
+      if (Status s = from_rocksdb(statuses[i], "reading " + record_name(kNodes, key)); !s.is_ok()) return s;
+      values[i].Reset();
     }
   }
   return Status::ok();

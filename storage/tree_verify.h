@@ -21,10 +21,15 @@ Status verify_tree(const Database& db, const Digest& digest, int parallelism, ui
                    const std::atomic<bool>* cancel = nullptr,
                    const std::function<void(uint64_t)>& progress = {});
 
-// Checks the version `digest` given that every node of it not in `fresh` was
-// verified before (as part of an earlier checkpoint): each fresh node it
-// reaches is stored and hashes to its label, and every child they name is
-// stored. Fresh nodes the version does not reach are not looked at.
-Status verify_nodes(const Database& db, const Digest& digest, std::span<const tree::Label> fresh);
+// Checks the version `digest` given that every node of it not in `written`
+// was verified before (as part of an earlier checkpoint): each record in
+// `written` (label, encoded record: what was just stored) that the version
+// reaches hashes to its label, with a leaf's keys from its path, and every
+// other node those records name is stored. Records the version does not
+// reach are not looked at. The records are checked as they were handed to
+// the store; that the store holds those bytes is the write's checksums'
+// business (see ingest_nodes).
+Status verify_written_nodes(const Database& db, const Digest& digest,
+                            std::span<const std::pair<tree::Label, std::string>> written);
 
 }  // namespace basis::storage
