@@ -99,6 +99,7 @@ tree::Status Runtime::open(const config::Config& config, std::unique_ptr<Runtime
   setup->config = config;
   setup->appender = actors.appender;
   setup->node_writer = actors.node_writer;
+  setup->stalled_batches = impl->stalled_batches;
   impl->prover = impl->system->spawn(tree_prover, setup);
   actors.prover = impl->prover;
   impl->supervisor = impl->system->spawn(supervisor, db, config, actors);
@@ -285,6 +286,7 @@ Runtime::Stats Runtime::stats() {
   s.gc_removed_nodes = impl_->gc_counters->removed;
   s.gc_removed_bytes = impl_->gc_counters->removed_bytes;
   s.gc_live_nodes = impl_->gc_counters->live;
+  s.stalled_batches = *impl_->stalled_batches;
   s.background = impl_->checks->status();
   return s;
 }

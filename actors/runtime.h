@@ -128,6 +128,7 @@ class Runtime {
     uint64_t gc_runs = 0, gc_failures = 0;         // node garbage collections
     uint64_t gc_removed_nodes = 0, gc_removed_bytes = 0;
     uint64_t gc_live_nodes = 0;      // at the last collection
+    uint64_t stalled_batches = 0;    // batches that waited for a lagging checkpoint
     BackgroundStatus background;     // background verification and health checks
   };
   Stats stats();

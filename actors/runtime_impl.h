@@ -5,6 +5,8 @@
 
 #include <caf/all.hpp>
 
+#include <atomic>
+
 #include <condition_variable>
 #include <functional>
 #include <future>
@@ -31,6 +33,7 @@ struct Runtime::Impl {
   RecoveryReport recovery;
   std::unique_ptr<BackgroundChecks> checks;
   std::shared_ptr<storage::GcCounters> gc_counters = std::make_shared<storage::GcCounters>();
+  std::shared_ptr<std::atomic<uint64_t>> stalled_batches = std::make_shared<std::atomic<uint64_t>>(0);
   uint64_t health_seed = 1;
   bool stopped = false;
   // Backpressure: batches submitted and not yet answered.

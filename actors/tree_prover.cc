@@ -26,6 +26,8 @@ struct State {
   uint64_t last_sent_batch = 0;
   uint64_t durable_batch = 0;
   std::deque<Pending> pending;
+  // Batches held back while checkpoints lag (see seals_lag); reads wait behind them.
+  std::deque<std::shared_ptr<BatchJob>> stalled;
   std::deque<std::shared_ptr<ReadJob>> reads;
   uint64_t operations_since_seal = 0;
   // A checkpoint of this version is sent once batch `seal_after` is durable,
@@ -139,7 +141,7 @@ void bound_memory(State& st) {
 }
 
 void run_reads(caf::event_based_actor* self, State& st) {
-  while (st.pending.empty() && !st.reads.empty()) {
+  while (st.pending.empty() && st.stalled.empty() && !st.reads.empty()) {
     ProverView view(st.setup->prover.get(), st.setup->resolver.get(), st.setup->last_sequence,
                     [self, &st] { ship_nodes(self, st); });
     st.reads.front()->run(view);
@@ -235,6 +237,38 @@ void apply_batch(caf::event_based_actor* self, State& st, std::shared_ptr<BatchJ
   }
 }
 
+// Under a load the node writer cannot keep up with, checkpoints fall behind
+// and a crash would leave ever more of the log to replay. So once a seal is
+// under way and the log has run checkpoint_lag_limit operations past it,
+// batches wait (in order, reads behind them) until it is done, as RocksDB
+// stalls writes.
+bool seals_lag(const State& st) {
+  const auto& p = st.setup->config.persistence;
+  if (p.checkpoint_interval.every.count() > 0 || p.checkpoint_lag_limit == 0 || !st.stopped.is_ok()) {
+    return false;  // time-based checkpoints, no limit, or refusing batches anyway
+  }
+  return !can_seal(st) && st.operations_since_seal >= p.checkpoint_lag_limit;
+}
+
+void submit_batch(caf::event_based_actor* self, State& st, std::shared_ptr<BatchJob> job) {
+  if (!st.stalled.empty() || seals_lag(st)) {
+    st.stalled.push_back(std::move(job));
+    ++*st.setup->stalled_batches;
+    return;
+  }
+  apply_batch(self, st, std::move(job));
+}
+
+// After a seal was answered (or lost with a restarted actor).
+void resume_stalled(caf::event_based_actor* self, State& st) {
+  while (!st.stalled.empty() && !seals_lag(st)) {
+    std::shared_ptr<BatchJob> job = std::move(st.stalled.front());
+    st.stalled.pop_front();
+    apply_batch(self, st, std::move(job));
+  }
+  run_reads(self, st);
+}
+
 }  // namespace
 
 caf::behavior tree_prover(caf::event_based_actor* self, std::shared_ptr<ProverSetup> setup) {
@@ -245,7 +279,7 @@ caf::behavior tree_prover(caf::event_based_actor* self, std::shared_ptr<ProverSe
   const auto every = st->setup->config.persistence.checkpoint_interval.every;
   if (every.count() > 0) self->delayed_send(self, every, seal_atom::value);
   return {
-      [=](apply_atom, std::shared_ptr<BatchJob>& job) { apply_batch(self, *st, std::move(job)); },
+      [=](apply_atom, std::shared_ptr<BatchJob>& job) { submit_batch(self, *st, std::move(job)); },
       [=](read_atom, std::shared_ptr<ReadJob>& job) {
         st->reads.push_back(std::move(job));
         run_reads(self, *st);
@@ -268,7 +302,7 @@ caf::behavior tree_prover(caf::event_based_actor* self, std::shared_ptr<ProverSe
         } else {
           roll_back(self, *st, report.status);
         }
-        run_reads(self, *st);
+        resume_stalled(self, *st);  // after a roll-back, they are refused at once
       },
       [=](stored_atom, uint64_t ship_id) {
         st->stored_through = std::max(st->stored_through, ship_id);
@@ -288,11 +322,13 @@ caf::behavior tree_prover(caf::event_based_actor* self, std::shared_ptr<ProverSe
         st->setup->prover->forget_stored();
         st->outstanding_seals = 0;           // a seal it held is never answered
         st->stored_through = st->last_ship;  // everything ships again with the next seal
+        resume_stalled(self, *st);
       },
       [=](restarted_atom, checkpointer_atom) {
         // A seal in flight was lost with the nodes it was to verify.
         st->setup->prover->forget_stored();
         st->outstanding_seals = 0;
+        resume_stalled(self, *st);
       },
       [=](tree::Status& checkpoint) {  // the checkpointer's answer to a periodic seal
         // A failed checkpoint loses nothing (the log still holds every
@@ -302,6 +338,7 @@ caf::behavior tree_prover(caf::event_based_actor* self, std::shared_ptr<ProverSe
           runtime_logger(st->setup->config)->error("checkpoint failed: {}", checkpoint.to_string());
         }
         st->last_checkpoint = std::move(checkpoint);
+        resume_stalled(self, *st);
       },
       [=](seal_atom) {  // the time-based checkpoint tick
         if (can_seal(*st)) {

@@ -4,6 +4,8 @@
 // before it is durable.
 #pragma once
 
+#include <atomic>
+
 #include <caf/all.hpp>
 #include <functional>
 #include <memory>
@@ -41,6 +43,8 @@ struct ProverSetup {
   config::Config config;
   caf::actor appender;
   caf::actor node_writer;
+  // Batches that waited for a checkpoint to catch up (read by stats()).
+  std::shared_ptr<std::atomic<uint64_t>> stalled_batches = std::make_shared<std::atomic<uint64_t>>(0);
 };
 
 // Handles apply_atom(shared_ptr<BatchJob>), read_atom(shared_ptr<ReadJob>),

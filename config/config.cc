@@ -111,6 +111,7 @@ class Loader {
             {"checkpoint_interval", [&](const toml::node& n) { return interval(n, &p.checkpoint_interval); }},
             {"checkpoint_retention", [&](const toml::node& n) { return integer(n, 1, 1'000'000, &p.checkpoint_retention); }},
             {"node_gc_every", [&](const toml::node& n) { return integer(n, 0, 1'000'000, &p.node_gc_every); }},
+            {"checkpoint_lag_limit", [&](const toml::node& n) { return integer(n, 0, int64_t{1} << 40, &p.checkpoint_lag_limit); }},
             {"checkpoint_compression", [&](const toml::node& n) { return boolean(n, &p.checkpoint_compression); }},
             {"recovery_parallelism", [&](const toml::node& n) { return integer(n, 1, 256, &p.recovery_parallelism); }},
             {"recovery_validation", [&](const toml::node& n) {
@@ -410,6 +411,7 @@ std::string Config::to_toml() const {
     << "\"\n"
     << "checkpoint_retention = " << persistence.checkpoint_retention << "\n"
     << "node_gc_every = " << persistence.node_gc_every << "\n"
+    << "checkpoint_lag_limit = " << persistence.checkpoint_lag_limit << "\n"
     << "checkpoint_compression = " << (persistence.checkpoint_compression ? "true" : "false") << "\n"
     << "recovery_parallelism = " << persistence.recovery_parallelism << "\n"
     << "recovery_validation = \"" << validation_name(persistence.recovery_validation) << "\"\n"

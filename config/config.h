@@ -72,6 +72,11 @@ struct Config {
     // After every this many checkpoints, nodes no retained checkpoint reaches
     // are removed; 0 turns it off.
     uint32_t node_gc_every = 10;
+    // With an operation-count interval: once the log runs this many operations
+    // past a checkpoint still being sealed, batches wait for it, so a crash
+    // under a load the checkpoints cannot keep up with replays at most about
+    // this many. 0: no limit.
+    uint64_t checkpoint_lag_limit = 100'000;
     bool checkpoint_compression = false;
     uint32_t recovery_parallelism = 2;     // threads verifying a checkpoint
     RecoveryValidation recovery_validation = RecoveryValidation::kBackground;

@@ -51,6 +51,7 @@ std::string Metrics::render(actors::Runtime& rt) {
   set("gc_failures", static_cast<double>(s.gc_failures));
   set("gc_removed_nodes", static_cast<double>(s.gc_removed_nodes));
   set("gc_removed_bytes", static_cast<double>(s.gc_removed_bytes));
+  set("stalled_batches", static_cast<double>(s.stalled_batches));
   set("recovery_seconds", rec.milliseconds / 1000);
   set("recovery_fallbacks", static_cast<double>(rec.fallbacks.size()));
   set("recovery_replayed_operations", static_cast<double>(rec.replayed));
