@@ -89,31 +89,38 @@ Status check_record(const Context& cx, std::string_view value, const Pending& p,
   return Status::ok();
 }
 
-// Reads and checks `level` with batched reads; their children go to `next`.
-Status check_level_part(const Database& db, const Context& cx, std::span<const Pending> level, KeyArena* arena,
-                        std::vector<Pending>* next) {
+// Reads the nodes label_of(0..count-1) with batched reads and hands each
+// record to `fn(i, record)`, in order. A missing one is a corruption that
+// `missing` describes.
+template <class LabelOf, class Fn>
+Status read_nodes(const Database& db, const Context& cx, size_t count, LabelOf label_of, const char* missing, Fn fn) {
   constexpr size_t kBatch = 4096;
   std::vector<rocksdb::Slice> keys;
   std::vector<rocksdb::PinnableSlice> values(kBatch);
   std::vector<rocksdb::Status> statuses(kBatch);
-  for (size_t at = 0; at < level.size(); at += kBatch) {
-    size_t n = std::min(kBatch, level.size() - at);
+  for (size_t at = 0; at < count; at += kBatch) {
+    size_t n = std::min(kBatch, count - at);
     keys.clear();
-    for (size_t i = 0; i < n; ++i) {
-      keys.emplace_back(reinterpret_cast<const char*>(level[at + i].label.data()), tree::kLabelSize);
-    }
+    for (size_t i = 0; i < n; ++i) keys.emplace_back(reinterpret_cast<const char*>(label_of(at + i).data()), tree::kLabelSize);
     db.raw()->MultiGet(rocksdb::ReadOptions(), db.handle(Family::kNodes), n, keys.data(), values.data(),
                        statuses.data());
     for (size_t i = 0; i < n; ++i) {
-      std::string_view key = chars_of(ByteView(level[at + i].label));
-      if (statuses[i].IsNotFound()) return cx.corrupt(key, "is missing");
+      std::string_view key = chars_of(ByteView(label_of(at + i)));
+      if (statuses[i].IsNotFound()) return cx.corrupt(key, missing);
       if (Status s = from_rocksdb(statuses[i], "reading " + record_name(kNodes, key)); !s.is_ok()) return s;
-      Status s = check_record(cx, std::string_view(values[i].data(), values[i].size()), level[at + i], arena, next);
-      if (!s.is_ok()) return s;
+      if (Status s = fn(at + i, std::string_view(values[i].data(), values[i].size())); !s.is_ok()) return s;
       values[i].Reset();
     }
   }
   return Status::ok();
+}
+
+// Reads and checks `level`; their children go to `next`.
+Status check_level_part(const Database& db, const Context& cx, std::span<const Pending> level, KeyArena* arena,
+                        std::vector<Pending>* next) {
+  return read_nodes(
+      db, cx, level.size(), [&](size_t i) -> const Label& { return level[i].label; }, "is missing",
+      [&](size_t i, std::string_view record) { return check_record(cx, record, level[i], arena, next); });
 }
 
 Label root_label(const Digest& digest) {
@@ -199,24 +206,9 @@ Status verify_written_nodes(const Database& db, const Digest& digest,
   }
   // The rest must be stored: read in sorted batches.
   std::sort(stored.begin(), stored.end());
-  constexpr size_t kBatch = 4096;
-  std::vector<rocksdb::Slice> keys;
-  std::vector<rocksdb::PinnableSlice> values(kBatch);
-  std::vector<rocksdb::Status> statuses(kBatch);
-  for (size_t at = 0; at < stored.size(); at += kBatch) {
-    size_t n = std::min(kBatch, stored.size() - at);
-    keys.clear();
-    for (size_t i = 0; i < n; ++i) keys.emplace_back(reinterpret_cast<const char*>(stored[at + i].data()), tree::kLabelSize);
-    db.raw()->MultiGet(rocksdb::ReadOptions(), db.handle(Family::kNodes), n, keys.data(), values.data(),
-                       statuses.data());
-    for (size_t i = 0; i < n; ++i) {
-      std::string_view key = chars_of(ByteView(stored[at + i]));
-      if (statuses[i].IsNotFound()) return cx.corrupt(key, "is missing (the new version names it)");
-      if (Status s = from_rocksdb(statuses[i], "reading " + record_name(kNodes, key)); !s.is_ok()) return s;
-      values[i].Reset();
-    }
-  }
-  return Status::ok();
+  return read_nodes(
+      db, cx, stored.size(), [&](size_t i) -> const Label& { return stored[i]; },
+      "is missing (the new version names it)", [](size_t, std::string_view) { return Status::ok(); });
 }
 
 }  // namespace basis::storage
