@@ -126,7 +126,9 @@ caf::behavior node_writer(caf::event_based_actor* self, storage::Database* db,
     size_t ingested = 0;
     size_t pending_bytes = 0;  // of window[ingested, end)
     size_t window_bytes = 0;
-    bool window_dropped = false;  // too large to keep: the seal reads the version back instead
+    // Too large to keep, or a check failed (what it dropped is stored but
+    // unchecked): the next seal reads its whole version back instead.
+    bool window_dropped = false;
     uint64_t highest_ship = 0;    // of the nodes queued or written
     caf::actor shipper;           // told which shipments are durable
   };
@@ -186,7 +188,7 @@ caf::behavior node_writer(caf::event_based_actor* self, storage::Database* db,
         st->window.clear();
         st->ingested = 0;
         st->window_bytes = 0;
-        st->window_dropped = false;
+        st->window_dropped = !verified.is_ok();
         if (!verified.is_ok()) {
           return tree::Status(verified.kind(), "checkpoint not written: " + verified.message());
         }
