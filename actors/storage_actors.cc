@@ -11,6 +11,7 @@
 #include "storage/retention.h"
 #include "storage/coding.h"
 #include "storage/node_ingest.h"
+#include "storage/seal_window.h"
 
 namespace basis::actors {
 
@@ -120,77 +121,35 @@ caf::behavior node_writer(caf::event_based_actor* self, storage::Database* db,
     caf::actor checkpointer;
     NodeGcSetup gc;
     uint32_t checkpoints_since_gc = 0;
-    // Every record written since the last seal, kept to verify the next
-    // version in memory; window[0, ingested) is on disk already.
-    std::vector<std::pair<tree::Label, std::string>> window;
-    size_t ingested = 0;
-    size_t pending_bytes = 0;  // of window[ingested, end)
-    size_t window_bytes = 0;
-    // Too large to keep, or a check failed (what it dropped is stored but
-    // unchecked): the next seal reads its whole version back instead.
-    bool window_dropped = false;
-    uint64_t highest_ship = 0;    // of the nodes queued or written
-    caf::actor shipper;           // told which shipments are durable
+    std::unique_ptr<storage::SealWindow> window;
+    uint64_t highest_ship = 0;  // of the nodes queued or written
+    caf::actor shipper;         // told which shipments are durable
   };
-  // Nodes are written as ingested table files of about this size, or at a seal.
-  constexpr size_t kWriteBytes = size_t{32} << 20;
-  // What the window may hold; beyond it, the version is verified from disk.
-  constexpr size_t kWindowBytes = size_t{512} << 20;
   auto st = std::make_shared<State>();
   st->checkpointer = std::move(checkpointer);
   st->gc = std::move(gc);
-  auto write_pending = [=]() -> tree::Status {
-    auto pending = storage::EncodedNodes(st->window).subspan(st->ingested);
-    if (tree::Status s = storage::ingest_nodes(db, pending); !s.is_ok()) return s;
-    st->ingested = st->window.size();
-    st->pending_bytes = 0;
-    if (st->window_bytes > kWindowBytes) {
-      st->window_dropped = true;
-      st->window.clear();
-      st->ingested = 0;
-      st->window_bytes = 0;
-    }
-    return tree::Status::ok();
-  };
+  st->window = std::make_unique<storage::SealWindow>(db, storage::SealWindow::Limits{});
   return {
       [=](nodes_atom, std::shared_ptr<NodeGroup>& group) {
         st->shipper = caf::actor_cast<caf::actor>(self->current_sender());
         st->highest_ship = std::max(st->highest_ship, group->ship_id);
-        for (auto& entry : group->nodes) {
-          size_t bytes = entry.second.size() + tree::kLabelSize;
-          st->pending_bytes += bytes;
-          st->window_bytes += bytes;
-          st->window.push_back(std::move(entry));
+        bool wrote = false;
+        if (tree::Status s = st->window->add(std::move(group->nodes), &wrote); !s.is_ok()) {
+          // Fail loudly: the supervisor restarts this actor and the prover
+          // writes every node again.
+          self->quit(caf::sec::runtime_error);
+          return;
         }
-        if (st->pending_bytes >= kWriteBytes) {
-          if (tree::Status s = write_pending(); !s.is_ok()) {
-            // Fail loudly: the supervisor restarts this actor and the prover
-            // writes every node again.
-            self->quit(caf::sec::runtime_error);
-            return;
-          }
-          self->send(st->shipper, stored_atom::value, st->highest_ship);
-        }
+        if (wrote) self->send(st->shipper, stored_atom::value, st->highest_ship);
       },
       [=](seal_atom, SealOrder& order) -> caf::result<tree::Status> {
-        if (tree::Status s = write_pending(); !s.is_ok()) {
+        if (tree::Status s = st->window->flush(); !s.is_ok()) {
           self->quit(caf::sec::runtime_error);  // restarted; the prover rewrites every node
           return s;
         }
         if (st->shipper) self->send(st->shipper, stored_atom::value, st->highest_ship);
-        // The new version: what was written now checks against its labels,
-        // and everything else it names was verified with an earlier one.
-        uint64_t nodes = 0;
-        tree::Status verified = st->window_dropped
-                                    ? storage::verify_tree(*db, order.digest, 2, &nodes)
-                                    : storage::verify_written_nodes(*db, order.digest, st->window);
-        order.new_nodes = st->window_dropped ? nodes : st->window.size();
-        st->window.clear();
-        st->ingested = 0;
-        st->window_bytes = 0;
-        st->window_dropped = !verified.is_ok();
-        if (!verified.is_ok()) {
-          return tree::Status(verified.kind(), "checkpoint not written: " + verified.message());
+        if (tree::Status s = st->window->seal(order.digest, &order.new_nodes); !s.is_ok()) {
+          return tree::Status(s.kind(), "checkpoint not written: " + s.message());
         }
         // Await: no shipment is written until the checkpoint (and a garbage
         // collection after it) is done, so the collection never races a write.

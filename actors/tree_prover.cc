@@ -325,7 +325,7 @@ caf::behavior tree_prover(caf::event_based_actor* self, std::shared_ptr<ProverSe
         resume_stalled(self, *st);
       },
       [=](restarted_atom, checkpointer_atom) {
-        // A seal in flight was lost with the nodes it was to verify.
+        // A seal in flight was lost: write and check every node again with the next.
         st->setup->prover->forget_stored();
         st->outstanding_seals = 0;
         resume_stalled(self, *st);
