@@ -10,7 +10,6 @@
 #include "storage/node_gc.h"
 #include "storage/retention.h"
 #include "storage/coding.h"
-#include "storage/node_ingest.h"
 #include "storage/seal_window.h"
 
 namespace basis::actors {

@@ -18,6 +18,7 @@ class SealWindow {
   struct Limits {
     size_t write_bytes = size_t{32} << 20;  // queued records are written once they take this much
     size_t keep_bytes = size_t{512} << 20;  // beyond this, the version is checked from disk instead
+    int disk_check_threads = 2;             // for a check from disk
   };
   SealWindow(Database* db, Limits limits) : db_(db), limits_(limits) {}
 

@@ -67,15 +67,13 @@ Status check_record(const Context& cx, std::string_view value, const Pending& p,
   ByteView lo(p.lo, cx.key_length), hi(p.hi, cx.key_length);
   Label actual;
   if (rec.is_leaf) {
-    if (rec.key.empty() && rec.next_key.empty()) {
-      actual = tree::leaf_label(lo, tree::view(rec.value), hi);
-    } else {
-      // Stored with its keys: they must be the ones the path gives.
-      if (tree::compare_bytes(tree::view(rec.key), lo) != 0 || tree::compare_bytes(tree::view(rec.next_key), hi) != 0) {
-        return cx.corrupt(key, "has keys its path does not lead to");
-      }
-      actual = tree::leaf_label(lo, tree::view(rec.value), hi);
+    // A leaf stored with its keys (an older record) must have the ones the path gives.
+    bool has_keys = !rec.key.empty() || !rec.next_key.empty();
+    if (has_keys && (tree::compare_bytes(tree::view(rec.key), lo) != 0 ||
+                     tree::compare_bytes(tree::view(rec.next_key), hi) != 0)) {
+      return cx.corrupt(key, "has keys its path does not lead to");
     }
+    actual = tree::leaf_label(lo, tree::view(rec.value), hi);
   } else {
     if (rec.key.size() != cx.key_length) return cx.corrupt(key, "has a key of the wrong length");
     actual = tree::internal_label(static_cast<uint8_t>(rec.balance), rec.left, rec.right);

@@ -64,11 +64,7 @@ std::vector<uint64_t> checkpoint_ids(Database* db) {
 
 TEST_CASE("retention keeps the newest and the pinned checkpoints and archives old records", "[retention]") {
   TempDir dir;
-  DatabaseOptions o;
-  o.path = dir.path("db");
-  o.params = tree::TreeParams{32, std::nullopt};
-  std::unique_ptr<Database> db;
-  REQUIRE(Database::open(o, &db).is_ok());
+  std::unique_ptr<Database> db = basis::storage::testing::open_database(dir.path("db"));
   std::unique_ptr<Oplog> log;
   REQUIRE(Oplog::open(db.get(), &log).is_ok());
   append(log.get(), 1, 100);
@@ -147,11 +143,7 @@ TEST_CASE("retention keeps the newest and the pinned checkpoints and archives ol
 
 TEST_CASE("without archiving, old records just leave; nothing leaves while young", "[retention]") {
   TempDir dir;
-  DatabaseOptions o;
-  o.path = dir.path("db");
-  o.params = tree::TreeParams{32, std::nullopt};
-  std::unique_ptr<Database> db;
-  REQUIRE(Database::open(o, &db).is_ok());
+  std::unique_ptr<Database> db = basis::storage::testing::open_database(dir.path("db"));
   std::unique_ptr<Oplog> log;
   REQUIRE(Oplog::open(db.get(), &log).is_ok());
   append(log.get(), 1, 30);

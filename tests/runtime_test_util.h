@@ -10,6 +10,7 @@
 #include "actors/runtime.h"
 #include "bench/benchmark_data.h"
 #include "storage/database.h"
+#include "tests/storage_test_util.h"
 
 namespace basis::testing {
 
@@ -33,12 +34,7 @@ inline std::vector<actors::OwnedOperation> inserts(uint64_t first, uint64_t coun
 // The database under `data_dir` (32-byte keys, values of any length), while
 // no runtime holds it.
 inline std::unique_ptr<storage::Database> open_closed_store(const std::string& data_dir) {
-  storage::DatabaseOptions o;
-  o.path = data_dir + "/db";
-  o.params = tree::TreeParams{32, std::nullopt};
-  std::unique_ptr<storage::Database> db;
-  REQUIRE(storage::Database::open(o, &db).is_ok());
-  return db;
+  return storage::testing::open_database(data_dir + "/db");
 }
 
 }  // namespace basis::testing

@@ -1,9 +1,13 @@
-// A scratch directory per test, removed afterwards.
+// A scratch directory per test, removed afterwards, and a database opened in
+// it. Include after <catch2/catch.hpp>.
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <random>
 #include <string>
+
+#include "storage/database.h"
 
 namespace basis::storage::testing {
 
@@ -21,5 +25,16 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The database at `path`, created if missing (32-byte keys, values of any length).
+inline std::unique_ptr<Database> open_database(const std::string& path,
+                                               tree::TreeParams params = tree::TreeParams{32, std::nullopt}) {
+  DatabaseOptions o;
+  o.path = path;
+  o.params = params;
+  std::unique_ptr<Database> db;
+  REQUIRE(Database::open(o, &db).is_ok());
+  return db;
+}
 
 }  // namespace basis::storage::testing

@@ -38,11 +38,7 @@ Written unstored(BatchProver* prover) {
 TEST_CASE("a new version verifies from the records written for it", "[storage][verify]") {
   TempDir dir;
   TreeParams params{32, std::nullopt};
-  DatabaseOptions o;
-  o.path = dir.path();
-  o.params = params;
-  std::unique_ptr<Database> db;
-  REQUIRE(Database::open(o, &db).is_ok());
+  std::unique_ptr<Database> db = basis::storage::testing::open_database(dir.path(), params);
   BatchProver prover(params);
   OpGenerator gen(params, 71, 3000);
   OpOutcome out;
@@ -114,11 +110,7 @@ TEST_CASE("a seal window checks from disk when it outgrew its limit or its last 
           "[storage][verify]") {
   TempDir dir;
   TreeParams params{32, std::nullopt};
-  DatabaseOptions o;
-  o.path = dir.path();
-  o.params = params;
-  std::unique_ptr<Database> db;
-  REQUIRE(Database::open(o, &db).is_ok());
+  std::unique_ptr<Database> db = basis::storage::testing::open_database(dir.path(), params);
   BatchProver prover(params);
   OpGenerator gen(params, 72, 3000);
   OpOutcome out;
