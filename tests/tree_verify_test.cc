@@ -33,6 +33,27 @@ Written unstored(BatchProver* prover) {
   return out;
 }
 
+// Flips a bit of the first written leaf's value; returns its label in hex.
+std::string damage_a_leaf(Written* written) {
+  for (auto& [label, record] : *written) {
+    NodeRecord rec;
+    REQUIRE(decode(record, chars_of(ByteView(label)), &rec).is_ok());
+    if (!rec.is_leaf || rec.value.empty()) continue;
+    rec.value[0] ^= 1;
+    record = encode(rec);
+    return to_hex(label);
+  }
+  FAIL("no leaf with a value among the written records");
+  return "";
+}
+
+// The root label of `digest`.
+Label root_of(const Digest& digest) {
+  Label root;
+  std::copy(digest.begin(), digest.begin() + kLabelSize, root.begin());
+  return root;
+}
+
 }  // namespace
 
 TEST_CASE("a new version verifies from the records written for it", "[storage][verify]") {
@@ -56,28 +77,14 @@ TEST_CASE("a new version verifies from the records written for it", "[storage][v
   REQUIRE(verify_written_nodes(*db, prover.digest(), second).is_ok());
 
   SECTION("a written leaf with another value is refused, naming it") {
-    bool damaged = false;
-    std::string name;
-    for (auto& [label, record] : second) {
-      NodeRecord rec;
-      REQUIRE(decode(record, chars_of(ByteView(label)), &rec).is_ok());
-      if (!rec.is_leaf || rec.value.empty()) continue;
-      rec.value[0] ^= 1;
-      record = encode(rec);
-      name = to_hex(label);
-      damaged = true;
-      break;
-    }
-    REQUIRE(damaged);
+    std::string name = damage_a_leaf(&second);
     Status s = verify_written_nodes(*db, prover.digest(), second);
     REQUIRE(s.kind() == ErrorKind::kCorruption);
     REQUIRE(s.message().find("nodes record " + name + " hashes to") != std::string::npos);
   }
   SECTION("a node the version names that was never stored is refused") {
     // Drop a written record that is not the root: the version names it, nothing holds it.
-    const Digest digest = prover.digest();
-    Label root;
-    std::copy(digest.begin(), digest.begin() + kLabelSize, root.begin());
+    const Label root = root_of(prover.digest());
     auto victim = std::find_if(second.begin(), second.end(), [&](const auto& e) { return e.first != root; });
     REQUIRE(victim != second.end());
     std::string name = to_hex(victim->first);
@@ -87,9 +94,7 @@ TEST_CASE("a new version verifies from the records written for it", "[storage][v
     REQUIRE(s.message().find("nodes record " + name + " is missing") != std::string::npos);
   }
   SECTION("a damaged search key is caught through the leaves below it") {
-    const Digest digest = prover.digest();
-    Label root;
-    std::copy(digest.begin(), digest.begin() + kLabelSize, root.begin());
+    const Label root = root_of(prover.digest());
     auto top = std::find_if(second.begin(), second.end(), [&](const auto& e) { return e.first == root; });
     REQUIRE(top != second.end());
     NodeRecord rec;
@@ -154,17 +159,7 @@ TEST_CASE("a seal window checks from disk when it outgrew its limit or its last 
     REQUIRE(window.seal(prover.digest(), &checked).is_ok());
     // A version whose new records include a leaf with a wrong value: stored, refused.
     Written bad = next_version(50);
-    std::string name;
-    for (auto& [label, record] : bad) {
-      NodeRecord rec;
-      REQUIRE(decode(record, chars_of(ByteView(label)), &rec).is_ok());
-      if (!rec.is_leaf || rec.value.empty()) continue;
-      rec.value[0] ^= 1;
-      record = encode(rec);
-      name = to_hex(label);
-      break;
-    }
-    REQUIRE_FALSE(name.empty());
+    std::string name = damage_a_leaf(&bad);
     REQUIRE(window.add(std::move(bad), &wrote).is_ok());
     REQUIRE(window.flush().is_ok());
     Status s = window.seal(prover.digest(), &checked);
