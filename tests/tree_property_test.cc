@@ -194,3 +194,39 @@ TEST_CASE("UpdateLongBy follows the reference, including its failure kinds", "[t
   REQUIRE(p.get(view(k1), &out).is_ok());
   REQUIRE_FALSE(out.existed);  // reaching zero removes the key
 }
+
+TEST_CASE("a key at a sentinel fails alone, after any operation, and the prover goes on",
+          "[tree][ops][hostile]") {
+  // Before the fix, a key check after a changing operation stopped the prover
+  // (the previous operation's "changed" state was read).
+  for (TreeParams params : {TreeParams{4, std::nullopt}, TreeParams{4, 8}}) {
+    const Bytes neg(4, 0x00), pos(4, 0xff), mid{0x40, 0, 0, 0}, other{0x80, 0, 0, 0};
+    const Bytes value(8, 7);
+    const OpType types[] = {OpType::kLookup,         OpType::kInsert,         OpType::kUpdate,
+                            OpType::kRemove,         OpType::kInsertOrUpdate, OpType::kRemoveIfExists,
+                            OpType::kUpdateLongBy};
+    for (OpType type : types) {
+      for (const Bytes* sentinel : {&neg, &pos}) {
+        BatchProver p(params);
+        OpOutcome out;
+        REQUIRE(p.perform(Operation::insert(view(mid), view(value)), &out).is_ok());  // changes nodes
+        Digest before = p.digest();
+        Operation hostile{type, view(*sentinel), view(value), 1};
+        Status s = p.perform(hostile, &out);
+        INFO(op_type_name(type) << " at " << to_hex(view(*sentinel)));
+        REQUIRE(s.kind() == (sentinel == &neg ? ErrorKind::kKeyNotAboveNegInfinity
+                                              : ErrorKind::kKeyNotBelowPosInfinity));
+        REQUIRE(p.status().is_ok());
+        REQUIRE(p.digest() == before);
+        REQUIRE(p.perform(Operation::insert(view(other), view(value)), &out).is_ok());
+        Bytes proof;
+        p.generate_proof(&proof);
+        BatchVerifier v(params, BatchProver(params).digest(), view(proof));
+        REQUIRE(v.status().is_ok());
+        REQUIRE(v.perform(Operation::insert(view(mid), view(value)), &out).is_ok());
+        REQUIRE(v.perform(Operation::insert(view(other), view(value)), &out).is_ok());
+        REQUIRE(v.digest() == p.digest());
+      }
+    }
+  }
+}

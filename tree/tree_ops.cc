@@ -35,11 +35,13 @@ Status TreeOps::check_key(ByteView key) const {
 }
 
 Status TreeOps::apply(const Operation& op, OpOutcome* out) {
-  if (Status s = check_key(op.key); !s.is_ok()) return s;
-  out->existed = false;
-  out->old_value.clear();
+  // Reset first: a key-check failure must not be judged by the previous
+  // operation's state (a stale changed_ would stop the prover).
   changed_ = false;
   deleted_ = false;
+  out->existed = false;
+  out->old_value.clear();
+  if (Status s = check_key(op.key); !s.is_ok()) return s;
   begin_operation();
   if (!resolve(root_)) return error_;
   Modified m;
