@@ -6,6 +6,7 @@
 
 #include "tools/admin.h"
 #include "tools/conformance.h"
+#include "tools/differential.h"
 
 namespace {
 
@@ -15,6 +16,8 @@ int usage() {
                "commands (each takes --help):\n"
                "  conformance FILE...   replay conformance vector files; prints one line per\n"
                "                        file, then 'N passed, M failed'\n"
+               "  differential          seeded random and hostile streams through the prover,\n"
+               "                        the verifier and the reference oracle, compared\n"
                "  inspect               keys, nodes, bytes per family, last sequence, digest\n"
                "  verify                full integrity check; exit code 0 when healthy\n"
                "  checkpoints           the retained checkpoints\n"
@@ -64,6 +67,7 @@ int main(int argc, char** argv) {
       {"backup", basis::tools::backup_command},     {"restore", basis::tools::restore_command},
       {"rebuild", basis::tools::rebuild_command},   {"compact", basis::tools::compact_command},
       {"verify-proof", basis::tools::verify_proof_command},
+      {"differential", basis::tools::differential_command},
   };
   for (const auto& [name, run] : commands) {
     if (command == name) return run(argc - 2, argv + 2);
