@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
 
 #include "tools/conformance.h"
 
@@ -22,6 +24,23 @@ TEST_CASE("every reference vector file passes", "[conformance]") {
     CHECK(report.passed);
   }
   REQUIRE(files >= 11);
+}
+
+// The project's own files (tests/vectors, the reference oracle's answers written by
+// `basis-tree differential --write-vectors`): every key-check failure on every
+// operation type after a changing operation, UpdateLongBy edges, value lengths.
+TEST_CASE("every project vector file passes", "[conformance]") {
+  fs::path dir = BASIS_PROJECT_VECTORS;
+  REQUIRE(fs::is_directory(dir));
+  size_t files = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() != ".json") continue;
+    ++files;
+    auto report = run_conformance_file(entry.path().string());
+    INFO(report.line);
+    CHECK(report.passed);
+  }
+  REQUIRE(files >= 10);
 }
 
 namespace {
@@ -60,4 +79,53 @@ TEST_CASE("malformed vector files fail with a message naming the batch", "[confo
   auto mismatch = run_conformance_file(write_temp("basis_mismatch.json", header + wrong_proof + "]}"));
   REQUIRE_FALSE(mismatch.passed);
   REQUIRE(mismatch.line.find("batch 0") != std::string::npos);
+}
+
+// A vector file is only worth something if the runner fails it when any one
+// expectation is wrong: each alteration of a passing file must fail it.
+TEST_CASE("an altered expectation fails a project vector file", "[conformance]") {
+  using nlohmann::json;
+  std::ifstream in(fs::path(BASIS_PROJECT_VECTORS) / "key_checks_var.json");
+  REQUIRE(in);
+  const json doc = json::parse(in);
+  auto flip_hex = [](json& field) {  // the first hex digit, changed
+    std::string s = field.get<std::string>();
+    s[0] = s[0] == '0' ? '1' : '0';
+    field = s;
+  };
+  // Finds the first result of batch 1 that is (or is not) a success.
+  auto result = [](json& d, bool ok) -> json& {
+    for (json& r : d["batches"][1]["results"]) {
+      if (r["ok"].get<bool>() == ok) return r;
+    }
+    FAIL("no such result");
+    return d;
+  };
+  const std::vector<std::pair<std::string, std::function<void(json&)>>> alterations = {
+      {"emptyDigest", [&](json& d) { flip_hex(d["emptyDigest"]); }},
+      {"startDigest", [&](json& d) { flip_hex(d["batches"][1]["startDigest"]); }},
+      {"endDigest", [&](json& d) { flip_hex(d["batches"][1]["endDigest"]); }},
+      {"proof", [&](json& d) { flip_hex(d["batches"][1]["proof"]); }},
+      {"digestAfter", [&](json& d) { flip_hex(result(d, true)["digestAfter"]); }},
+      {"old value", [&](json& d) { result(d, true)["old"] = "00"; }},
+      {"ok to failure", [&](json& d) { result(d, true)["ok"] = false; }},
+      {"failure to ok", [&](json& d) { result(d, false)["ok"] = true; }},
+      {"errorKind", [&](json& d) { result(d, false)["errorKind"] = "KeyNotFound"; }},
+      {"a key-check kind for another",
+       [&](json& d) {
+         json& r = result(d, false);
+         r["errorKind"] = r["errorKind"] == "KeyLengthMismatch" ? "KeyNotAboveNegInfinity"
+                                                                 : "KeyLengthMismatch";
+       }},
+  };
+  auto same = run_conformance_file(write_temp("basis_project_same.json", doc.dump()));
+  INFO(same.line);
+  REQUIRE(same.passed);
+  for (const auto& [what, alter] : alterations) {
+    json altered = doc;
+    alter(altered);
+    auto report = run_conformance_file(write_temp("basis_project_altered.json", altered.dump()));
+    INFO(what << ": " << report.line);
+    CHECK_FALSE(report.passed);
+  }
 }
