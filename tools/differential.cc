@@ -213,14 +213,17 @@ int differential_command(int argc, char** argv) {
       json j = {{"seed", seed},         {"params", describe_params(params)},
                 {"operations", c.operations}, {"batches", c.batches},
                 {"verified_operations", c.verified_operations},
+                {"resolved_nodes", c.resolved_nodes},
                 {"mismatches", c.mismatches}, {"seconds", secs},
                 {"details", c.details}};
       if (!vector_path.empty()) j["vector"] = vector_path;
       std::printf("%s\n", j.dump().c_str());
     } else {
-      std::printf("seed %llu %s: %zu operations, %zu batches, %zu verified, %zu mismatches (%.1f s)\n",
+      std::printf("seed %llu %s: %zu operations, %zu batches, %zu verified, %zu nodes resolved, "
+                  "%zu mismatches (%.1f s)\n",
                   static_cast<unsigned long long>(seed), describe_params(params).c_str(),
-                  c.operations, c.batches, c.verified_operations, c.mismatches, secs);
+                  c.operations, c.batches, c.verified_operations, c.resolved_nodes,
+                  c.mismatches, secs);
       print_details(c);
       if (!vector_path.empty()) std::printf("  vector file: %s\n", vector_path.c_str());
     }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "tree/batch_prover.h"
@@ -29,6 +30,49 @@ bool digest_equals(const Bytes& want, const Digest& got) {
   return std::equal(want.begin(), want.end(), got.begin(), got.end());
 }
 
+// A node store in memory, content-addressed by label, for the second prover:
+// the one that stores its nodes between batches and unloads them, as the
+// service's prover does, so that later operations resolve them again.
+class MapResolver final : public NodeResolver {
+ public:
+  Status resolve(const Label& label, NodeRecord* out) override {
+    auto it = records_.find(label);
+    if (it == records_.end()) return Status(ErrorKind::kCorruption, "no node " + to_hex(label));
+    *out = it->second;
+    ++resolves_;
+    return Status::ok();
+  }
+  size_t resolves() const { return resolves_; }
+
+  // Stores what `prover` has not stored yet, then unloads below `depth`.
+  Status store_and_unload(BatchProver* prover, int depth) {
+    const NodePool& pool = prover->pool();
+    Status s = prover->visit_unstored_nodes([&](const Node& n) {
+      NodeRecord rec;
+      ByteView key = pool.key(&n);
+      rec.key.assign(key.begin(), key.end());
+      if (n.is_leaf()) {
+        rec.is_leaf = true;
+        ByteView v = pool.value(&n), next = pool.next_key(&n);
+        rec.value.assign(v.begin(), v.end());
+        rec.next_key.assign(next.begin(), next.end());
+      } else {
+        rec.balance = n.balance;
+        rec.left = n.left->label;
+        rec.right = n.right->label;
+      }
+      records_[n.label] = std::move(rec);
+    });
+    if (!s.is_ok()) return s;
+    size_t released = 0;
+    return prover->unload_below(depth, &released);
+  }
+
+ private:
+  std::map<Label, NodeRecord> records_;
+  size_t resolves_ = 0;
+};
+
 class Checker {
  public:
   Checker(const TreeParams& params, StreamCheck* out) : params_(params), out_(out) {}
@@ -43,26 +87,39 @@ class Checker {
 
   void run(const std::vector<GenBatch>& batches, const OracleRun& oracle) {
     BatchProver prover(params_);
+    MapResolver store;
+    BatchProver lazy(params_, &store);
     if (!digest_equals(oracle.empty_digest, prover.digest())) {
       mismatch(0, "empty digest " + to_hex(prover.digest()) + ", oracle " +
                       to_hex(view(oracle.empty_digest)));
     }
     Bytes start = oracle.empty_digest;
     for (size_t b = 0; b < batches.size(); ++b) {
-      check_batch(&prover, b, batches[b], oracle.batches[b], start);
+      ++out_->batches;
+      out_->operations += batches[b].size();
+      check_batch(&prover, "", b, batches[b], oracle.batches[b]);
+      check_batch(&lazy, "lazy prover ", b, batches[b], oracle.batches[b]);
+      verify(b, batches[b], oracle.batches[b], start);
       start = oracle.batches[b].digest;
+      out_->resolved_nodes = store.resolves();
+      // Every other batch, unload at a depth that varies: the next batch
+      // then resolves part of its path through the store.
+      if (b % 2 == 0) {
+        if (Status s = store.store_and_unload(&lazy, static_cast<int>(b / 2 % 5)); !s.is_ok()) {
+          mismatch(b, "lazy prover: storing and unloading failed: " + s.to_string());
+        }
+      }
     }
   }
 
  private:
-  void check_batch(BatchProver* prover, size_t b, const GenBatch& ops, const OracleBatch& want,
-                   const Bytes& start) {
-    ++out_->batches;
+  // `who` names the prover in messages ("" or "lazy prover ").
+  void check_batch(BatchProver* prover, const std::string& who, size_t b, const GenBatch& ops,
+                   const OracleBatch& want) {
     OpOutcome outcome;
     for (size_t i = 0; i < ops.size(); ++i) {
-      ++out_->operations;
       const OracleOpResult& w = want.results[i];
-      std::string at = "op " + std::to_string(i) + " (" + std::string(op_type_name(ops[i].type)) +
+      std::string at = who + "op " + std::to_string(i) + " (" + std::string(op_type_name(ops[i].type)) +
                        " key " + shorten(to_hex(view(ops[i].key))) + "): ";
       Status s = prover->perform(ops[i].op(), &outcome);
       std::optional<Bytes> old;
@@ -80,19 +137,18 @@ class Checker {
         mismatch(b, at + "digest " + to_hex(prover->digest()) + ", oracle " + to_hex(view(w.digest)));
       }
     }
-    if (!prover->status().is_ok()) mismatch(b, "the prover stopped: " + prover->status().to_string());
+    if (!prover->status().is_ok()) mismatch(b, who + "stopped: " + prover->status().to_string());
     Bytes proof;
     prover->generate_proof(&proof);
     if (proof != want.proof) {
       size_t at = std::mismatch(proof.begin(), proof.end(), want.proof.begin(), want.proof.end()).first -
                   proof.begin();
-      mismatch(b, "proof differs from byte " + std::to_string(at) + " (" + std::to_string(proof.size()) +
+      mismatch(b, who + "proof differs from byte " + std::to_string(at) + " (" + std::to_string(proof.size()) +
                       " bytes, oracle " + std::to_string(want.proof.size()) + ")");
     }
     if (!digest_equals(want.digest, prover->digest())) {
-      mismatch(b, "end digest " + to_hex(prover->digest()) + ", oracle " + to_hex(view(want.digest)));
+      mismatch(b, who + "end digest " + to_hex(prover->digest()) + ", oracle " + to_hex(view(want.digest)));
     }
-    verify(b, ops, want, start);
   }
 
   // The reference's proof through the project's verifier, with the

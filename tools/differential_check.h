@@ -19,12 +19,15 @@ struct StreamCheck {
   size_t operations = 0;
   size_t batches = 0;
   size_t verified_operations = 0;  // replayed through the verifier
+  size_t resolved_nodes = 0;       // fetched from the store by the unloading prover
   size_t mismatches = 0;
   std::optional<size_t> first_bad_batch;
   std::vector<std::string> details;  // the first few mismatches
 };
 
-// Compares, for every operation: ok or error kind, old value, digest after;
+// Compares, for every operation: ok or error kind, old value, digest after
+// (of an in-memory prover, and of one that stores and unloads its nodes
+// between batches and resolves them again);
 // for every batch: proof bytes and digest; and the verifier's results and
 // digest over the oracle's proof with the operations that succeeded.
 StreamCheck check_stream(const tree::TreeParams& params, const std::vector<GenBatch>& batches,
