@@ -97,8 +97,9 @@ class Checker {
     for (size_t b = 0; b < batches.size(); ++b) {
       ++out_->batches;
       out_->operations += batches[b].size();
-      check_batch(&prover, "", b, batches[b], oracle.batches[b]);
-      check_batch(&lazy, "lazy prover ", b, batches[b], oracle.batches[b]);
+      check_batch(&prover, "", b, batches[b], oracle.batches[b], /*what_if_midway=*/true);
+      what_if(&lazy, b, batches[b], 0, &oracle.batches[b]);
+      check_batch(&lazy, "lazy prover ", b, batches[b], oracle.batches[b], false);
       verify(b, batches[b], oracle.batches[b], start);
       start = oracle.batches[b].digest;
       out_->resolved_nodes = store.resolves();
@@ -114,10 +115,41 @@ class Checker {
 
  private:
   // `who` names the prover in messages ("" or "lazy prover ").
+  // A what-if proof of ops[from..] on top of `prover` as it is now, which must
+  // leave the prover as it was (later checks see it). Taken between batches,
+  // it must be the oracle's batch (`want`): results, proof and digest.
+  void what_if(BatchProver* prover, size_t b, const GenBatch& ops, size_t from,
+               const OracleBatch* want) {
+    std::vector<Operation> list;
+    for (size_t i = from; i < ops.size(); ++i) list.push_back(ops[i].op());
+    WhatIfProof w;
+    if (Status s = prover->prove_operations(list, &w); !s.is_ok()) {
+      return mismatch(b, "what-if proof failed: " + s.to_string());
+    }
+    if (!want) return;
+    for (size_t i = 0; i < list.size(); ++i) {
+      const OracleOpResult& r = want->results[i];
+      std::optional<Bytes> old;
+      if (w.statuses[i].is_ok() && w.outcomes[i].existed) old = w.outcomes[i].old_value;
+      if (w.statuses[i].is_ok() != r.ok || (!r.ok && std::string(error_kind_name(w.statuses[i].kind())) != r.error) ||
+          (r.ok && old != r.old)) {
+        return mismatch(b, "what-if op " + std::to_string(i) + ": " + w.statuses[i].to_string() +
+                               " old " + shorten(hex_or_null(old)) + ", oracle " +
+                               (r.ok ? "ok old " + shorten(hex_or_null(r.old)) : r.error));
+      }
+    }
+    if (w.proof != want->proof) mismatch(b, "what-if proof differs from the oracle's");
+    if (!digest_equals(want->digest, w.digest)) mismatch(b, "what-if digest " + to_hex(w.digest));
+  }
+
+  // `who` names the prover in messages ("" or "lazy prover "). With
+  // `what_if_midway`, a what-if proof of the batch's second half is taken
+  // (and thrown away) halfway through.
   void check_batch(BatchProver* prover, const std::string& who, size_t b, const GenBatch& ops,
-                   const OracleBatch& want) {
+                   const OracleBatch& want, bool what_if_midway) {
     OpOutcome outcome;
     for (size_t i = 0; i < ops.size(); ++i) {
+      if (what_if_midway && i == ops.size() / 2) what_if(prover, b, ops, i, nullptr);
       const OracleOpResult& w = want.results[i];
       std::string at = who + "op " + std::to_string(i) + " (" + std::string(op_type_name(ops[i].type)) +
                        " key " + shorten(to_hex(view(ops[i].key))) + "): ";

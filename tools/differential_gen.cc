@@ -260,6 +260,14 @@ class Generator {
         op.key = percent(85) ? fresh_key() : pick_key(8);
         break;
       case Mode::kMixed:
+        if (!model_.empty() && percent(4)) {
+          // The value a key already holds: still a modification (the path is
+          // rebuilt, labels come out the same).
+          op.type = below(2) ? OpType::kUpdate : OpType::kInsertOrUpdate;
+          op.key = existing_key();
+          op.value = model_[op.key];
+          return op;
+        }
         op.type = pick_type();
         op.key = pick_key(8);
         break;
