@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <mutex>
 
+#include "actors/answer_limit.h"
 #include "actors/log.h"
 #include "actors/protocol.h"
 #include "actors/recovery.h"
@@ -217,11 +218,13 @@ LookupResult Runtime::lookup(const tree::Bytes& key, bool with_proof) {
 }
 
 BatchResult Runtime::what_if(std::vector<OwnedOperation> operations) {
-  return impl_->read<BatchResult>([ops = std::move(operations)](ProverView& v) {
-    std::vector<tree::Operation> views;
-    for (const auto& o : ops) views.push_back(o.view());
+  const uint64_t max_answer = impl_->config.persistence.max_answer_bytes;
+  return impl_->read<BatchResult>([ops = std::move(operations), max_answer](ProverView& v) {
     BatchResult r;
     r.start_digest = v.prover().digest();
+    if (r.status = check_answer_size(v.prover(), ops, max_answer); !r.status.is_ok()) return r;
+    std::vector<tree::Operation> views;
+    for (const auto& o : ops) views.push_back(o.view());
     tree::WhatIfProof w;
     r.status = v.prover().prove_operations(views, &w);
     r.statuses = std::move(w.statuses);

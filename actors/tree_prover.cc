@@ -4,6 +4,7 @@
 #include <deque>
 #include <optional>
 
+#include "actors/answer_limit.h"
 #include "actors/log.h"
 #include "actors/recovery.h"
 #include "actors/protocol.h"
@@ -163,6 +164,7 @@ void apply_batch(caf::event_based_actor* self, State& st, std::shared_ptr<BatchJ
                                 " operations exceeds operation_batch_size " +
                                 std::to_string(cfg.persistence.operation_batch_size));
   }
+  if (r.status.is_ok()) r.status = check_answer_size(prover, job->operations, cfg.persistence.max_answer_bytes);
   if (!r.status.is_ok()) {
     job->finish(std::move(r));
     return;

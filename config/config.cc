@@ -123,6 +123,7 @@ class Loader {
             {"accept_rebuilt_digest", [&](const toml::node& n) { return string(n, &p.accept_rebuilt_digest); }},
             {"health_check_interval", [&](const toml::node& n) { return duration(n, &p.health_check_interval); }},
             {"health_check_samples", [&](const toml::node& n) { return integer(n, 1, 1'000'000, &p.health_check_samples); }},
+            {"max_answer_bytes", [&](const toml::node& n) { return size(n, &p.max_answer_bytes); }},
         }},
         {"server", {
             {"listen", [&](const toml::node& n) { return string(n, &out_->server.listen); }},
@@ -131,6 +132,11 @@ class Loader {
             {"tls_certificate", [&](const toml::node& n) { return string(n, &out_->server.tls_certificate); }},
             {"tls_key", [&](const toml::node& n) { return string(n, &out_->server.tls_key); }},
             {"max_body_size", [&](const toml::node& n) { return size(n, &out_->server.max_body_size); }},
+            {"max_connections", [&](const toml::node& n) { return integer(n, 1, 100'000, &out_->server.max_connections); }},
+            {"header_timeout", [&](const toml::node& n) { return duration(n, &out_->server.header_timeout); }},
+            {"body_timeout", [&](const toml::node& n) { return duration(n, &out_->server.body_timeout); }},
+            {"idle_timeout", [&](const toml::node& n) { return duration(n, &out_->server.idle_timeout); }},
+            {"write_timeout", [&](const toml::node& n) { return duration(n, &out_->server.write_timeout); }},
         }},
         {"logging", {
             {"level", [&](const toml::node& n) { return string(n, &out_->logging.level); }},
@@ -344,6 +350,13 @@ Status Config::validate() const {
     return Status::error("server.tls_certificate and server.tls_key go together");
   }
   if (server.max_body_size < 1024) return Status::error("server.max_body_size must be at least 1KB");
+  if (persistence.max_answer_bytes < 1024) return Status::error("persistence.max_answer_bytes must be at least 1KB");
+  for (auto [name, value] : {std::pair{"header_timeout", server.header_timeout}, {"body_timeout", server.body_timeout},
+                             {"idle_timeout", server.idle_timeout}, {"write_timeout", server.write_timeout}}) {
+    if (value < std::chrono::milliseconds(100)) {
+      return Status::error(std::string("server.") + name + " must be at least 100 ms");
+    }
+  }
   size_t colon = server.listen.rfind(':');
   unsigned port = 0;
   if (colon == std::string::npos || colon == 0 ||
@@ -417,14 +430,20 @@ std::string Config::to_toml() const {
     << "recovery_validation = \"" << validation_name(persistence.recovery_validation) << "\"\n"
     << "accept_rebuilt_digest = " << quoted(persistence.accept_rebuilt_digest) << "\n"
     << "health_check_interval = \"" << format_duration(persistence.health_check_interval) << "\"\n"
-    << "health_check_samples = " << persistence.health_check_samples << "\n\n"
+    << "health_check_samples = " << persistence.health_check_samples << "\n"
+    << "max_answer_bytes = \"" << format_size(persistence.max_answer_bytes) << "\"\n\n"
     << "[server]\n"
     << "listen = " << quoted(server.listen) << "\n"
     << "token = " << quoted(server.token) << "\n"
     << "token_file = " << quoted(server.token_file) << "\n"
     << "tls_certificate = " << quoted(server.tls_certificate) << "\n"
     << "tls_key = " << quoted(server.tls_key) << "\n"
-    << "max_body_size = \"" << format_size(server.max_body_size) << "\"\n\n"
+    << "max_body_size = \"" << format_size(server.max_body_size) << "\"\n"
+    << "max_connections = " << server.max_connections << "\n"
+    << "header_timeout = \"" << format_duration(server.header_timeout) << "\"\n"
+    << "body_timeout = \"" << format_duration(server.body_timeout) << "\"\n"
+    << "idle_timeout = \"" << format_duration(server.idle_timeout) << "\"\n"
+    << "write_timeout = \"" << format_duration(server.write_timeout) << "\"\n\n"
     << "[logging]\n"
     << "level = " << quoted(logging.level) << "\n"
     << "file = " << quoted(logging.file) << "\n";

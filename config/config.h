@@ -88,6 +88,10 @@ struct Config {
     // sampled leaves against the notes; zero turns it off.
     std::chrono::milliseconds health_check_interval = std::chrono::minutes(5);
     uint32_t health_check_samples = 64;  // keys per health check
+    // The most bytes one batch's answer may hold (the proof plus the values
+    // its results return); a batch that could exceed it is refused before it
+    // is applied, with LimitExceeded.
+    uint64_t max_answer_bytes = uint64_t{64} << 20;
     bool operator==(const Persistence&) const = default;
   } persistence;
   struct Server {
@@ -100,6 +104,17 @@ struct Config {
     std::string tls_certificate;
     std::string tls_key;
     uint64_t max_body_size = uint64_t{16} << 20;  // bytes; larger requests get 413
+    // Open connections at most; one more is answered 503 and closed.
+    uint32_t max_connections = 256;
+    // A request's line and headers must arrive within header_timeout of its
+    // first byte, its body within body_timeout after them; an idle kept-alive
+    // connection is closed after idle_timeout, a client that does not read
+    // its answer after write_timeout. Each connection has its own thread, so
+    // a slow client holds only its own.
+    std::chrono::milliseconds header_timeout{10'000};
+    std::chrono::milliseconds body_timeout{60'000};
+    std::chrono::milliseconds idle_timeout{30'000};
+    std::chrono::milliseconds write_timeout{30'000};
     bool operator==(const Server&) const = default;
   } server;
   struct Logging {

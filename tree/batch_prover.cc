@@ -223,7 +223,7 @@ Status BatchProver::get(ByteView key, OpOutcome* out) {
   return Status::ok();
 }
 
-Status BatchProver::leaf_at(ByteView key, Leaf* out) {
+Status BatchProver::find_leaf(ByteView key, Node** leaf) {
   if (!stopped_.is_ok()) return stopped_;
   if (key.size() != params_.key_length) {
     return Status(ErrorKind::kKeyLengthMismatch, "Key " + to_hex(key) + " has the wrong length");
@@ -241,10 +241,27 @@ Status BatchProver::leaf_at(ByteView key, Leaf* out) {
     found = c == 0;
     n = c < 0 ? n->left : n->right;
   }
+  *leaf = n;
+  return Status::ok();
+}
+
+Status BatchProver::leaf_at(ByteView key, Leaf* out) {
+  Node* n = nullptr;
+  if (Status s = find_leaf(key, &n); !s.is_ok()) return s;
   ByteView k = pool_.key(n), v = pool_.value(n), next = pool_.next_key(n);
   out->key.assign(k.begin(), k.end());
   out->value.assign(v.begin(), v.end());
   out->next_key.assign(next.begin(), next.end());
+  return Status::ok();
+}
+
+Status BatchProver::leaf_summary_at(ByteView key, LeafSummary* out) {
+  Node* n = nullptr;
+  if (Status s = find_leaf(key, &n); !s.is_ok()) return s;
+  ByteView k = pool_.key(n), next = pool_.next_key(n);
+  out->key.assign(k.begin(), k.end());
+  out->next_key.assign(next.begin(), next.end());
+  out->value_size = pool_.value(n).size();
   return Status::ok();
 }
 

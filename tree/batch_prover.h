@@ -86,6 +86,12 @@ class BatchProver final : private TreeOps {
     Bytes key, value, next_key;
   };
   Status leaf_at(ByteView key, Leaf* out);
+  // The same leaf's keys and the length of its value, without copying the value.
+  struct LeafSummary {
+    Bytes key, next_key;
+    size_t value_size = 0;
+  };
+  Status leaf_summary_at(ByteView key, LeafSummary* out);
 
   // OK unless a resolver failure stopped the prover.
   const Status& status() const { return stopped_; }
@@ -106,6 +112,7 @@ class BatchProver final : private TreeOps {
 
   void pack(Node* n, Bytes* out, bool* previous_was_leaf);
   void truncate_bits(size_t bit_length);
+  Status find_leaf(ByteView key, Node** leaf);
   void advance_epoch();
   void renumber(Node* n);
   void discard_what_if(Node* n, uint32_t what_if_epoch);

@@ -1,6 +1,7 @@
 #include "examples/daemon/api_json.h"
 
 #include <charconv>
+#include <cstdint>
 
 namespace basis::daemon {
 
@@ -55,6 +56,12 @@ bool parse_batch(std::string_view body, const tree::TreeParams& params, std::vec
     *error = "the body must be an object with an \"ops\" array";
     return false;
   }
+  for (const auto& item : doc.items()) {
+    if (item.key() != "ops") {
+      *error = "unknown field '" + item.key() + "' (the body has one field, \"ops\")";
+      return false;
+    }
+  }
   out->clear();
   for (size_t i = 0; i < doc["ops"].size(); ++i) {
     const json& op = doc["ops"][i];
@@ -71,6 +78,19 @@ bool parse_batch(std::string_view body, const tree::TreeParams& params, std::vec
     }
     actors::OwnedOperation o;
     o.type = *type;
+    // A field the type does not read is refused: "delta" on an Insert, say,
+    // would otherwise be dropped without a word.
+    const bool value_field = o.type == tree::OpType::kInsert || o.type == tree::OpType::kUpdate ||
+                             o.type == tree::OpType::kInsertOrUpdate;
+    for (const auto& item : op.items()) {
+      const std::string& f = item.key();
+      if (f == "type" || f == "key" || (f == "value" && value_field) ||
+          (f == "delta" && o.type == tree::OpType::kUpdateLongBy)) {
+        continue;
+      }
+      *error = at + ": " + name + " takes no field '" + f + "'";
+      return false;
+    }
     if (!op.contains("key") || !op["key"].is_string()) {
       *error = at + ": key must be a hex string";
       return false;
@@ -90,7 +110,15 @@ bool parse_batch(std::string_view body, const tree::TreeParams& params, std::vec
       }
     }
     if (o.type == tree::OpType::kUpdateLongBy) {
-      if (op.contains("delta") && op["delta"].is_number_integer()) {
+      if (op.contains("delta") && op["delta"].is_number_unsigned()) {
+        // nlohmann keeps numbers above 2^63-1 as unsigned: never wrap them.
+        uint64_t d = op["delta"].get<uint64_t>();
+        if (d > static_cast<uint64_t>(INT64_MAX)) {
+          *error = at + ": delta " + std::to_string(d) + " is outside the signed 64-bit range";
+          return false;
+        }
+        o.delta = static_cast<int64_t>(d);
+      } else if (op.contains("delta") && op["delta"].is_number_integer()) {
         o.delta = op["delta"].get<int64_t>();
       } else if (op.contains("delta") && op["delta"].is_string()) {
         const std::string& d = op["delta"].get_ref<const std::string&>();

@@ -20,6 +20,7 @@
 
 #include "actors/log.h"
 #include "actors/runtime.h"
+#include "examples/daemon/connection_server.h"
 #include "examples/daemon/http_api.h"
 #include "examples/daemon/metrics.h"
 
@@ -91,33 +92,32 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   auto log = actors::runtime_logger(cfg);
+  // The port first: a taken one is a startup error before the store is touched.
+  daemon::ConnectionLimits limits;
+  limits.max_connections = cfg.server.max_connections;
+  limits.header_timeout = cfg.server.header_timeout;
+  limits.body_timeout = cfg.server.body_timeout;
+  limits.idle_timeout = cfg.server.idle_timeout;
+  limits.write_timeout = cfg.server.write_timeout;
+  auto server = std::make_unique<daemon::ConnectionServer>(limits);
+  if (!cfg.server.tls_certificate.empty() &&
+      !server->enable_tls(cfg.server.tls_certificate, cfg.server.tls_key, &error)) {
+    log->error("{}", error);
+    std::fprintf(stderr, "basis-treed: %s\n", error.c_str());
+    return 2;
+  }
+  if (!server->bind(host, &port, &error)) {
+    log->error("{}", error);
+    std::fprintf(stderr, "basis-treed: %s\n", error.c_str());
+    return 1;
+  }
+
   std::unique_ptr<actors::Runtime> rt;
   if (tree::Status s = actors::Runtime::open(cfg, &rt); !s.is_ok()) {
     log->error("cannot open the store: {}", s.to_string());
     std::fprintf(stderr, "basis-treed: %s\n", s.to_string().c_str());
     return 1;
   }
-
-  std::unique_ptr<httplib::Server> server;
-  if (!cfg.server.tls_certificate.empty()) {
-    auto tls = std::make_unique<httplib::SSLServer>(cfg.server.tls_certificate.c_str(), cfg.server.tls_key.c_str());
-    if (!tls->is_valid()) {
-      log->error("server.tls_certificate / server.tls_key: cannot load {} and {}", cfg.server.tls_certificate,
-                 cfg.server.tls_key);
-      (void)rt->shutdown();
-      return 2;
-    }
-    server = std::move(tls);
-  } else {
-    server = std::make_unique<httplib::Server>();
-  }
-  // Batches wait for their fsync in these threads: enough of them to let
-  // the appender group many batches into one write.
-  server->new_task_queue = [] { return new httplib::ThreadPool(32); };
-  // Clients keep their connections: httplib's default closes one after 5
-  // requests, and a client racing that close loses its next request.
-  server->set_keep_alive_max_count(100'000);
-  server->set_keep_alive_timeout(30);
   daemon::Metrics metrics;
   daemon::ApiOptions options;
   options.params = tree::TreeParams{cfg.tree.key_length, cfg.tree.value_length};
@@ -126,17 +126,6 @@ int main(int argc, char** argv) {
   options.token = token;
   daemon::install_api(*server, *rt, metrics, options, log);
 
-  if (port == 0) {
-    port = server->bind_to_any_port(host);
-  } else if (!server->bind_to_port(host, port)) {
-    port = -1;
-  }
-  if (port <= 0) {
-    log->error("cannot listen on {}", listen);
-    std::fprintf(stderr, "basis-treed: cannot listen on %s\n", listen.c_str());
-    (void)rt->shutdown();
-    return 1;
-  }
   std::thread stopper([&] {
     int sig = 0;
     sigwait(&stop_signals, &sig);

@@ -1,0 +1,32 @@
+#include "actors/answer_limit.h"
+
+#include <string>
+
+#include "tree/answer_bound.h"
+
+namespace basis::actors {
+
+tree::Status check_answer_size(tree::BatchProver& prover, const std::vector<OwnedOperation>& ops,
+                               uint64_t max_answer_bytes) {
+  const tree::TreeParams& params = prover.params();
+  if (params.value_length) {
+    // Fixed-length values: a closed-form bound, usually far below the limit.
+    const uint64_t leaf = 1 + 2 * uint64_t{params.key_length} + 4 + *params.value_length;
+    const uint64_t path = static_cast<uint64_t>(prover.height()) + 2 + ops.size();
+    const uint64_t per_op = 16 + *params.value_length + 3 * leaf + 2 * 34 * path;
+    if (per_op * ops.size() <= max_answer_bytes) return tree::Status::ok();
+  }
+  std::vector<tree::Operation> views;
+  views.reserve(ops.size());
+  for (const auto& o : ops) views.push_back(o.view());
+  tree::AnswerBound bound;
+  if (tree::Status s = tree::bound_answer(prover, views, max_answer_bytes, &bound); !s.is_ok()) return s;
+  if (bound.total() <= max_answer_bytes) return tree::Status::ok();
+  return tree::Status(tree::ErrorKind::kLimitExceeded,
+                      "the batch's answer could take more than persistence.max_answer_bytes (" +
+                          std::to_string(max_answer_bytes) + " bytes): about " +
+                          std::to_string(bound.result_bytes) + " bytes of returned values and up to " +
+                          std::to_string(bound.proof_bytes) + " of proof; split it into smaller batches");
+}
+
+}  // namespace basis::actors

@@ -1,0 +1,17 @@
+// persistence.max_answer_bytes: a batch whose answer (proof plus returned
+// values) could exceed it is refused with LimitExceeded before it is applied
+// or anything is allocated for its answer. Runs on the prover's thread.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "actors/runtime.h"
+#include "tree/batch_prover.h"
+
+namespace basis::actors {
+
+tree::Status check_answer_size(tree::BatchProver& prover, const std::vector<OwnedOperation>& ops,
+                               uint64_t max_answer_bytes);
+
+}  // namespace basis::actors

@@ -1,0 +1,28 @@
+// An upper bound on the bytes a batch's answer takes (its proof plus the old
+// values its results return), computed before the batch is applied, so a
+// batch that would need a huge answer is refused before anything is
+// allocated for it or changed. Read-only on the prover; not thread-safe
+// (like the prover it reads).
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "tree/batch_prover.h"
+#include "tree/operation.h"
+#include "tree/status.h"
+
+namespace basis::tree {
+
+struct AnswerBound {
+  uint64_t result_bytes = 0;  // old values returned, and a little per result
+  uint64_t proof_bytes = 0;   // the proof of the batch
+  uint64_t total() const { return result_bytes + proof_bytes; }
+};
+
+// Bounds the answer of performing `ops` as a batch of their own on `prover`
+// (which has no batch pending). Stops early once the bound passes `limit`.
+// Fails only where the prover fails to read a node.
+Status bound_answer(BatchProver& prover, std::span<const Operation> ops, uint64_t limit, AnswerBound* out);
+
+}  // namespace basis::tree
