@@ -1,0 +1,335 @@
+// The daemon against hostile clients (issue 12): each class of request that
+// once crashed it, stopped its prover, or did something other than it said,
+// thrown at the real basis-treed over loopback; after each, it still serves
+// and the digest is what the accepted batches made it.
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <vector>
+
+#include "tests/daemon_test_util.h"
+
+using nlohmann::json;
+using namespace basis;
+using basis::testing::Daemon;
+using basis::storage::testing::TempDir;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A raw TCP connection: what a client that does not follow the rules sends.
+class Raw {
+ public:
+  explicit Raw(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  }
+  ~Raw() { ::close(fd_); }
+  Raw(const Raw&) = delete;
+  Raw& operator=(const Raw&) = delete;
+
+  void send(const std::string& bytes) { REQUIRE(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == ssize_t(bytes.size())); }
+  bool try_send(const std::string& bytes) { return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) > 0; }
+  // Everything the server sends until it closes or `wait` passes in silence.
+  std::string read_all(std::chrono::milliseconds wait = std::chrono::milliseconds(2000)) {
+    std::string out;
+    char buf[65536];
+    for (;;) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(wait.count())) <= 0) break;
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      out.append(buf, size_t(n));
+    }
+    return out;
+  }
+  // Whether the server closed the connection within `wait`.
+  bool closed_within(std::chrono::milliseconds wait) {
+    auto end = Clock::now() + wait;
+    char buf[4096];
+    while (Clock::now() < end) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) > 0) {
+        ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+        if (n <= 0) return true;
+        last_.append(buf, size_t(n));
+      }
+    }
+    return false;
+  }
+  const std::string& received() const { return last_; }
+
+ private:
+  int fd_ = -1;
+  std::string last_;
+};
+
+std::vector<int> statuses(const std::string& answers) {
+  std::vector<int> out;
+  for (size_t at = answers.find("HTTP/1.1 "); at != std::string::npos; at = answers.find("HTTP/1.1 ", at + 1)) {
+    out.push_back(std::stoi(answers.substr(at + 9, 3)));
+  }
+  return out;
+}
+
+std::string get(const std::string& target, const std::string& headers = "") {
+  return "GET " + target + " HTTP/1.1\r\nHost: t\r\n" + headers + "\r\n";
+}
+
+std::string post(const std::string& target, const std::string& body, const std::string& type = "application/json") {
+  return "POST " + target + " HTTP/1.1\r\nHost: t\r\nContent-Type: " + type +
+         "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+// A 32-byte key, distinct per `b`, never a sentinel.
+std::string key(uint8_t b) {
+  const char* hex = "0123456789abcdef";
+  return std::string{hex[b >> 4], hex[b & 15]} + std::string(62, '5');
+}
+std::string repeat(const std::string& two_hex, size_t bytes) {
+  std::string out;
+  for (size_t i = 0; i < bytes; ++i) out += two_hex;
+  return out;
+}
+
+json get_json(httplib::Client& c, const std::string& path, int expect) {
+  auto r = c.Get(path.c_str());
+  REQUIRE(r);
+  INFO(path << " -> " << r->status << " " << r->body);
+  REQUIRE(r->status == expect);
+  return json::parse(r->body);
+}
+
+json post_json(httplib::Client& c, const std::string& path, const json& body, int expect) {
+  auto r = c.Post(path.c_str(), body.dump(), "application/json");
+  REQUIRE(r);
+  INFO(path << " -> " << r->status << " " << r->body);
+  REQUIRE(r->status == expect);
+  return json::parse(r->body);
+}
+
+json insert(const std::string& k, const std::string& v) { return {{"type", "Insert"}, {"key", k}, {"value", v}}; }
+
+const char* kPortZero = "[server]\nlisten = \"127.0.0.1:0\"\n";
+
+}  // namespace
+
+TEST_CASE("hostile: bytes that are not UTF-8 anywhere get a 400 with JSON, never a crash", "[daemon][hostile]") {
+  TempDir dir;
+  Daemon d(dir, kPortZero);
+  auto c = d.client();
+  post_json(c, "/v1/batch", {{"ops", {insert(key(0x11), "0102")}}}, 200);
+  std::string digest = get_json(c, "/v1/digest", 200)["digest"];
+  const std::string targets[] = {"/%ff", "/v1/lookup/" + key(0x11) + "?checkpoint=%ff", "/v1/oplog?from=%ff",
+                                 "/v1/digest?x=%c3%28", "/v1/lookup/%ed%a0%80"};
+  for (const auto& t : targets) {
+    Raw r(d.port());
+    r.send(get(t));
+    std::string a = r.read_all();
+    INFO(t << " -> " << a);
+    REQUIRE(statuses(a) == std::vector<int>{400});
+    REQUIRE(json::parse(a.substr(a.find("\r\n\r\n") + 4)).contains("error"));
+  }
+  {
+    Raw r(d.port());
+    r.send("POST /v1/checkpoints/%ff/pin HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n" +
+           get("/v1/digest", "X-Evil: \xff\xfe\r\n") + get("/v1/digest"));
+    std::string a = r.read_all();
+    INFO(a);
+    REQUIRE(statuses(a) == std::vector<int>{400, 400, 200});  // pipelined, answered in order
+  }
+  REQUIRE(get_json(c, "/v1/digest", 200)["digest"] == digest);
+  REQUIRE(get_json(c, "/v1/health", 200)["status"] == "ok");
+}
+
+TEST_CASE("hostile: keys at the sentinels fail alone and the prover goes on", "[daemon][hostile]") {
+  TempDir dir;
+  Daemon d(dir, kPortZero);
+  auto c = d.client();
+  const std::string neg(64, '0'), pos(64, 'f');
+  for (std::string type : {"Lookup", "Insert", "Update", "Remove", "InsertOrUpdate", "RemoveIfExists", "UpdateLongBy"}) {
+    for (const std::string& k : {neg, pos}) {
+      json op = {{"type", type}, {"key", k}};
+      if (type == "Insert" || type == "InsertOrUpdate" || type == "Update") op["value"] = "00";
+      if (type == "UpdateLongBy") op["delta"] = 1;
+      // A changing operation first: the one that used to stop the prover.
+      json r = post_json(c, "/v1/batch", {{"ops", {insert(key(0x20), "aa"), op}}}, 200);
+      INFO(type << " at " << k);
+      REQUIRE(r["results"][0]["ok"] == true);
+      REQUIRE(r["results"][1]["ok"] == false);
+      REQUIRE(r["results"][1]["error"] == (k == neg ? "KeyNotAboveNegInfinity" : "KeyNotBelowPosInfinity"));
+      json after = post_json(c, "/v1/batch", {{"ops", {{{"type", "Remove"}, {"key", key(0x20)}}}}}, 200);
+      REQUIRE(after["results"][0]["ok"] == true);
+    }
+  }
+  REQUIRE(get_json(c, "/v1/health", 200)["status"] == "ok");
+}
+
+TEST_CASE("hostile: query flags, numbers, parameters and fields mean exactly what they say", "[daemon][hostile]") {
+  TempDir dir;
+  Daemon d(dir, kPortZero);
+  auto c = d.client();
+  post_json(c, "/v1/batch", {{"ops", {insert(key(0x11), "0000000000000005")}}}, 200);
+  json before = get_json(c, "/v1/digest", 200);
+  json batch = {{"ops", {insert(key(0x12), "01")}}};
+  for (const char* v : {"yes", "TRUE", "True", "on", "", "2", "true%00"}) {
+    INFO(v);
+    post_json(c, std::string("/v1/batch?dry_run=") + v, batch, 400);
+    get_json(c, "/v1/lookup/" + key(0x11) + "?proof=" + v, 400);
+  }
+  post_json(c, "/v1/batch?dry_run=true&dry_run=false", batch, 400);  // twice: ambiguous
+  post_json(c, "/v1/batch?dryrun=true", batch, 400);                 // a typo never commits
+  REQUIRE(post_json(c, "/v1/batch?dry_run=1", batch, 200)["dry_run"] == true);
+  REQUIRE(get_json(c, "/v1/lookup/" + key(0x11) + "?proof=1", 200).contains("proof"));
+  REQUIRE_FALSE(get_json(c, "/v1/lookup/" + key(0x11) + "?proof=0", 200).contains("proof"));
+  for (const char* delta : {"18446744073709551615", "9223372036854775808", "-9223372036854775809", "1.5", "1e3"}) {
+    INFO(delta);
+    auto r = c.Post("/v1/batch", std::string("{\"ops\":[{\"type\":\"UpdateLongBy\",\"key\":\"") + key(0x11) +
+                                     "\",\"delta\":" + delta + "}]}", "application/json");
+    REQUIRE(r->status == 400);
+  }
+  post_json(c, "/v1/batch", {{"ops", {{{"type", "Insert"}, {"key", key(0x13)}, {"value", "01"}, {"delta", 5}}}}}, 400);
+  post_json(c, "/v1/batch", {{"ops", {insert(key(0x13), "01")}}, {"dry_run", true}}, 400);
+  get_json(c, "/v1/oplog?from=18446744073709551616", 400);
+  get_json(c, "/v1/oplog?from=-1", 400);
+  get_json(c, "/v1/oplog?from=+1", 400);
+  REQUIRE(get_json(c, "/v1/digest", 200) == before);  // nothing refused changed anything
+}
+
+TEST_CASE("hostile: methods, authorization schemes, content types and pipelining", "[daemon][hostile]") {
+  TempDir dir;
+  std::ofstream(dir.path("token")) << "a-long-token-beyond-small-string-optimisation\n";
+  Daemon d(dir, std::string(kPortZero) + "token_file = \"" + dir.path("token") + "\"\n");
+  const std::string auth = "Authorization: bearer  a-long-token-beyond-small-string-optimisation\r\n";
+  {
+    Raw r(d.port());
+    r.send("DELETE /v1/digest HTTP/1.1\r\nHost: t\r\n" + auth + "\r\n" + "PUT /v1/batch HTTP/1.1\r\nHost: t\r\n" +
+           auth + "Content-Length: 0\r\n\r\n" + get("/v1/digest", auth));
+    std::string a = r.read_all();
+    INFO(a);
+    REQUIRE(statuses(a) == std::vector<int>{405, 405, 200});
+    REQUIRE(a.find("Allow: GET, HEAD") != std::string::npos);
+  }
+  {
+    // curl -d: form-encoded, larger than httplib's 8 KB form limit.
+    std::string ops = "{\"ops\":[";
+    for (int i = 0; i < 200; ++i) ops += std::string(i ? "," : "") + "{\"type\":\"Lookup\",\"key\":\"" + key(uint8_t(i)) + "\"}";
+    ops += "]}";
+    REQUIRE(ops.size() > 8192);
+    Raw r(d.port());
+    std::string req = post("/v1/batch", ops, "application/x-www-form-urlencoded");
+    req.insert(req.find("\r\n") + 2, auth);
+    r.send(req + get("/v1/health"));
+    std::string a = r.read_all();
+    REQUIRE(statuses(a) == std::vector<int>{200, 200});
+  }
+  {
+    Raw r(d.port());  // a wrong token with a body: refused, then the connection closes, said so
+    r.send(post("/v1/batch", "{\"ops\":[]}") + get("/v1/health"));
+    std::string a = r.read_all();
+    REQUIRE(statuses(a) == std::vector<int>{401});
+    REQUIRE(a.find("Connection: close") != std::string::npos);
+  }
+}
+
+TEST_CASE("hostile: a second daemon on a taken port does not start", "[daemon][hostile]") {
+  TempDir dir, other;
+  Daemon d(dir, kPortZero);
+  std::string config = other.path("c.toml");
+  std::ofstream(config) << "[storage]\ndata_dir = \"" << other.path("data") << "\"\n[server]\nlisten = \"127.0.0.1:"
+                        << d.port() << "\"\n";
+  std::string command = std::string(BASIS_DAEMON_PATH) + " --config " + config + " 2>&1";
+  FILE* p = popen(command.c_str(), "r");
+  REQUIRE(p);
+  std::string out;
+  char buf[512];
+  while (fgets(buf, sizeof buf, p)) out += buf;
+  int status = pclose(p);
+  INFO(out);
+  REQUIRE(WEXITSTATUS(status) == 1);
+  REQUIRE(out.find("cannot listen on 127.0.0.1:" + std::to_string(d.port())) != std::string::npos);
+  REQUIRE(out.find("in use") != std::string::npos);
+  REQUIRE_FALSE(std::filesystem::exists(other.path("data")));  // the store was never touched
+}
+
+TEST_CASE("hostile: a batch whose answer would exceed max_answer_bytes is refused before it runs", "[daemon][hostile]") {
+  TempDir dir;
+  Daemon d(dir, "[persistence]\nmax_answer_bytes = \"16MB\"\n[server]\nlisten = \"127.0.0.1:0\"\n");
+  auto c = d.client();
+  post_json(c, "/v1/batch", {{"ops", {insert(key(0x11), repeat("ab", 1 << 20))}}}, 200);  // a 1 MB value
+  json before = get_json(c, "/v1/digest", 200);
+  json lookups = json::array();
+  for (int i = 0; i < 1000; ++i) lookups.push_back({{"type", "Lookup"}, {"key", key(0x11)}});
+  json r = post_json(c, "/v1/batch", {{"ops", lookups}}, 413);
+  REQUIRE(r["error"].get<std::string>().find("max_answer_bytes") != std::string::npos);
+  post_json(c, "/v1/batch?dry_run=true", {{"ops", lookups}}, 413);
+  // Inserted in the same batch, then looked up: also counted.
+  json mixed = {{"ops", {insert(key(0x12), repeat("cd", 1 << 20))}}};
+  for (int i = 0; i < 20; ++i) mixed["ops"].push_back({{"type", "Lookup"}, {"key", key(0x12)}});
+  post_json(c, "/v1/batch", mixed, 413);
+  REQUIRE(get_json(c, "/v1/digest", 200) == before);
+  lookups.erase(lookups.begin() + 10, lookups.end());  // ten fit
+  REQUIRE(post_json(c, "/v1/batch", {{"ops", lookups}}, 200)["results"].size() == 10);
+  REQUIRE(get_json(c, "/v1/health", 200)["status"] == "ok");
+}
+
+TEST_CASE("hostile: idle and slow connections do not starve another client", "[daemon][hostile]") {
+  TempDir dir;
+  Daemon d(dir, "[server]\nlisten = \"127.0.0.1:0\"\nheader_timeout = \"30 s\"\n");
+  std::vector<std::unique_ptr<Raw>> idle, slow;
+  for (int i = 0; i < 64; ++i) idle.push_back(std::make_unique<Raw>(d.port()));
+  for (int i = 0; i < 64; ++i) {
+    slow.push_back(std::make_unique<Raw>(d.port()));
+    slow.back()->send("G");
+  }
+  const std::string rest = "ET /v1/digest HTTP/1.1\r\nHost: t\r\n";
+  for (size_t step = 0; step < 3; ++step) {
+    for (auto& s : slow) s->try_send(rest.substr(step, 1));  // one header byte a second each
+    auto started = Clock::now();
+    auto c = d.client();
+    auto r = c.Get("/v1/digest");
+    double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    INFO(seconds << " s");
+    REQUIRE(seconds < 1.0);
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+}
+
+TEST_CASE("hostile: connections beyond max_connections get 503; slow heads get 408", "[daemon][hostile]") {
+  TempDir dir;
+  Daemon d(dir, "[server]\nlisten = \"127.0.0.1:0\"\nmax_connections = 8\nheader_timeout = \"1 s\"\n"
+                "idle_timeout = \"20 s\"\n");
+  std::vector<std::unique_ptr<Raw>> held;
+  for (int i = 0; i < 8; ++i) held.push_back(std::make_unique<Raw>(d.port()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  {
+    Raw extra(d.port());
+    std::string a = extra.read_all();
+    REQUIRE(statuses(a) == std::vector<int>{503});
+    REQUIRE(a.find("max_connections") != std::string::npos);
+  }
+  held.clear();  // they close: room again
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  Raw slow(d.port());
+  slow.send("GET /v1/dig");
+  auto started = Clock::now();
+  REQUIRE(slow.closed_within(std::chrono::seconds(5)));
+  REQUIRE(std::chrono::duration<double>(Clock::now() - started).count() < 3.0);
+  REQUIRE(statuses(slow.received()) == std::vector<int>{408});
+  auto c = d.client();
+  get_json(c, "/v1/digest", 200);
+}

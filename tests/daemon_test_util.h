@@ -1,0 +1,79 @@
+// A running basis-treed for tests: the real binary on a free loopback port,
+// with its own data directory and configuration.
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <httplib.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "tests/storage_test_util.h"
+
+namespace basis::testing {
+
+using basis::storage::testing::TempDir;
+
+
+// A running basis-treed with its own data directory and configuration.
+class Daemon {
+ public:
+  explicit Daemon(const TempDir& dir, const std::string& extra_config = "", const std::string& log_level = "warn")
+      : dir_(dir) {
+    std::string config = dir.path("basis-treed.toml");
+    std::ofstream(config) << "[storage]\ndata_dir = \"" << dir.path("data") << "\"\n"
+                          << "[logging]\nlevel = \"" << log_level << "\"\nfile = \"" << dir.path("daemon.log")
+                          << "\"\n" << extra_config;
+    start(config);
+  }
+  ~Daemon() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  int port() const { return port_; }
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(30, 0);
+    return c;
+  }
+  // SIGTERM; the exit code.
+  int stop() {
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+ private:
+  void start(const std::string& config) {
+    int out[2];
+    REQUIRE(pipe(out) == 0);
+    // The [server] section comes last so that extra_config may add keys to it.
+    std::ofstream(config, std::ios::app) << "\n";
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(out[1], 1);
+      close(out[0]);
+      execl(BASIS_DAEMON_PATH, BASIS_DAEMON_PATH, "--config", config.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(out[1]);
+    FILE* in = fdopen(out[0], "r");
+    char host[64] = {0};
+    REQUIRE(fscanf(in, "listening on %63[^:]:%d", host, &port_) == 2);
+    fclose(in);
+  }
+  const TempDir& dir_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+}  // namespace basis::testing
