@@ -81,7 +81,7 @@ bool matches(std::string_view pattern, std::string_view path) {
     path.remove_prefix(hole);
     pattern.remove_prefix(hole + 2);
     size_t end = path.find('/');
-    if (end == 0) return false;  // an empty segment
+    if (end == 0 || path.empty()) return false;  // an empty segment
     path.remove_prefix(end == std::string_view::npos ? path.size() : end);
   }
   return path.empty();
