@@ -94,6 +94,7 @@ int parse_options(int argc, char** argv, Options* o) {
     } else if (a == "--write-vectors" && value(&v)) {
       o->write_vectors = v;
     } else {
+      if (v) a += std::string(" ") + v;
       std::fprintf(stderr, "basis-tree differential: bad argument '%s' (see --help)\n", a.c_str());
       return kExitUnavailable;
     }
