@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -92,8 +93,22 @@ void answer_and_close(socket_t sock, int status, const char* reason, const std::
   (void)::send(sock, text.data(), text.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
+// Closes after the last answer: our side first, then what the client still
+// sends is read and dropped for a moment, since closing with unread bytes
+// resets the connection and can destroy the answer before the client reads it.
 void close_socket(socket_t sock) {
-  ::shutdown(sock, SHUT_RDWR);
+  ::shutdown(sock, SHUT_WR);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+  char sink[4096];
+  for (;;) {
+    ssize_t n = ::recv(sock, sink, sizeof sink, MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) break;
+    if (n > 0) continue;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{sock, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+  }
   ::close(sock);
 }
 

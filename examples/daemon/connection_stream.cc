@@ -81,7 +81,9 @@ bool ConnectionStream::fill() {
       end_ = static_cast<size_t>(n);
       return true;
     }
-    if (!wait(want, deadline_, in_head_)) {
+    // A stopping server gives up reads: a request whose bytes have not all
+    // arrived is not in flight yet (nothing of it was applied).
+    if (!wait(want, deadline_, true)) {
       timed_out_ = Clock::now() >= deadline_;
       return false;
     }
@@ -92,7 +94,7 @@ bool ConnectionStream::wait_for_request(std::chrono::milliseconds idle) {
   if (begin_ < end_) return true;  // a pipelined request is already here
   if (tls_ && SSL_pending(tls_) > 0) return true;
   auto deadline = Clock::now() + idle;
-  in_head_ = true;  // a stopping server gives up the wait
+  in_head_ = true;
   deadline_ = deadline;
   bool ok = fill();
   timed_out_ = false;  // an idle timeout is no request's
@@ -131,7 +133,7 @@ void ConnectionStream::note_head_bytes(const char* p, size_t n) {
 bool ConnectionStream::is_readable() const {
   if (begin_ < end_) return true;
   if (tls_ && SSL_pending(tls_) > 0) return true;
-  return wait(POLLIN, deadline_, in_head_);
+  return wait(POLLIN, deadline_, true);
 }
 
 bool ConnectionStream::is_writable() const {

@@ -23,7 +23,7 @@ class ConnectionStream final : public httplib::Stream {
 
   // `sock` must be non-blocking; `tls` (may be null) is an accepted TLS
   // session over it. Neither is owned. `stopping` says the server is
-  // stopping: waits for a request, or for its head, give up then.
+  // stopping: reads give up then (writes go on, to finish answers).
   ConnectionStream(socket_t sock, SSL* tls, std::chrono::milliseconds write_timeout,
                    std::function<bool()> stopping);
 
