@@ -202,6 +202,15 @@ TEST_CASE("hostile: query flags, numbers, parameters and fields mean exactly wha
   }
   post_json(c, "/v1/batch", {{"ops", {{{"type", "Insert"}, {"key", key(0x13)}, {"value", "01"}, {"delta", 5}}}}}, 400);
   post_json(c, "/v1/batch", {{"ops", {insert(key(0x13), "01")}}, {"dry_run", true}}, 400);
+  post_json(c, "/v1/batch", json::parse(std::string(100, '[') + std::string(100, ']')), 400);  // too deep
+  {
+    auto r = c.Post("/v1/batch", "{\"ops\":[" + std::string(4'000'000, '[') + "]}", "application/json");
+    REQUIRE(r->status == 400);
+    std::string many = "{\"ops\":[0";
+    for (int i = 0; i < 100'000; ++i) many += ",0";
+    r = c.Post("/v1/batch", many + "]}", "application/json");
+    REQUIRE(r->status == 413);  // more values than 1,000 operations hold: refused before a document is built
+  }
   get_json(c, "/v1/oplog?from=18446744073709551616", 400);
   get_json(c, "/v1/oplog?from=-1", 400);
   get_json(c, "/v1/oplog?from=+1", 400);
@@ -250,7 +259,7 @@ TEST_CASE("hostile: a second daemon on a taken port does not start", "[daemon][h
   std::string config = other.path("c.toml");
   std::ofstream(config) << "[storage]\ndata_dir = \"" << other.path("data") << "\"\n[server]\nlisten = \"127.0.0.1:"
                         << d.port() << "\"\n";
-  std::string command = std::string(BASIS_DAEMON_PATH) + " --config " + config + " 2>&1";
+  std::string command = std::string(basis::testing::daemon_path()) + " --config " + config + " 2>&1";
   FILE* p = popen(command.c_str(), "r");
   REQUIRE(p);
   std::string out;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -18,6 +19,13 @@
 namespace basis::testing {
 
 using basis::storage::testing::TempDir;
+
+// The daemon under test: this build's, or BASIS_DAEMON_UNDER_TEST (to run
+// the tests against another build, an older one say).
+inline const char* daemon_path() {
+  const char* other = std::getenv("BASIS_DAEMON_UNDER_TEST");
+  return other && *other ? other : BASIS_DAEMON_PATH;
+}
 
 
 // A running basis-treed with its own data directory and configuration.
@@ -62,7 +70,7 @@ class Daemon {
     if (pid_ == 0) {
       dup2(out[1], 1);
       close(out[0]);
-      execl(BASIS_DAEMON_PATH, BASIS_DAEMON_PATH, "--config", config.c_str(), static_cast<char*>(nullptr));
+      execl(daemon_path(), daemon_path(), "--config", config.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
     close(out[1]);

@@ -32,6 +32,52 @@ json hex_or_null(bool present, const tree::Bytes& bytes) {
 
 }  // namespace
 
+bool check_batch_shape(std::string_view body, size_t max_operations, bool* too_large, std::string* error) {
+  *too_large = false;
+  // {"ops":[{"type":..,"key":..,"value":..},...]}: three levels; an
+  // operation has at most four members.
+  constexpr size_t kMaxDepth = 8;
+  const size_t max_values = 16 + 8 * max_operations;
+  size_t depth = 0, values = 0;
+  bool in_string = false, escaped = false;
+  for (char c : body) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"': in_string = true; break;
+      case '{':
+      case '[':
+        if (++depth > kMaxDepth) {
+          *error = "the body nests deeper than " + std::to_string(kMaxDepth) + " levels; a batch needs 3";
+          return false;
+        }
+        [[fallthrough]];
+      case ',':
+        if (++values > max_values) {
+          *too_large = true;
+          *error = "the body holds more JSON values than " + std::to_string(max_operations) +
+                   " operations (persistence.operation_batch_size) can";
+          return false;
+        }
+        break;
+      case '}':
+      case ']':
+        if (depth > 0) --depth;
+        break;
+      default: break;
+    }
+  }
+  return true;
+}
+
 bool parse_key(std::string_view hex, const tree::TreeParams& params, tree::Bytes* out, std::string* error) {
   if (!tree::from_hex(hex, out)) {
     *error = "key is not hex";

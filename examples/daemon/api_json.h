@@ -20,6 +20,13 @@ namespace basis::daemon {
 bool parse_batch(std::string_view body, const tree::TreeParams& params, std::vector<actors::OwnedOperation>* out,
                  std::string* error);
 
+// Before a batch body is parsed into a document: refuses (false, `error`
+// says why) a body nested deeper than a batch ever is, or holding more JSON
+// values than `max_operations` operations could, so that no body can make
+// the parser build a document many times its size or recurse deeply.
+// `too_large` tells the second case (413) from the first (400).
+bool check_batch_shape(std::string_view body, size_t max_operations, bool* too_large, std::string* error);
+
 // Parses a hex key of the tree's key length.
 bool parse_key(std::string_view hex, const tree::TreeParams& params, tree::Bytes* out, std::string* error);
 

@@ -220,6 +220,10 @@ void install_api(httplib::Server& server, actors::Runtime& rt, Metrics& metrics,
     std::string error;
     bool dry_run = false;
     if (!query_flag(req, "dry_run", &dry_run, &error)) return fail(res, 400, error);
+    bool too_large = false;
+    if (!check_batch_shape(body, options.max_batch_operations, &too_large, &error)) {
+      return fail(res, too_large ? 413 : 400, error);
+    }
     if (!parse_batch(body, options.params, &ops, &error)) return fail(res, 400, error);
     if (ops.empty()) return fail(res, 400, "the batch has no operations");
     if (ops.size() > options.max_batch_operations) {
