@@ -157,6 +157,34 @@ void same_outcome(const OpOutcome& out, const std::optional<Bytes>& old, const s
   if (old) EXPECT(out.old_value == *old, detail);
 }
 
+// The read path (get, leaf_at: what the runtime answers lookups without a
+// proof from) against the model. Both see the -inf sentinel as a leaf: its
+// key is all zero bytes, its value vl zero bytes (empty when vl is unset).
+void check_reads(BatchProver& prover, const Model& model, const Bytes& key) {
+  const TreeParams& params = prover.params();
+  OpOutcome out;
+  BatchProver::Leaf leaf;
+  Status g = prover.get(view(key), &out), l = prover.leaf_at(view(key), &leaf);
+  if (key.size() != params.key_length) {
+    EXPECT(g.kind() == ErrorKind::kKeyLengthMismatch && l.kind() == ErrorKind::kKeyLengthMismatch, "reads of a wrong-length key");
+    return;
+  }
+  EXPECT(g.is_ok() && l.is_ok(), g.to_string() + " / " + l.to_string());
+  const Bytes lo(params.key_length, 0x00), hi(params.key_length, 0xff);
+  const Bytes sentinel_value(params.value_length.value_or(0), 0);
+  auto it = model.map().upper_bound(key);  // the first key above `key`
+  Bytes want_next = it == model.map().end() ? hi : it->first;
+  Bytes want_key = lo, want_value = sentinel_value;
+  if (it != model.map().begin()) {
+    --it;
+    want_key = it->first;
+    want_value = it->second;
+  }
+  EXPECT(leaf.key == want_key && leaf.value == want_value && leaf.next_key == want_next, "leaf_at " + to_hex(view(key)));
+  bool at_leaf = want_key == key;
+  EXPECT(out.existed == at_leaf && (!at_leaf || out.old_value == want_value), "get " + to_hex(view(key)));
+}
+
 // One batch's successful operations and what they returned, for the verifier.
 struct Batch {
   Digest start{};
@@ -267,6 +295,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       end_batch(prover, model, &batch, true);
     } else {
       OwnedOp op = read_op(in, c, params, model);
+      check_reads(prover, model, op.key);
       Digest before = prover.digest();
       Expectation e = expect(model, params, op);
       OpOutcome out;
