@@ -21,6 +21,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <tuple>
 
 #include "actors/log.h"
 #include "actors/runtime.h"
@@ -89,6 +90,7 @@ struct Exchange {
   bool seen = false;
   std::string method, path;
   bool ranges = false;
+  std::string dry_run;  // the query's dry_run value
   int status = 0;
   std::string content_type, content_encoding, response;
 };
@@ -105,6 +107,7 @@ struct World {
   size_t body_start = 0;
   bool plain_body = true, chunked = false;
   std::string body;  // the request's body, when it could be read back
+  actors::Runtime::TreeState before, after;  // around the current request
   uint64_t compacts = 0;
 };
 
@@ -130,6 +133,7 @@ void install(World& w, FuzzServer& server, const daemon::ApiOptions& options, st
     x.method = req.method;
     x.path = req.path;
     x.ranges = !req.ranges.empty() || req.has_header("Range");
+    x.dry_run = req.get_param_value("dry_run");
     x.status = res.status;
     x.content_type = res.get_header_value("Content-Type");
     x.content_encoding = res.get_header_value("Content-Encoding");
@@ -213,6 +217,13 @@ void check_batch(const json& doc) {
   }
   std::optional<tree::Digest> d = v.digest();
   if (!d || *d != digest_of(doc.at("digest_after"))) finding("batch proof does not reach digest_after");
+  // Requests run one at a time: the answer's digests are the tree's.
+  bool dry_run = doc.contains("dry_run") && doc["dry_run"].get<bool>();
+  if (digest_of(doc.at("digest_before")) != world->before.digest) finding("digest_before is not the tree's digest");
+  // A dry run's digest_after is the tree it would make (its proof shows it).
+  if (!dry_run && digest_of(doc.at("digest_after")) != world->after.digest) {
+    finding("digest_after is not the digest the tree has after the batch");
+  }
 }
 
 // A lookup answer's proof shows the answered value at the answered digest;
@@ -251,6 +262,14 @@ void check_exchange(const Exchange& x) {
   // BASIS_FUZZ_TRACE=1 prints every exchange, to read a reproducer by.
   static const bool trace = getenv("BASIS_FUZZ_TRACE") != nullptr;
   if (trace) std::fprintf(stderr, "%s %s -> %d %s\n", x.method.c_str(), x.path.c_str(), x.status, x.response.c_str());
+  // Only an applied batch changes the tree: a refused request, a dry run, a
+  // read, a checkpoint or a pin changes nothing.
+  bool may_change = x.status == 200 && x.method == "POST" && x.path == "/v1/batch" && x.dry_run != "true" &&
+                    x.dry_run != "1";
+  const auto& [before, after] = std::tie(world->before, world->after);
+  if (!may_change && (before.digest != after.digest || before.last_sequence != after.last_sequence)) {
+    finding(std::to_string(x.status) + " for " + x.method + " " + x.path + " changed the tree");
+  }
   if (x.status >= 500 && x.status != 503 && x.status != 507) {
     finding(std::to_string(x.status) + " for " + x.method + " " + x.path + ": " + x.response);
   }
@@ -359,12 +378,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     strm.out.clear();
     world->last = Exchange{};
     world->body_start = strm.pos();
+    world->before = world->rt->state();
     bool ok = false;
     try {
       ok = server.process_request(strm, false, closed, setup);
     } catch (const std::exception& e) {
       finding(std::string("exception out of process_request: ") + e.what());
     }
+    world->after = world->rt->state();
     std::string_view raw = strm.since(world->body_start);
     if (world->chunked) {
       world->plain_body = world->plain_body && dechunk(raw, &world->body);
