@@ -174,6 +174,16 @@ TEST_CASE("hostile: keys at the sentinels fail alone and the prover goes on", "[
       REQUIRE(after["results"][0]["ok"] == true);
     }
   }
+  // Looked up: a client error naming the check, with or without a proof or
+  // checkpoint; never the sentinel leaf's empty value, never a 500.
+  json checkpoint = post_json(c, "/v1/checkpoints", json::object(), 201);
+  for (const std::string& k : {neg, pos}) {
+    for (std::string query : {std::string(), std::string("?proof=true"), "?checkpoint=" + std::to_string(checkpoint["id"].get<uint64_t>())}) {
+      json r = get_json(c, "/v1/lookup/" + k + query, 400);
+      INFO(k << query);
+      REQUIRE(r["error"].get<std::string>().find(k == neg ? "less than -inf" : "more than +inf") != std::string::npos);
+    }
+  }
   REQUIRE(get_json(c, "/v1/health", 200)["status"] == "ok");
 }
 

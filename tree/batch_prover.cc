@@ -214,6 +214,10 @@ void BatchProver::renumber(Node* n) {
 Status BatchProver::get(ByteView key, OpOutcome* out) {
   out->existed = false;
   out->old_value.clear();
+  // As a Lookup would: a sentinel is no key of the tree (its leaf is not a
+  // value anyone stored, and no proof covers it).
+  if (!stopped_.is_ok()) return stopped_;
+  if (Status s = check_key(key); !s.is_ok()) return s;
   Leaf leaf;
   if (Status s = leaf_at(key, &leaf); !s.is_ok()) return s;
   if (compare_bytes(view(leaf.key), key) == 0) {

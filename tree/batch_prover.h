@@ -76,7 +76,8 @@ class BatchProver final : private TreeOps {
   // is no resolver. Returns the number of nodes released through `released`.
   Status unload_below(int depth, size_t* released);
 
-  // Reads the value of `key` without recording anything for a proof.
+  // Reads the value of `key` without recording anything for a proof. Keys
+  // fail the checks a Lookup makes (length, the sentinels) with its error.
   Status get(ByteView key, OpOutcome* out);
 
   // The leaf whose range holds `key` (leaf key <= key < next key), without

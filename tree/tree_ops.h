@@ -30,6 +30,9 @@ class TreeOps {
   const TreeParams& params() const { return params_; }
 
  protected:
+  // The reference's checks of an operation's key, in its order: above -inf,
+  // below +inf, the tree's key length.
+  Status check_key(ByteView key) const;
   TreeOps(const TreeParams& params, NodePool* pool);
 
   // Checks the key, then modifies (and if needed deletes). On a failure in
@@ -82,7 +85,6 @@ class TreeOps {
     bool height_decreased;
   };
 
-  Status check_key(ByteView key) const;
   bool modify(Node* r, int depth, const Operation& op, OpOutcome* out, Modified* res);
   bool modify_leaf(Node* r, const Operation& op, OpOutcome* out, Modified* res);
   bool remove(Node* r, int depth, bool delete_max, Node** saved, Deleted* res);

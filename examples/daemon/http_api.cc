@@ -33,6 +33,12 @@ int status_of(const tree::Status& s) {
     case tree::ErrorKind::kNotFound: return 404;
     case tree::ErrorKind::kLimitExceeded: return 413;
     case tree::ErrorKind::kInvalidArgument: return 400;
+    // An operation's own failures, as a lookup meets them (a key at a sentinel, say).
+    case tree::ErrorKind::kKeyNotAboveNegInfinity:
+    case tree::ErrorKind::kKeyNotBelowPosInfinity:
+    case tree::ErrorKind::kKeyLengthMismatch:
+    case tree::ErrorKind::kValueLengthMismatch:
+      return 400;
     default: return 500;
   }
 }
