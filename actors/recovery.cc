@@ -93,8 +93,8 @@ tree::Status recover(storage::Database* db, const config::Config& config, Recove
       r.checkpoint_id = cp.id;
       r.last_sequence = cp.last_sequence;
       r.prover = std::make_unique<tree::BatchProver>(params, cp.digest, r.resolver.get());
-      tree::OpOutcome probe;  // resolve the leftmost path: is the tree there at all?
-      s = r.prover->get(tree::Bytes(params.key_length, 0), &probe);
+      tree::BatchProver::LeafSummary probe;  // resolve the leftmost path: is the tree there at all?
+      s = r.prover->leaf_summary_at(tree::Bytes(params.key_length, 0), &probe);
       if (s.is_ok() && cp.last_sequence > log->last_sequence()) {
         s = tree::Status(tree::ErrorKind::kCorruption, "checkpoint is ahead of the log");
       }
