@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <cctype>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -78,8 +79,12 @@ class Raw {
 
 std::vector<int> statuses(const std::string& answers) {
   std::vector<int> out;
+  // A status line: "HTTP/1.1 " and three digits (an error message may say "HTTP/1.1" too).
   for (size_t at = answers.find("HTTP/1.1 "); at != std::string::npos; at = answers.find("HTTP/1.1 ", at + 1)) {
-    out.push_back(std::stoi(answers.substr(at + 9, 3)));
+    std::string code = answers.substr(at + 9, 4);
+    if (code.size() == 4 && std::isdigit(code[0]) && std::isdigit(code[1]) && std::isdigit(code[2]) && code[3] == ' ') {
+      out.push_back(std::stoi(code));
+    }
   }
   return out;
 }
@@ -350,5 +355,70 @@ TEST_CASE("hostile: connections beyond max_connections get 503; slow heads get 4
   REQUIRE(std::chrono::duration<double>(Clock::now() - started).count() < 3.0);
   REQUIRE(statuses(slow.received()) == std::vector<int>{408});
   auto c = d.client();
+  get_json(c, "/v1/digest", 200);
+}
+
+TEST_CASE("hostile: framing that could hide a request is refused, and the connection closes", "[daemon][hostile]") {
+  TempDir dir;
+  std::ofstream(dir.path("token")) << "p%41ss+w\n";
+  Daemon d(dir, std::string(kPortZero) + "token_file = \"" + dir.path("token") + "\"\nmax_body_size = \"1MB\"\n");
+  const std::string auth = "Authorization: Bearer p%41ss+w\r\n";
+  auto hidden = [&](uint8_t b) {
+    std::string body = json{{"ops", {insert(key(b), "aa")}}}.dump();
+    return "POST /v1/batch HTTP/1.1\r\nHost: t\r\n" + auth + "Content-Length: " + std::to_string(body.size()) +
+           "\r\n\r\n" + body;
+  };
+  struct Case {
+    std::string head;  // up to the empty line; a hidden batch follows as the "body"
+    int status;
+  };
+  const Case cases[] = {
+      {"POST /v1/batch HTTP/1.1\r\nHost: t\r\n" + auth + "Content-Length: 0\r\nContent-Length: 60\r\n", 400},
+      {"POST /v1/batch HTTP/1.1\r\nHost: t\r\n" + auth + "Content-Length: abc\r\n", 400},
+      {"POST /v1/batch HTTP/1.1\r\nHost: t\r\n" + auth + "Content-Length: +60\r\n", 400},
+      {"POST /v1/batch HTTP/1.1\r\nHost: t\r\n" + auth + "Content-Length : 60\r\n", 400},
+      {"POST /v1/batch HTTP/1.1\r\nHost: t\r\n" + auth + "Transfer-Encoding: xchunked\r\nContent-Length: 0\r\n", 501},
+      {"POST /v1/batch HTTP/1.1\r\nHost: t\r\n" + auth + "Transfer-Encoding: chunked\r\nContent-Length: 0\r\n", 400},
+      {"POST /v1/batch HTTP/1.1\r\nHost: t\r\n" + auth + "X-A: 1\r\n folded\r\nContent-Length: 0\r\n", 400},
+      {"GET /v1/digest HTTP/1.1\r\nHost: t\r\n" + auth + "Content-Length: 60\r\n", 400},
+      {"POST /v1/batch HTTP/1.1\r\nHost: t\r\n" + auth + "Expect: 100-continue\r\nContent-Length: 3000000\r\n", 413},
+      {"POST /v1/batch HTTP/1.1\r\nHost: t\r\n" + auth + "Expect: 200-ok\r\nContent-Length: 0\r\n", 417},
+      {"POST /v1/batch?dry_run=true=false HTTP/1.1\r\nHost: t\r\n" + auth + "Content-Length: 0\r\n", 400},
+      {"GET /v1/digest?&& HTTP/1.1\r\nHost: t\r\n" + auth, 400},
+      {"GET /v1/digest?= HTTP/1.1\r\nHost: t\r\n" + auth, 400},
+      {"GET /v1/oplog HTTP/1.1\r\nHost: t\r\n" + auth + "Range: bytes=0-10\r\n", 400},
+      {"GET /v1/digest HTTP/1.1\r\n" + auth, 400},  // no Host
+  };
+  uint8_t b = 0x40;
+  for (const Case& c : cases) {
+    Raw r(d.port());
+    r.send(c.head + "\r\n" + hidden(b));
+    std::string a = r.read_all();
+    INFO(c.head << "->\n" << a);
+    REQUIRE(statuses(a) == std::vector<int>{c.status});  // no 100 Continue, no second answer
+    REQUIRE(a.find("Connection: close") != std::string::npos);
+    ++b;
+  }
+  httplib::Client c("127.0.0.1", d.port());
+  c.set_bearer_token_auth("p%41ss+w");
+  for (uint8_t k = 0x40; k < b; ++k) REQUIRE(get_json(c, "/v1/lookup/" + key(k), 200)["found"] == false);
+  // Duplicate JSON keys: the last would win in the parser, the first in another reader.
+  for (const char* body : {R"({"ops":[{"type":"Lookup","type":"Insert","key":"K","value":"aa"}]})",
+                           R"({"ops":[],"ops":[{"type":"Insert","key":"K","value":"aa"}]})"}) {
+    std::string text = body;
+    text.replace(text.find('K'), 1, key(0x60));
+    auto r = c.Post("/v1/batch", text, "application/json");
+    REQUIRE(r->status == 400);
+    REQUIRE(r->body.find("appears twice") != std::string::npos);
+  }
+  // The token byte for byte as sent: percent-encoded forms or a NUL after it do not match.
+  for (const std::string& sent : {std::string("p%2541ss+w"), std::string("p%41ss%2Bw"), std::string("p%41ss+w\0x", 10)}) {
+    Raw r(d.port());
+    r.send("GET /v1/digest HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + sent + "\r\n\r\n");
+    std::string a = r.read_all();
+    INFO(sent);
+    REQUIRE(!statuses(a).empty());
+    REQUIRE(statuses(a).front() != 200);
+  }
   get_json(c, "/v1/digest", 200);
 }

@@ -1,6 +1,7 @@
 #include "examples/daemon/api_json.h"
 
 #include <charconv>
+#include <set>
 #include <cstdint>
 
 namespace basis::daemon {
@@ -93,9 +94,28 @@ bool parse_key(std::string_view hex, const tree::TreeParams& params, tree::Bytes
 
 bool parse_batch(std::string_view body, const tree::TreeParams& params, std::vector<actors::OwnedOperation>* out,
                  std::string* error) {
-  json doc = json::parse(body, nullptr, false);
+  // nlohmann keeps the last of duplicate keys; a reader that keeps the first
+  // would see another batch, so a duplicate is refused.
+  std::vector<std::set<std::string>> keys;  // per open object
+  std::string duplicate;
+  json::parser_callback_t note_keys = [&](int, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) {
+      keys.emplace_back();
+    } else if (event == json::parse_event_t::object_end) {
+      if (!keys.empty()) keys.pop_back();
+    } else if (event == json::parse_event_t::key && !keys.empty() && parsed.is_string()) {
+      const std::string& k = parsed.get_ref<const std::string&>();
+      if (!keys.back().insert(k).second && duplicate.empty()) duplicate = k;
+    }
+    return true;
+  };
+  json doc = json::parse(body, note_keys, false);
   if (doc.is_discarded()) {
     *error = "the body is not JSON";
+    return false;
+  }
+  if (!duplicate.empty()) {
+    *error = "the key \"" + duplicate + "\" appears twice in one object";
     return false;
   }
   if (!doc.is_object() || !doc.contains("ops") || !doc["ops"].is_array()) {

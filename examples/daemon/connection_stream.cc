@@ -17,6 +17,10 @@ namespace {
 
 // Waits are cut into slices so that a stopping server is noticed soon.
 constexpr std::chrono::milliseconds kSlice{100};
+// The bytes of a head kept for checks: more than httplib takes in one.
+constexpr size_t kHeadBytes = 64 * 1024;
+
+thread_local const std::string* current_head = nullptr;
 
 void address_of(const sockaddr_storage& addr, std::string& ip, int& port) {
   char text[INET6_ADDRSTRLEN] = {};
@@ -34,9 +38,17 @@ void address_of(const sockaddr_storage& addr, std::string& ip, int& port) {
 
 }  // namespace
 
+std::string_view current_request_head() { return current_head ? std::string_view(*current_head) : std::string_view(); }
+
 ConnectionStream::ConnectionStream(socket_t sock, SSL* tls, std::chrono::milliseconds write_timeout,
                                    std::function<bool()> stopping)
-    : sock_(sock), tls_(tls), write_timeout_(write_timeout), stopping_(std::move(stopping)) {}
+    : sock_(sock), tls_(tls), write_timeout_(write_timeout), stopping_(std::move(stopping)) {
+  current_head = &request_head_;
+}
+
+ConnectionStream::~ConnectionStream() {
+  if (current_head == &request_head_) current_head = nullptr;
+}
 
 bool ConnectionStream::wait(short events, Clock::time_point deadline, bool give_up_when_stopping) const {
   for (;;) {
@@ -109,11 +121,13 @@ void ConnectionStream::begin_request(std::chrono::milliseconds head, std::chrono
   timed_out_ = false;
   answered_status_ = 0;
   answer_head_.clear();
+  request_head_.clear();
 }
 
 void ConnectionStream::note_head_bytes(const char* p, size_t n) {
   for (size_t i = 0; i < n && in_head_; ++i) {
     char c = p[i];
+    if (request_head_.size() < kHeadBytes) request_head_ += c;
     // States: 0 none, 1 "\r", 2 "\r\n", 3 "\r\n\r"; a bare "\n\n" ends it too.
     if (c == '\n') {
       if (head_state_ == 2 || head_state_ == 3 || head_state_ == 4) {
@@ -150,9 +164,15 @@ ssize_t ConnectionStream::read(char* ptr, size_t size) {
 }
 
 void ConnectionStream::note_answer(const char* p, size_t n) {
-  // An answer starts with its status line, "HTTP/1.1 NNN ...", then headers.
-  constexpr size_t kHeadBytes = 4096;
+  // An answer starts with its status line, "HTTP/1.1 NNN ...", then headers;
+  // an interim answer (100 Continue) may come first and is passed over.
+  if (answer_head_.empty()) write_deadline_ = Clock::now() + write_timeout_;
   if (answer_head_.size() < kHeadBytes) answer_head_.append(p, std::min(n, kHeadBytes - answer_head_.size()));
+  if (answer_head_.size() >= 12 && answer_head_.compare(0, 10, "HTTP/1.1 1") == 0) {
+    size_t end = answer_head_.find("\r\n\r\n");
+    if (end == std::string::npos) return;
+    answer_head_.erase(0, end + 4);
+  }
   if (answered_status_ == 0 && answer_head_.size() >= 12) {
     int code = 0;
     for (size_t i = 9; i < 12; ++i) {
@@ -172,7 +192,9 @@ bool ConnectionStream::answer_closes() const {
 
 ssize_t ConnectionStream::write(const char* ptr, size_t size) {
   note_answer(ptr, size);
-  const auto deadline = Clock::now() + write_timeout_;
+  // One deadline for the whole answer: a client reading a byte at a time
+  // cannot hold its connection past write_timeout.
+  const auto deadline = write_deadline_;
   size_t done = 0;
   while (done < size) {
     ssize_t n;

@@ -14,8 +14,15 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <string_view>
 
 namespace basis::daemon {
+
+// The head of the request the calling thread's connection is serving, as
+// received (empty off a connection thread): httplib's parsed request has
+// percent-decoded header values and lost duplicates, and the framing and the
+// token are checked on the bytes themselves (request_checks.h).
+std::string_view current_request_head();
 
 class ConnectionStream final : public httplib::Stream {
  public:
@@ -27,6 +34,7 @@ class ConnectionStream final : public httplib::Stream {
   ConnectionStream(socket_t sock, SSL* tls, std::chrono::milliseconds write_timeout,
                    std::function<bool()> stopping);
 
+  ~ConnectionStream() override;
   ConnectionStream(const ConnectionStream&) = delete;
   ConnectionStream& operator=(const ConnectionStream&) = delete;
 
@@ -74,6 +82,8 @@ class ConnectionStream final : public httplib::Stream {
   bool timed_out_ = false;
   int answered_status_ = 0;
   std::string answer_head_;  // the answer's first bytes, up to kHeadBytes
+  std::string request_head_;  // the request's head as received, up to kHeadBytes
+  Clock::time_point write_deadline_;  // for the whole answer
 };
 
 }  // namespace basis::daemon

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "examples/daemon/api_json.h"
+#include "examples/daemon/connection_stream.h"
 #include "examples/daemon/request_checks.h"
 
 namespace basis::daemon {
@@ -96,8 +97,25 @@ httplib::Server::HandlerResponse refuse(const httplib::Request& req, httplib::Re
   return httplib::Server::HandlerResponse::Handled;
 }
 
+httplib::Server::HandlerResponse refuse_and_close(httplib::Response& res, int status, const std::string& message) {
+  res.set_header("Connection", "close");
+  fail(res, status, message);
+  return httplib::Server::HandlerResponse::Handled;
+}
+
 httplib::Server::HandlerResponse check_request(const ApiOptions& options, const httplib::Request& req,
                                                httplib::Response& res) {
+  // Framing first, on the bytes as received: a request whose body's length
+  // is in doubt must not leave anything behind to be read as a request.
+  const std::string_view raw = current_request_head();
+  int status = 400;
+  std::string error;
+  if (!raw.empty() && !check_framing(raw, &status, &error)) return refuse_and_close(res, status, error);
+  if (!check_query(req.target, &error)) return refuse_and_close(res, 400, error);
+  if ((req.method == "GET" || req.method == "HEAD") && has_body(req)) {
+    return refuse_and_close(res, 400, req.method + " takes no body");
+  }
+  if (req.has_header("Range")) return refuse_and_close(res, 400, "the API answers whole: drop the Range header");
   std::string what;
   if (const char* where = bad_bytes(req, &what)) {
     return refuse(req, res, 400, std::string("the request's ") + where + " is not valid UTF-8: " + what);
@@ -111,8 +129,10 @@ httplib::Server::HandlerResponse check_request(const ApiOptions& options, const 
     return refuse(req, res, 405, req.method + " is not allowed on " + route->pattern + " (allowed: " + allow + ")");
   }
   if (!options.token.empty() && req.path != "/v1/health") {
-    const std::string authorization = req.get_header_value("Authorization");  // the view below points into it
-    std::optional<std::string_view> token = bearer_token(authorization);
+    // The token as sent: httplib's header value is percent-decoded.
+    std::optional<std::string_view> raw_auth = raw.empty() ? std::nullopt : raw_header(raw, "Authorization");
+    const std::string authorization = raw.empty() ? req.get_header_value("Authorization") : std::string(raw_auth.value_or(""));
+    std::optional<std::string_view> token = bearer_token(authorization);  // a view into `authorization`
     if (!token || !same_token(*token, options.token)) {
       res.set_header("WWW-Authenticate", "Bearer");
       return refuse(req, res, 401, "missing or wrong bearer token");
@@ -186,6 +206,21 @@ void install_api(httplib::Server& server, actors::Runtime& rt, Metrics& metrics,
   server.set_payload_max_length(options.max_body_size);
   server.set_pre_routing_handler([options](const httplib::Request& req, httplib::Response& res) {
     return check_request(options, req, res);
+  });
+  // "Expect: 100-continue" is answered before routing: the same checks
+  // first, and the body's size, so that a refused body is never invited.
+  server.set_expect_100_continue_handler([options](const httplib::Request& req, httplib::Response& res) {
+    if (check_request(options, req, res) == httplib::Server::HandlerResponse::Handled) {
+      res.set_header("Connection", "close");
+      return res.status;
+    }
+    std::optional<uint64_t> length = parse_u64(req.get_header_value("Content-Length"));
+    if (length && *length > options.max_body_size) {
+      refuse_and_close(res, 413, "the request body exceeds server.max_body_size (" +
+                                     std::to_string(options.max_body_size) + " bytes)");
+      return 413;
+    }
+    return 100;
   });
   // Nothing a handler throws leaves it: a 500 with a JSON body.
   server.set_exception_handler([log](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {

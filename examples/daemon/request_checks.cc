@@ -1,5 +1,6 @@
 #include "examples/daemon/request_checks.h"
 
+#include <cctype>
 #include <charconv>
 
 namespace basis::daemon {
@@ -125,6 +126,142 @@ std::optional<std::string_view> bearer_token(std::string_view authorization) {
   while (!rest.empty() && rest.back() == ' ') rest.remove_suffix(1);
   if (rest.empty()) return std::nullopt;
   return rest;
+}
+
+bool check_query(std::string_view target, std::string* error) {
+  size_t q = target.find('?');
+  if (q == std::string_view::npos) return true;
+  std::string_view query = target.substr(q + 1);
+  for (size_t begin = 0; begin <= query.size();) {
+    size_t end = query.find('&', begin);
+    if (end == std::string_view::npos) end = query.size();
+    std::string_view pair = query.substr(begin, end - begin);
+    size_t eq = pair.find('=');
+    if (pair.empty() || eq == 0 || eq == std::string_view::npos || pair.find('=', eq + 1) != std::string_view::npos ||
+        pair.find(';') != std::string_view::npos) {
+      *error = "the query's pair '" + printable(pair) + "' is not name=value";
+      return false;
+    }
+    begin = end + 1;
+  }
+  return true;
+}
+
+namespace {
+
+bool is_tchar(unsigned char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  }
+  return true;
+}
+
+std::string_view trim(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r')) v.remove_suffix(1);
+  return v;
+}
+
+// Calls fn(name, value) for each header line; false if fn does.
+template <class Fn>
+bool for_each_header(std::string_view head, Fn fn) {
+  size_t line_end = head.find('\n');  // past the request line
+  while (line_end != std::string_view::npos && line_end + 1 < head.size()) {
+    size_t begin = line_end + 1;
+    line_end = head.find('\n', begin);
+    std::string_view line = head.substr(begin, (line_end == std::string_view::npos ? head.size() : line_end) - begin);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) break;  // the end of the head
+    if (!fn(line)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool check_framing(std::string_view raw_head, int* status, std::string* error) {
+  *status = 400;
+  size_t content_lengths = 0, transfer_encodings = 0, hosts = 0;
+  bool chunked = false;
+  bool ok = for_each_header(raw_head, [&](std::string_view line) {
+    if (line.front() == ' ' || line.front() == '\t') {
+      *error = "a folded header line (obsolete line folding is refused)";
+      return false;
+    }
+    size_t colon = line.find(':');
+    std::string_view name = line.substr(0, colon);
+    bool token = colon != std::string_view::npos && colon > 0;
+    for (unsigned char c : name) token = token && is_tchar(c);
+    if (!token) {
+      *error = "the header line '" + printable(line, 60) + "' does not start with a name and ':'";
+      return false;
+    }
+    std::string_view value = line.substr(colon + 1);
+    for (unsigned char c : value) {
+      if ((c < 0x20 && c != '\t') || c == 0x7f) {
+        *error = "the header " + std::string(name) + " holds a control byte";
+        return false;
+      }
+    }
+    value = trim(value);
+    if (iequals(name, "Content-Length")) {
+      ++content_lengths;
+      if (value.empty() || value.find_first_not_of("0123456789") != std::string_view::npos) {
+        *error = "Content-Length '" + printable(value, 40) + "' is not a number of bytes";
+        return false;
+      }
+    } else if (iequals(name, "Transfer-Encoding")) {
+      ++transfer_encodings;
+      chunked = iequals(value, "chunked");
+      if (!chunked) {
+        *status = 501;
+        *error = "Transfer-Encoding '" + printable(value, 40) + "' is not served (only chunked)";
+        return false;
+      }
+    } else if (iequals(name, "Host")) {
+      ++hosts;
+    } else if (iequals(name, "Expect") && !iequals(value, "100-continue")) {
+      *status = 417;
+      *error = "Expect '" + printable(value, 40) + "' cannot be met (only 100-continue)";
+      return false;
+    }
+    return true;
+  });
+  if (!ok) return false;
+  if (content_lengths > 1 || transfer_encodings > 1) {
+    *error = content_lengths > 1 ? "Content-Length is given more than once" : "Transfer-Encoding is given more than once";
+    return false;
+  }
+  if (content_lengths && transfer_encodings) {
+    *error = "both Content-Length and Transfer-Encoding: the body's length would be ambiguous";
+    return false;
+  }
+  size_t line_end = raw_head.find('\n');
+  std::string_view request_line = trim(raw_head.substr(0, line_end));
+  if (request_line.size() >= 8 && request_line.substr(request_line.size() - 8) == "HTTP/1.1" && hosts != 1) {
+    *error = hosts ? "Host is given more than once" : "an HTTP/1.1 request needs a Host header";
+    return false;
+  }
+  return true;
+}
+
+std::optional<std::string_view> raw_header(std::string_view raw_head, std::string_view name) {
+  std::optional<std::string_view> found;
+  for_each_header(raw_head, [&](std::string_view line) {
+    size_t colon = line.find(':');
+    if (colon != std::string_view::npos && iequals(line.substr(0, colon), name)) {
+      found = trim(line.substr(colon + 1));
+      return false;
+    }
+    return true;
+  });
+  return found;
 }
 
 bool same_token(std::string_view a, std::string_view b) {

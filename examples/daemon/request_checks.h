@@ -45,6 +45,26 @@ std::optional<uint64_t> parse_u64(std::string_view value);
 // case-insensitively and any spaces between; nullopt for another scheme.
 std::optional<std::string_view> bearer_token(std::string_view authorization);
 
+// The raw query of a request target ("/p?a=1&b=2" -> "a=1&b=2") has only
+// name=value pairs: one '=' each, a name, no ';' and no empty pair. False,
+// with `error` naming the pair, otherwise (httplib would take "a=1=2" as
+// a=2, say).
+bool check_query(std::string_view target, std::string* error);
+
+// The head of a request as received (request line, headers, the empty
+// line). httplib percent-decodes header values and drops duplicates in
+// ways a proxy may not, so the framing is checked on the raw bytes: header
+// names are tokens followed at once by ':', values hold no control bytes,
+// no line is folded, Content-Length appears at most once as digits,
+// Transfer-Encoding at most once as "chunked" and never with
+// Content-Length, and HTTP/1.1 has one Host. False with `error` and the
+// HTTP status to answer otherwise.
+bool check_framing(std::string_view raw_head, int* status, std::string* error);
+
+// The value of header `name` (case-insensitive) in a raw head, untouched
+// (no percent-decoding); nullopt when absent.
+std::optional<std::string_view> raw_header(std::string_view raw_head, std::string_view name);
+
 // Compares without stopping at the first difference.
 bool same_token(std::string_view a, std::string_view b);
 
