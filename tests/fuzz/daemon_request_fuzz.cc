@@ -28,6 +28,7 @@
 #include "examples/daemon/api_json.h"
 #include "examples/daemon/http_api.h"
 #include "examples/daemon/metrics.h"
+#include "examples/daemon/request_checks.h"
 #include "tree/batch_verifier.h"
 
 using namespace basis;
@@ -56,14 +57,8 @@ class MemoryStream final : public httplib::Stream {
     out.append(ptr, size);
     return static_cast<ssize_t>(size);
   }
-  void get_remote_ip_and_port(std::string& ip, int& port) const override {
-    ip = "127.0.0.1";
-    port = 40000;
-  }
-  void get_local_ip_and_port(std::string& ip, int& port) const override {
-    ip = "127.0.0.1";
-    port = 8686;
-  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override { ip = "127.0.0.1", port = 40000; }
+  void get_local_ip_and_port(std::string& ip, int& port) const override { ip = "127.0.0.1", port = 8686; }
   // No descriptor: httplib only compares it with FD_SETSIZE.
   socket_t socket() const override { return -1; }
   size_t remaining() const { return in_.size() - pos_; }
@@ -104,7 +99,7 @@ struct World {
   Exchange last;
   // Where the current request's body starts in the stream (setup_request
   // runs once its head is read), and whether its bytes are the body as sent.
-  size_t body_start = 0;
+  size_t request_start = 0, body_start = 0;
   bool plain_body = true, chunked = false;
   std::string body;  // the request's body, when it could be read back
   actors::Runtime::TreeState before, after;  // around the current request
@@ -119,12 +114,7 @@ void install(World& w, FuzzServer& server, const daemon::ApiOptions& options, st
   // the API installs a handler of its own.
   server.set_exception_handler([](const httplib::Request& req, httplib::Response&, std::exception_ptr ep) {
     std::string what = "unknown";
-    try {
-      std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
+    try { std::rethrow_exception(ep); } catch (const std::exception& e) { what = e.what(); } catch (...) {}
     finding("exception from a handler: " + req.method + " " + req.path + ": " + what);
   });
   server.set_post_routing_handler([&w](const httplib::Request& req, httplib::Response& res) {
@@ -369,6 +359,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto setup = [&strm](httplib::Request& req) {
     if (req.path == "/v1/admin/compact" && world->compacts++ % 64 != 0) req.path = "/v1/admin/compact-skipped";
     world->body_start = strm.pos();
+    // The daemon checks framing on the raw head, which only its own
+    // connection stream records (current_request_head); the checks
+    // themselves get the raw bytes here, where anything thrown is a finding.
+    std::string_view head = strm.since(world->request_start);
+    int status = 0;
+    std::string error;
+    try {
+      (void)daemon::check_framing(head, &status, &error);
+      if (auto auth = daemon::raw_header(head, "Authorization")) (void)daemon::bearer_token(*auth);
+    } catch (const std::exception& e) {
+      finding(std::string("exception from the raw head checks: ") + e.what());
+    }
     world->chunked = req.has_header("Transfer-Encoding");
     world->plain_body = !req.has_header("Content-Encoding") &&
                         (!world->chunked || req.get_header_value("Transfer-Encoding") == "chunked");
@@ -377,7 +379,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (int i = 0; i < 64 && strm.remaining() > 0 && !closed; ++i) {
     strm.out.clear();
     world->last = Exchange{};
-    world->body_start = strm.pos();
+    world->request_start = world->body_start = strm.pos();
     world->before = world->rt->state();
     bool ok = false;
     try {
