@@ -30,6 +30,10 @@ using writer_atom = caf::atom_constant<caf::atom("nodewriter")>;
 using checkpointer_atom = caf::atom_constant<caf::atom("checkpoint")>;
 using restarted_atom = caf::atom_constant<caf::atom("restarted")>;
 using get_atom = caf::atom_constant<caf::atom("get")>;
+// (pin_atom, id, bool on) -> tree::Status: pins are decided by the
+// checkpointer, the one actor that applies retention, so a pin answered OK
+// can never race the removal of its checkpoint.
+using pin_atom = caf::atom_constant<caf::atom("pin")>;
 using fail_atom = caf::atom_constant<caf::atom("fail")>;  // tests: quit with an error
 // tests: (write_errors_atom, bool) makes the appender's writes fail, as a full disk would
 using write_errors_atom = caf::atom_constant<caf::atom("wrerrors")>;

@@ -2,6 +2,7 @@
 // prover: retained versions, pins, the log for audit.
 #include <algorithm>
 
+#include "actors/protocol.h"
 #include "actors/runtime_impl.h"
 #include "storage/checkpoint_store.h"
 #include "storage/node_store.h"
@@ -62,15 +63,28 @@ std::vector<storage::CheckpointRecord> Runtime::checkpoints() {
   return list;
 }
 
-tree::Status Runtime::pin_checkpoint(uint64_t id) {
-  if (impl_->stopped) return tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down");
-  return storage::pin_checkpoint(impl_->db.get(), id);
+namespace {
+
+// Pins go through the checkpointer, which applies retention: one owner for
+// the decision which checkpoints stay.
+tree::Status pin_on_checkpointer(Runtime::Impl& impl, uint64_t id, bool on) {
+  if (impl.stopped) return tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down");
+  caf::actor checkpointer = impl.current(checkpointer_atom::value);
+  caf::scoped_actor self{*impl.system};
+  tree::Status result;
+  self->request(checkpointer, caf::infinite, pin_atom::value, id, on)
+      .receive([&](tree::Status& s) { result = std::move(s); },
+               [&](caf::error& e) {
+                 result = tree::Status(tree::ErrorKind::kIOError, "checkpointer: " + impl.system->render(e));
+               });
+  return result;
 }
 
-tree::Status Runtime::unpin_checkpoint(uint64_t id) {
-  if (impl_->stopped) return tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down");
-  return storage::unpin_checkpoint(impl_->db.get(), id);
-}
+}  // namespace
+
+tree::Status Runtime::pin_checkpoint(uint64_t id) { return pin_on_checkpointer(*impl_, id, true); }
+
+tree::Status Runtime::unpin_checkpoint(uint64_t id) { return pin_on_checkpointer(*impl_, id, false); }
 
 std::set<uint64_t> Runtime::pinned_checkpoints() {
   std::set<uint64_t> pins;

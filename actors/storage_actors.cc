@@ -226,6 +226,10 @@ caf::behavior checkpointer(caf::event_based_actor* self, storage::Database* db, 
         storage::RetentionReport report;
         return storage::apply_retention(db, retention, now_ms(), &report);
       },
+      // Between seals, never inside one: retention reads the pins it keeps.
+      [=](pin_atom, uint64_t id, bool on) -> tree::Status {
+        return on ? storage::pin_checkpoint(db, id) : storage::unpin_checkpoint(db, id);
+      },
       [=](fail_atom) { self->quit(caf::sec::runtime_error); },
   };
 }

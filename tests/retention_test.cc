@@ -3,7 +3,11 @@
 // every kept checkpoint, archived first into files that read back whole.
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <algorithm>
 #include <filesystem>
+#include <mutex>
+#include <set>
 #include <fstream>
 #include <thread>
 
@@ -208,4 +212,81 @@ TEST_CASE("the runtime applies retention at each checkpoint: old records archive
   REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
   REQUIRE(rt->recovery().path == actors::RecoveryPath::kLatestCheckpoint);
   REQUIRE(rt->digest() == digest);
+}
+
+TEST_CASE("a pin answered OK is never lost to retention or garbage collection, under churn", "[retention][pins]") {
+  // Pins once ran on the caller's thread while retention ran on the
+  // checkpointer: a pin could read its checkpoint, retention remove it, and
+  // the pin be written and answered OK for a checkpoint that was gone.
+  TempDir dir;
+  config::Config cfg;
+  cfg.storage.data_dir = dir.path("data");
+  cfg.logging.level = "off";
+  cfg.storage.sync = config::SyncPolicy::kNever;  // many checkpoints quickly
+  cfg.persistence.checkpoint_interval.operations = 50;
+  cfg.persistence.checkpoint_retention = 2;
+  cfg.persistence.node_gc_every = 1;
+  std::unique_ptr<actors::Runtime> rt;
+  REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
+  auto key_of = [](uint64_t i) {
+    tree::Bytes k(32, 7);
+    k[0] = static_cast<uint8_t>(i >> 8);
+    k[1] = static_cast<uint8_t>(i);
+    return k;
+  };
+  std::atomic<bool> done{false};
+  std::thread churn([&] {
+    for (uint64_t b = 0; b < 600; ++b) {
+      std::vector<actors::OwnedOperation> ops;
+      for (uint64_t i = 0; i < 25; ++i) {
+        uint64_t k = (b * 25 + i) % 400;
+        ops.push_back({tree::OpType::kInsertOrUpdate, key_of(k), tree::Bytes{static_cast<uint8_t>(b)}, 0});
+      }
+      (void)rt->apply_and_wait(std::move(ops));
+    }
+    done = true;
+  });
+  std::mutex mu;
+  std::vector<uint64_t> answered;  // pins answered OK
+  size_t refused = 0;
+  auto pinner = [&] {
+    while (!done) {
+      // Newest first: pin the oldest one not pinned yet, the next to go
+      // (just after a seal, the one retention is about to remove).
+      auto list = rt->checkpoints();
+      uint64_t id = 0;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        for (auto it = list.rbegin(); it != list.rend() && id == 0; ++it) {
+          if (std::find(answered.begin(), answered.end(), it->id) == answered.end()) id = it->id;
+        }
+      }
+      if (id == 0) continue;
+      tree::Status s = rt->pin_checkpoint(id);
+      std::lock_guard<std::mutex> lock(mu);
+      if (s.is_ok()) {
+        answered.push_back(id);
+      } else {
+        REQUIRE(s.kind() == tree::ErrorKind::kNotFound);  // gone before the pin: refused, not lost
+        ++refused;
+      }
+    }
+  };
+  std::thread p1(pinner), p2(pinner);
+  p1.join();
+  p2.join();
+  churn.join();
+  REQUIRE(rt->checkpoint_now().is_ok());  // one more retention and collection
+  REQUIRE(answered.size() > 20);
+  std::set<uint64_t> kept;
+  for (const auto& c : rt->checkpoints()) kept.insert(c.id);
+  std::set<uint64_t> pinned = rt->pinned_checkpoints();
+  INFO(answered.size() << " pins answered, " << refused << " refused");
+  for (uint64_t id : answered) {
+    INFO("checkpoint " << id);
+    REQUIRE(kept.count(id) == 1);
+    REQUIRE(pinned.count(id) == 1);
+    actors::LookupResult r = rt->lookup_at_checkpoint(id, key_of(1));
+    REQUIRE(r.status.is_ok());  // its nodes are all there: a proof at it
+  }
 }
