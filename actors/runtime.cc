@@ -190,7 +190,8 @@ tree::Digest Runtime::digest() {
 }
 
 Runtime::TreeState Runtime::state() {
-  return impl_->read<TreeState>([](ProverView& v) { return TreeState{v.prover().digest(), v.last_sequence()}; });
+  return impl_->read<TreeState>(
+      [](ProverView& v) { return TreeState{v.prover().digest(), v.last_sequence(), v.writes()}; });
 }
 
 uint64_t Runtime::last_sequence() {

@@ -66,6 +66,7 @@ class Runtime {
   struct TreeState {
     tree::Digest digest{};
     uint64_t last_sequence = 0;
+    tree::Status writes;  // OK, or why batches are refused now
   };
   TreeState state();
   LookupResult lookup(const tree::Bytes& key, bool with_proof);

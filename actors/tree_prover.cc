@@ -144,7 +144,7 @@ void bound_memory(State& st) {
 void run_reads(caf::event_based_actor* self, State& st) {
   while (st.pending.empty() && st.stalled.empty() && !st.reads.empty()) {
     ProverView view(st.setup->prover.get(), st.setup->resolver.get(), st.setup->last_sequence,
-                    [self, &st] { ship_nodes(self, st); });
+                    [self, &st] { ship_nodes(self, st); }, st.stopped);
     st.reads.front()->run(view);
     st.reads.pop_front();
   }

@@ -20,8 +20,14 @@ namespace basis::actors {
 class ProverView {
  public:
   ProverView(tree::BatchProver* prover, const storage::NodeStore* resolver, uint64_t last_sequence,
-             std::function<void()> ship)
-      : prover_(prover), resolver_(resolver), last_sequence_(last_sequence), ship_(std::move(ship)) {}
+             std::function<void()> ship, tree::Status writes = tree::Status::ok())
+      : prover_(prover),
+        resolver_(resolver),
+        last_sequence_(last_sequence),
+        ship_(std::move(ship)),
+        writes_(std::move(writes)) {}
+  // OK, or why batches are refused now (a storage failure, a full disk).
+  const tree::Status& writes() const { return writes_; }
   tree::BatchProver& prover() { return *prover_; }
   const storage::NodeStore* resolver() const { return resolver_; }  // may be null
   uint64_t last_sequence() const { return last_sequence_; }
@@ -33,6 +39,7 @@ class ProverView {
   const storage::NodeStore* resolver_;
   uint64_t last_sequence_;
   std::function<void()> ship_;
+  tree::Status writes_;
 };
 
 struct ProverSetup {

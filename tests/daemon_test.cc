@@ -307,3 +307,25 @@ TEST_CASE("daemon: HTTPS with the configured certificate and key", "[daemon]") {
   REQUIRE((!refused || refused->status != 200));  // no plain HTTP on a TLS port
   REQUIRE(d.stop() == 0);
 }
+
+TEST_CASE("daemon: health answers 503 while writes are refused, and says why", "[daemon]") {
+  TempDir dir;
+  Daemon d(dir, "[server]\nlisten = \"127.0.0.1:0\"\n", "warn", "max_disk_size = \"2MB\"\n");
+  auto c = d.client();
+  REQUIRE(get_json(c, "/v1/health", 200)["status"] == "ok");
+  int status = 200;
+  for (uint64_t b = 0; b < 200 && status == 200; ++b) {
+    auto r = c.Post("/v1/batch", inserts(b * 500, 500).dump(), "application/json");
+    REQUIRE(r);
+    status = r->status;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // let the budget be measured again
+  }
+  REQUIRE(status == 507);
+  auto r = c.Get("/v1/health");
+  REQUIRE(r);
+  INFO(r->body);
+  REQUIRE(r->status == 503);
+  json health = json::parse(r->body);
+  REQUIRE(health["status"] == "refusing_writes");
+  REQUIRE(health["writes"].get<std::string>().find("max_disk_size") != std::string::npos);
+}

@@ -31,10 +31,12 @@ inline const char* daemon_path() {
 // A running basis-treed with its own data directory and configuration.
 class Daemon {
  public:
-  explicit Daemon(const TempDir& dir, const std::string& extra_config = "", const std::string& log_level = "warn")
+  // `storage_config` adds keys to [storage] (TOML allows one [storage] table).
+  explicit Daemon(const TempDir& dir, const std::string& extra_config = "", const std::string& log_level = "warn",
+                  const std::string& storage_config = "")
       : dir_(dir) {
     std::string config = dir.path("basis-treed.toml");
-    std::ofstream(config) << "[storage]\ndata_dir = \"" << dir.path("data") << "\"\n"
+    std::ofstream(config) << "[storage]\ndata_dir = \"" << dir.path("data") << "\"\n" << storage_config
                           << "[logging]\nlevel = \"" << log_level << "\"\nfile = \"" << dir.path("daemon.log")
                           << "\"\n" << extra_config;
     start(config);

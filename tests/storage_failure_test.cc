@@ -108,6 +108,9 @@ TEST_CASE("a disk budget refuses batches once reached, keeps reads, and loses no
   REQUIRE(r.status.kind() == tree::ErrorKind::kResourceExhausted);
   REQUIRE(r.status.message().find("storage.max_disk_size") != std::string::npos);
   REQUIRE(rt->state().last_sequence == acknowledged);  // reads go on, at the durable state
+  // The state says writes are refused, and why (the daemon's health answers 503 with it).
+  REQUIRE(rt->state().writes.kind() == tree::ErrorKind::kResourceExhausted);
+  REQUIRE(rt->state().writes.message().find("storage.max_disk_size") != std::string::npos);
   REQUIRE(rt->check_health(true).ok);
   REQUIRE(rt->shutdown().is_ok());
   rt.reset();
@@ -115,5 +118,6 @@ TEST_CASE("a disk budget refuses batches once reached, keeps reads, and loses no
   cfg.storage.max_disk_size = 0;
   REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
   REQUIRE(rt->state().last_sequence == acknowledged);
+  REQUIRE(rt->state().writes.is_ok());
   REQUIRE(rt->apply_and_wait(inserts(acknowledged, 10)).status.is_ok());
 }

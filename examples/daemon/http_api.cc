@@ -382,9 +382,13 @@ void install_api(httplib::Server& server, actors::Runtime& rt, Metrics& metrics,
     const auto& rec = rt.recovery();
     actors::Runtime::TreeState state = rt.state();
     actors::BackgroundStatus bg = rt.background();
-    bool healthy = bg.last_health.ok && bg.verification != actors::VerificationState::kFailed;
-    reply(res, 200,
-          {{"status", healthy ? "ok" : "degraded"},
+    // 503 whenever the service cannot do all it should: a load balancer or
+    // an operator polling this must not read "ok" while writes are refused.
+    const bool healthy = bg.last_health.ok && bg.verification != actors::VerificationState::kFailed;
+    const char* status = !state.writes.is_ok() ? "refusing_writes" : healthy ? "ok" : "degraded";
+    reply(res, state.writes.is_ok() && healthy ? 200 : 503,
+          {{"status", status},
+           {"writes", state.writes.is_ok() ? std::string("ok") : state.writes.to_string()},
            {"digest", tree::to_hex(tree::ByteView(state.digest))},
            {"last_seq", state.last_sequence},
            {"recovery",
