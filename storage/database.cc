@@ -10,6 +10,8 @@
 #include <rocksdb/utilities/table_properties_collectors.h>
 #include <rocksdb/write_batch.h>
 
+#include "storage/store_identity.h"
+
 namespace basis::storage {
 
 using tree::ErrorKind;
@@ -40,8 +42,11 @@ Status Database::open(const DatabaseOptions& options, std::unique_ptr<Database>*
   std::unique_ptr<Database> d(new Database());
   d->path_ = options.path;
 
+  // Only where no store ever was may RocksDB create one (store_identity.h).
+  bool may_create = false;
+  if (Status s = check_store_presence(options.path, &may_create); !s.is_ok()) return s;
   rocksdb::DBOptions db_options;
-  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_if_missing = options.create_if_missing && may_create;
   db_options.create_missing_column_families = options.create_if_missing;
   db_options.IncreaseParallelism(2);
   // The hash memtable of `nodes` (below) takes writes from one thread at a time.
@@ -91,6 +96,7 @@ Status Database::open(const DatabaseOptions& options, std::unique_ptr<Database>*
   d->default_handle_ = handles[0];
   for (int i = 0; i < 5; ++i) d->handles_[i] = handles[i + 1];
   if (Status st = d->check_metadata(options); !st.is_ok()) return st;
+  if (Status st = record_store_identity(options.path); !st.is_ok()) return st;
   *out = std::move(d);
   return Status::ok();
 }
