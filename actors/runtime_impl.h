@@ -34,7 +34,7 @@ struct Runtime::Impl {
   std::unique_ptr<BackgroundChecks> checks;
   std::shared_ptr<storage::GcCounters> gc_counters = std::make_shared<storage::GcCounters>();
   std::shared_ptr<std::atomic<uint64_t>> stalled_batches = std::make_shared<std::atomic<uint64_t>>(0);
-  uint64_t health_seed = 1;
+  std::atomic<uint64_t> health_seed{1};  // periodic checks and callers of check_health both draw
   bool stopped = false;
   // Backpressure: batches submitted and not yet answered.
   std::mutex inflight_mutex;

@@ -24,8 +24,11 @@ uint64_t now_ms() {
                                    .count());
 }
 
-// A note update with first_sequence 0 keeps the key's existing first sequence.
-void resolve_first_sequences(const storage::Database& db, std::vector<storage::NoteUpdate>* notes) {
+// A note update with first_sequence 0 keeps the key's existing first
+// sequence. A stored note that cannot be read fails the write (it is
+// retried like any failed write): writing 0 would store a note that reads
+// as corrupt and blocks a rebuild from the notes.
+tree::Status resolve_first_sequences(const storage::Database& db, std::vector<storage::NoteUpdate>* notes) {
   std::map<tree::Bytes, uint64_t> first;  // within this write
   for (storage::NoteUpdate& n : *notes) {
     if (!n.note) {
@@ -40,13 +43,15 @@ void resolve_first_sequences(const storage::Database& db, std::vector<storage::N
         std::string value;
         std::string_view key = storage::chars_of(tree::view(n.key));
         storage::NoteRecord old;
-        if (db.get(Family::kNotes, key, &value).is_ok() && decode(value, key, &old).is_ok()) {
-          n.note->first_sequence = old.first_sequence;
-        }
+        tree::Status s = db.get(Family::kNotes, key, &value);
+        if (s.is_ok()) s = decode(value, key, &old);
+        if (!s.is_ok()) return tree::Status(s.kind(), "reading the note the batch updates: " + s.message());
+        n.note->first_sequence = old.first_sequence;
       }
     }
     first[n.key] = n.note->first_sequence;
   }
+  return tree::Status::ok();
 }
 
 }  // namespace
@@ -91,13 +96,14 @@ caf::behavior oplog_appender(caf::event_based_actor* self, storage::Database* db
           notes.insert(notes.end(), g->notes.begin(), g->notes.end());
         }
         st->queued.clear();
-        resolve_first_sequences(*db, &notes);
+        const tree::Status notes_read = resolve_first_sequences(*db, &notes);
         if (disk_budget > 0 && std::chrono::steady_clock::now() - st->measured > std::chrono::milliseconds(100)) {
           st->in_use = db->disk_bytes();
           st->measured = std::chrono::steady_clock::now();
         }
         const uint64_t in_use = st->in_use;
         tree::Status s = records.empty()       ? tree::Status::ok()
+                         : !notes_read.is_ok()  ? notes_read
                          : in_use >= disk_budget && disk_budget > 0
                              ? tree::Status(tree::ErrorKind::kResourceExhausted,
                                             "storage.max_disk_size (" + std::to_string(disk_budget) +
