@@ -91,7 +91,7 @@ tree::Status Runtime::open(const config::Config& config, std::unique_ptr<Runtime
   // The appender blocks on fsync: it gets a thread of its own.
   actors.appender = impl->system->spawn<caf::detached>(oplog_appender, db, log,
                                                        config.storage.sync == config::SyncPolicy::kAlways,
-                                                       config.storage.max_disk_size);
+                                                       disk_limits(config));
   auto setup = std::make_shared<ProverSetup>();
   setup->db = db;
   setup->resolver = std::move(recovered.resolver);

@@ -1,5 +1,7 @@
 #include "actors/storage_actors.h"
 
+#include <sys/statvfs.h>
+
 #include <rocksdb/db.h>
 
 #include <chrono>
@@ -17,6 +19,14 @@ namespace basis::actors {
 using storage::Family;
 
 namespace {
+
+// Bytes available to the store on the file system holding `path`
+// (UINT64_MAX when it cannot be told: then the limit does not refuse).
+uint64_t free_bytes(const std::string& path) {
+  struct statvfs fs {};
+  if (::statvfs(path.c_str(), &fs) != 0) return UINT64_MAX;
+  return static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+}
 
 uint64_t now_ms() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -57,13 +67,14 @@ tree::Status resolve_first_sequences(const storage::Database& db, std::vector<st
 }  // namespace
 
 caf::behavior oplog_appender(caf::event_based_actor* self, storage::Database* db,
-                             std::shared_ptr<storage::Oplog> log, bool sync, uint64_t disk_budget) {
+                             std::shared_ptr<storage::Oplog> log, bool sync, DiskLimits limits) {
   struct State {
     std::vector<std::shared_ptr<RecordGroup>> queued;
     bool flush_scheduled = false;
     bool injected_errors = false;  // test hook
     caf::actor reply_to;
     uint64_t in_use = 0;  // bytes on disk, as last measured
+    uint64_t free_space = UINT64_MAX;  // bytes free on its file system, as last measured
     std::chrono::steady_clock::time_point measured;
   };
   auto st = std::make_shared<State>();
@@ -97,13 +108,22 @@ caf::behavior oplog_appender(caf::event_based_actor* self, storage::Database* db
         }
         st->queued.clear();
         const tree::Status notes_read = resolve_first_sequences(*db, &notes);
-        if (disk_budget > 0 && std::chrono::steady_clock::now() - st->measured > std::chrono::milliseconds(100)) {
-          st->in_use = db->disk_bytes();
+        const uint64_t disk_budget = limits.max_disk_size;
+        if ((disk_budget > 0 || limits.min_free_space > 0) &&
+            std::chrono::steady_clock::now() - st->measured > std::chrono::milliseconds(100)) {
+          if (disk_budget > 0) st->in_use = db->disk_bytes();
+          if (limits.min_free_space > 0) st->free_space = free_bytes(db->path());
           st->measured = std::chrono::steady_clock::now();
         }
         const uint64_t in_use = st->in_use;
+        const bool disk_low = limits.min_free_space > 0 && st->free_space < limits.min_free_space;
         tree::Status s = records.empty()       ? tree::Status::ok()
                          : !notes_read.is_ok()  ? notes_read
+                         : disk_low ? tree::Status(tree::ErrorKind::kResourceExhausted,
+                                                   "the file system holding " + db->path() + " has " +
+                                                       std::to_string(st->free_space) +
+                                                       " bytes free, below storage.min_free_space (" +
+                                                       std::to_string(limits.min_free_space) + " bytes)")
                          : in_use >= disk_budget && disk_budget > 0
                              ? tree::Status(tree::ErrorKind::kResourceExhausted,
                                             "storage.max_disk_size (" + std::to_string(disk_budget) +
@@ -198,6 +218,10 @@ void collect_node_garbage(storage::Database* db, storage::GcCounters* counters) 
   counters->removed += report.removed;
   counters->removed_bytes += report.removed_bytes;
   counters->live = report.live;
+}
+
+DiskLimits disk_limits(const config::Config& config) {
+  return DiskLimits{config.storage.max_disk_size, config.storage.min_free_space};
 }
 
 storage::RetentionPolicy retention_policy(const config::Config& config) {

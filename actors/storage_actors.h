@@ -17,10 +17,20 @@ namespace basis::actors {
 // Handles append_atom(shared_ptr<RecordGroup>) and answers each flush with
 // durable_atom(DurableReport) to the sender of the appends. Every group that
 // arrives while a write is in flight goes into the next single write.
-// With `disk_budget` > 0, a write is refused (kResourceExhausted) while the
-// database's files take that many bytes or more (checked at most every 100 ms).
+// A write is refused (kResourceExhausted) while the database's files take
+// `max_disk_size` bytes or more (0: no limit), or while the file system
+// holding them has fewer than `min_free_space` bytes free (checked at most
+// every 100 ms), and goes through again once there is room. RocksDB is
+// never let run into a full disk: a write error in its log leaves it
+// unable to write again without a restart (and RocksDB 7.8 aborts on the
+// next log write, facebook/rocksdb#12448).
+struct DiskLimits {
+  uint64_t max_disk_size = 0;
+  uint64_t min_free_space = 0;
+};
 caf::behavior oplog_appender(caf::event_based_actor* self, storage::Database* db,
-                             std::shared_ptr<storage::Oplog> log, bool sync, uint64_t disk_budget);
+                             std::shared_ptr<storage::Oplog> log, bool sync, DiskLimits limits);
+DiskLimits disk_limits(const config::Config& config);
 
 // Handles nodes_atom(shared_ptr<NodeGroup>) and seal_atom(SealOrder): nodes
 // are written as ingested, synced table files of ~32 MB or at a seal, which

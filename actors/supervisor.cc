@@ -29,7 +29,7 @@ caf::behavior supervisor(caf::event_based_actor* self, storage::Database* db,
         return;
       }
       std::shared_ptr<storage::Oplog> log = std::move(owned);
-      st->appender = self->spawn<caf::detached>(oplog_appender, db, log, sync, config.storage.max_disk_size);
+      st->appender = self->spawn<caf::detached>(oplog_appender, db, log, sync, disk_limits(config));
       self->monitor(st->appender);
       self->send(st->prover, restarted_atom::value, appender_atom::value, st->appender);
     } else if (down.source == st->node_writer) {

@@ -96,6 +96,7 @@ class Loader {
         {"storage", {
             {"data_dir", [&](const toml::node& n) { return string(n, &st.data_dir); }},
             {"max_disk_size", [&](const toml::node& n) { return size(n, &st.max_disk_size); }},
+            {"min_free_space", [&](const toml::node& n) { return size(n, &st.min_free_space); }},
             {"sync", [&](const toml::node& n) {
                return choice(n, {{"always", SyncPolicy::kAlways}, {"never", SyncPolicy::kNever}}, &st.sync);
              }},
@@ -408,7 +409,8 @@ std::string Config::to_toml() const {
     << "[storage]\n"
     << "data_dir = " << quoted(storage.data_dir) << "\n"
     << "sync = \"" << (storage.sync == SyncPolicy::kAlways ? "always" : "never") << "\"\n"
-    << "max_disk_size = \"" << format_size(storage.max_disk_size) << "\"\n\n"
+    << "max_disk_size = \"" << format_size(storage.max_disk_size) << "\"\n"
+    << "min_free_space = \"" << format_size(storage.min_free_space) << "\"\n\n"
     << "[persistence]\n"
     << "node_cache_size = \"" << format_size(persistence.node_cache_size) << "\"\n"
     << "node_compression = " << (persistence.node_compression ? "true" : "false") << "\n"

@@ -54,6 +54,10 @@ struct Config {
     // Batches are refused while the store takes this many bytes or more (0:
     // no limit); reads go on, and writing resumes once it takes fewer.
     uint64_t max_disk_size = 0;
+    // Batches are refused while the file system holding the store has fewer
+    // bytes free (0: no reserve): RocksDB must never meet a full disk, which
+    // it does not survive without a restart.
+    uint64_t min_free_space = uint64_t{64} << 20;
     bool operator==(const Storage&) const = default;
   } storage;
   struct Persistence {
