@@ -20,6 +20,7 @@
 using nlohmann::json;
 using namespace basis;
 using basis::testing::Daemon;
+using basis::testing::get_json;
 using basis::storage::testing::TempDir;
 
 namespace {
@@ -107,14 +108,6 @@ std::string repeat(const std::string& two_hex, size_t bytes) {
   std::string out;
   for (size_t i = 0; i < bytes; ++i) out += two_hex;
   return out;
-}
-
-json get_json(httplib::Client& c, const std::string& path, int expect) {
-  auto r = c.Get(path.c_str());
-  REQUIRE(r);
-  INFO(path << " -> " << r->status << " " << r->body);
-  REQUIRE(r->status == expect);
-  return json::parse(r->body);
 }
 
 json post_json(httplib::Client& c, const std::string& path, const json& body, int expect) {

@@ -25,6 +25,7 @@ using namespace basis;
 using basis::storage::testing::TempDir;
 
 using basis::testing::Daemon;
+using basis::testing::get_json;
 
 namespace {
 
@@ -44,14 +45,6 @@ json inserts(uint64_t first, uint64_t count) {
   json ops = json::array();
   for (uint64_t i = first; i < first + count; ++i) ops.push_back({{"type", "Insert"}, {"key", key_hex(i)}, {"value", value_hex(i)}});
   return {{"ops", ops}};
-}
-
-json get_json(httplib::Client& c, const std::string& path, int expect) {
-  auto r = c.Get(path.c_str());
-  REQUIRE(r);
-  INFO(path << " -> " << r->status << " " << r->body);
-  REQUIRE(r->status == expect);
-  return json::parse(r->body);
 }
 
 json post_json(httplib::Client& c, const std::string& path, const std::string& body, int expect) {

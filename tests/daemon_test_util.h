@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <httplib.h>
+#include <nlohmann/json.hpp>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -85,5 +86,14 @@ class Daemon {
   pid_t pid_ = -1;
   int port_ = 0;
 };
+
+// GET `path`: the answer's status must be `expect`; its body, parsed.
+inline nlohmann::json get_json(httplib::Client& c, const std::string& path, int expect) {
+  auto r = c.Get(path.c_str());
+  REQUIRE(r);
+  INFO(path << " -> " << r->status << " " << r->body);
+  REQUIRE(r->status == expect);
+  return nlohmann::json::parse(r->body);
+}
 
 }  // namespace basis::testing
