@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The long differential run against the reference oracle (../shared/oracle):
+# The long differential run against the reference oracle, a development aid
+# that lives outside the project (../shared/oracle, or $BASIS_ORACLE_DIR):
 # 20 seeds x 50,000 operations (1,000,000 in all) of random and adversarial
 # streams through the prover, the verifier and the oracle, compared op by op.
 #   scripts/differential.sh [basis-tree differential options]   e.g. --seeds 40 --seed-from 100
@@ -7,6 +8,11 @@
 # Exit code: 0 no mismatch, 1 mismatches, 2 the oracle cannot run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+oracle="${BASIS_ORACLE_DIR:-../shared/oracle}"
+if [ ! -x "$oracle/run" ]; then
+  echo "differential: no reference oracle at $oracle (set BASIS_ORACLE_DIR); nothing to compare against" >&2
+  exit 2
+fi
 scripts/setup.sh
 build_dir="${BUILD_DIR:-build}"
 if [ ! -f "$build_dir/CMakeCache.txt" ]; then
@@ -15,5 +21,5 @@ fi
 cmake --build "$build_dir" -j"${JOBS:-2}" --target basis-tree
 # Later options win, so the caller's override these defaults.
 exec "$build_dir/bin/basis-tree" differential --seeds 20 --ops 50000 \
-  --oracle "${BASIS_ORACLE_DIR:-../shared/oracle}" \
+  --oracle "$oracle" \
   --mismatch-dir "$build_dir/differential-mismatches" "$@"

@@ -16,6 +16,8 @@ case "$which" in
   all) targets=(verifier prover daemon) ;;
   *) echo "usage: scripts/fuzz.sh [SECONDS] [verifier|prover|daemon|all]" >&2; exit 2 ;;
 esac
+# The reference's vectors, when the shared folder is beside the checkout (a
+# development aid), add seeds; tests/vectors are always there.
 shared="${BASIS_SHARED_DIR:-../shared}"
 
 scripts/setup.sh
@@ -26,11 +28,9 @@ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBASIS_FUZZ=ON -DBAS
 cmake --build build-fuzz -j"${JOBS:-2}" --target verifier_fuzz verifier_fuzz_seed_corpus prover_fuzz \
   prover_fuzz_seed_corpus daemon_request_fuzz
 
-# UB is a finding too. CAF 0.17 has a known false positive in its headers;
-# its suppressions live in the shared folder, used when present.
-ubsan="halt_on_error=1:print_stacktrace=1"
-if [ -f "$shared/ubsan/caf.supp" ]; then ubsan="$ubsan:suppressions=$(realpath "$shared/ubsan/caf.supp")"; fi
-export UBSAN_OPTIONS="$ubsan"
+# UB is a finding too; CAF 0.17 has a known false positive in its headers
+# (tests/ubsan.supp).
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$PWD/tests/ubsan.supp"
 
 status=0
 for t in "${targets[@]}"; do
@@ -40,6 +40,7 @@ for t in "${targets[@]}"; do
   args=(-max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$artifacts/")
   case "$t" in
     verifier)
+      build-fuzz/bin/verifier_fuzz_seed_corpus tests/vectors "$corpus"
       if [ -d "$shared/vectors" ]; then build-fuzz/bin/verifier_fuzz_seed_corpus "$shared/vectors" "$corpus"; fi
       bin=build-fuzz/bin/verifier_fuzz; args+=(-max_len=65536) ;;
     prover)

@@ -1,4 +1,5 @@
-// The stored records and their codecs (../shared/DESIGN.md, "Records").
+// The stored records and their codecs: one record type per family (see the
+// README's "Storage in brief").
 //
 // Every record is: format version (1 byte) | body | CRC-32C of the version
 // and body (4 bytes, big-endian). A decoder refuses a record it cannot trust

@@ -28,6 +28,8 @@ void check_bounds(const TreeParams& params, uint64_t seed, uint32_t key_space) {
     for (const auto& o : owned) ops.push_back(o.op());
     AnswerBound bound;
     REQUIRE(bound_answer(prover, ops, UINT64_MAX, &bound).is_ok());
+    const std::optional<uint64_t> quick = fixed_length_bound(prover, ops.size());
+    REQUIRE(quick.has_value() == params.value_length.has_value());
     uint64_t returned = 0;
     for (const Operation& op : ops) {
       OpOutcome out;
@@ -37,6 +39,7 @@ void check_bounds(const TreeParams& params, uint64_t seed, uint32_t key_space) {
     INFO("batch " << batch);
     REQUIRE(returned <= bound.result_bytes);
     REQUIRE(proof.size() <= bound.proof_bytes);
+    if (quick) REQUIRE(returned + proof.size() <= *quick);
   }
 }
 
