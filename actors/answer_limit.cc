@@ -8,13 +8,9 @@ namespace basis::actors {
 
 tree::Status check_answer_size(tree::BatchProver& prover, const std::vector<OwnedOperation>& ops,
                                uint64_t max_answer_bytes) {
-  const tree::TreeParams& params = prover.params();
-  if (params.value_length) {
-    // Fixed-length values: a closed-form bound, usually far below the limit.
-    const uint64_t leaf = 1 + 2 * uint64_t{params.key_length} + 4 + *params.value_length;
-    const uint64_t path = static_cast<uint64_t>(prover.height()) + 2 + ops.size();
-    const uint64_t per_op = 16 + *params.value_length + 3 * leaf + 2 * 34 * path;
-    if (per_op * ops.size() <= max_answer_bytes) return tree::Status::ok();
+  // Fixed-length values: a bound that reads nothing, usually far below the limit.
+  if (auto quick = tree::fixed_length_bound(prover, ops.size()); quick && *quick <= max_answer_bytes) {
+    return tree::Status::ok();
   }
   std::vector<tree::Operation> views;
   views.reserve(ops.size());

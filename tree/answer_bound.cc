@@ -36,6 +36,16 @@ bool predecessor_key(ByteView key, Bytes* out) {
 
 }  // namespace
 
+std::optional<uint64_t> fixed_length_bound(const BatchProver& prover, size_t operations) {
+  const TreeParams& params = prover.params();
+  if (!params.value_length) return std::nullopt;
+  const uint64_t value = *params.value_length;
+  const uint64_t per_leaf = 1 + 2 * uint64_t{params.key_length} + 4 + value;
+  const uint64_t path_nodes = static_cast<uint64_t>(prover.height()) + 2 + operations;
+  const uint64_t per_op = kPerResult + value + 3 * per_leaf + 2 * kPerInternalNode * path_nodes;
+  return per_op * operations;
+}
+
 Status bound_answer(BatchProver& prover, std::span<const Operation> ops, uint64_t limit, AnswerBound* out) {
   *out = {};
   const TreeParams& params = prover.params();

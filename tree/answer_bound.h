@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "tree/batch_prover.h"
@@ -24,5 +25,10 @@ struct AnswerBound {
 // (which has no batch pending). Stops early once the bound passes `limit`.
 // Fails only where the prover fails to read a node.
 Status bound_answer(BatchProver& prover, std::span<const Operation> ops, uint64_t limit, AnswerBound* out);
+
+// For a tree of fixed-length values, a bound of the same answer that reads
+// nothing (every operation at its worst: three leaves revealed, the path
+// walked twice); nullopt for variable-length values.
+std::optional<uint64_t> fixed_length_bound(const BatchProver& prover, size_t operations);
 
 }  // namespace basis::tree

@@ -83,14 +83,13 @@ class ConnectionThreads final : public httplib::TaskQueue {
 
 constexpr size_t kRefusingThreads = 4;
 
-// A short answer written straight to the socket, for connections refused
-// before any request is read.
-void answer_and_close(socket_t sock, int status, const char* reason, const std::string& message) {
+// A closing answer of our own, for connections refused before (or instead
+// of) what httplib answers. `message` is ASCII without quotes.
+std::string closing_answer(int status, const char* reason, const std::string& message) {
   std::string body = "{\"error\":\"" + message + "\"}";
-  std::string text = "HTTP/1.1 " + std::to_string(status) + " " + reason +
-                     "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
-                     std::to_string(body.size()) + "\r\n\r\n" + body;
-  (void)::send(sock, text.data(), text.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  return "HTTP/1.1 " + std::to_string(status) + " " + reason +
+         "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
 // Closes after the last answer: our side first, then what the client still
@@ -175,8 +174,9 @@ bool ConnectionServer::process_and_close_socket(socket_t sock) {
   if (open_.fetch_add(1) >= limits_.max_connections) {
     open_.fetch_sub(1);
     refused_.fetch_add(1);
-    answer_and_close(sock, 503, "Service Unavailable",
-                     "too many connections: server.max_connections is " + std::to_string(limits_.max_connections));
+    const std::string text = closing_answer(
+        503, "Service Unavailable", "too many connections: server.max_connections is " + std::to_string(limits_.max_connections));
+    (void)::send(sock, text.data(), text.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     close_socket(sock);
     return true;
   }
@@ -226,9 +226,8 @@ void ConnectionServer::serve(socket_t sock) {
     if (strm.timed_out()) {
       timed_out_.fetch_add(1);
       if (strm.answered_status() == 0) {
-        std::string body = "{\"error\":\"the request did not arrive within server.header_timeout / server.body_timeout\"}";
-        std::string text = "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nConnection: close\r\n"
-                           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+        const std::string text = closing_answer(
+            408, "Request Timeout", "the request did not arrive within server.header_timeout / server.body_timeout");
         (void)strm.write(text.data(), text.size());
       }
       break;

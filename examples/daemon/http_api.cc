@@ -88,17 +88,18 @@ bool has_body(const httplib::Request& req) {
          (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0");
 }
 
-// Answers a request before its body is read: the connection closes after it
-// (the unread body cannot start the next request).
-httplib::Server::HandlerResponse refuse(const httplib::Request& req, httplib::Response& res, int status,
-                                        const std::string& message) {
-  if (has_body(req)) res.set_header("Connection", "close");
+// Answers a request before its body is read, and closes the connection
+// after the answer when the stream cannot be trusted to start the next
+// request (framing in doubt, or a body left unread).
+httplib::Server::HandlerResponse refuse_and_close(httplib::Response& res, int status, const std::string& message) {
+  res.set_header("Connection", "close");
   fail(res, status, message);
   return httplib::Server::HandlerResponse::Handled;
 }
 
-httplib::Server::HandlerResponse refuse_and_close(httplib::Response& res, int status, const std::string& message) {
-  res.set_header("Connection", "close");
+httplib::Server::HandlerResponse refuse(const httplib::Request& req, httplib::Response& res, int status,
+                                        const std::string& message) {
+  if (has_body(req)) return refuse_and_close(res, status, message);
   fail(res, status, message);
   return httplib::Server::HandlerResponse::Handled;
 }
