@@ -107,7 +107,6 @@ caf::behavior oplog_appender(caf::event_based_actor* self, storage::Database* db
           notes.insert(notes.end(), g->notes.begin(), g->notes.end());
         }
         st->queued.clear();
-        const tree::Status notes_read = resolve_first_sequences(*db, &notes);
         const uint64_t disk_budget = limits.max_disk_size;
         if ((disk_budget > 0 || limits.min_free_space > 0) &&
             std::chrono::steady_clock::now() - st->measured > std::chrono::milliseconds(100)) {
@@ -115,23 +114,25 @@ caf::behavior oplog_appender(caf::event_based_actor* self, storage::Database* db
           if (limits.min_free_space > 0) st->free_space = free_bytes(db->path());
           st->measured = std::chrono::steady_clock::now();
         }
-        const uint64_t in_use = st->in_use;
-        const bool disk_low = limits.min_free_space > 0 && st->free_space < limits.min_free_space;
-        tree::Status s = records.empty()       ? tree::Status::ok()
-                         : !notes_read.is_ok()  ? notes_read
-                         : disk_low ? tree::Status(tree::ErrorKind::kResourceExhausted,
-                                                   "the file system holding " + db->path() + " has " +
-                                                       std::to_string(st->free_space) +
-                                                       " bytes free, below storage.min_free_space (" +
-                                                       std::to_string(limits.min_free_space) + " bytes)")
-                         : in_use >= disk_budget && disk_budget > 0
-                             ? tree::Status(tree::ErrorKind::kResourceExhausted,
-                                            "storage.max_disk_size (" + std::to_string(disk_budget) +
-                                                " bytes) reached: " + std::to_string(in_use) + " bytes in use")
-                         : st->injected_errors ? tree::Status(tree::ErrorKind::kIOError,
-                                                              "writing the operation log: injected error (test "
-                                                              "hook): No space left on device")
-                                               : log->append(records, notes, sync);
+        // The first reason to refuse wins; the notes are read only for a write.
+        tree::Status s;
+        if (records.empty()) {
+          s = tree::Status::ok();
+        } else if (limits.min_free_space > 0 && st->free_space < limits.min_free_space) {
+          s = tree::Status(tree::ErrorKind::kResourceExhausted,
+                           "the file system holding " + db->path() + " has " + std::to_string(st->free_space) +
+                               " bytes free, below storage.min_free_space (" +
+                               std::to_string(limits.min_free_space) + " bytes)");
+        } else if (disk_budget > 0 && st->in_use >= disk_budget) {
+          s = tree::Status(tree::ErrorKind::kResourceExhausted,
+                           "storage.max_disk_size (" + std::to_string(disk_budget) + " bytes) reached: " +
+                               std::to_string(st->in_use) + " bytes in use");
+        } else if (st->injected_errors) {
+          s = tree::Status(tree::ErrorKind::kIOError,
+                           "writing the operation log: injected error (test hook): No space left on device");
+        } else if (s = resolve_first_sequences(*db, &notes); s.is_ok()) {
+          s = log->append(records, notes, sync);
+        }
         self->send(st->reply_to, durable_atom::value, DurableReport{highest, s});
       },
       [=](reset_atom) { st->queued.clear(); },
