@@ -63,32 +63,32 @@ bool ConnectionStream::wait(short events, Clock::time_point deadline, bool give_
   }
 }
 
+ssize_t ConnectionStream::transfer(char* read_into, const char* write_from, size_t size, short* want) {
+  const bool reading = read_into != nullptr;
+  *want = reading ? POLLIN : POLLOUT;
+  if (tls_) {
+    ERR_clear_error();
+    const int len = static_cast<int>(std::min<size_t>(size, 1 << 30));
+    int r = reading ? SSL_read(tls_, read_into, len) : SSL_write(tls_, write_from, len);
+    if (r > 0) return r;
+    int e = SSL_get_error(tls_, r);
+    if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) return 0;  // closed or broken
+    *want = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;  // a renegotiation may want the other way
+    return -1;
+  }
+  ssize_t n = reading ? ::recv(sock_, read_into, size, MSG_DONTWAIT)
+                      : ::send(sock_, write_from, size, MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (n > 0) return n;
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return -1;
+  return 0;  // the peer closed, or an error
+}
+
 bool ConnectionStream::fill() {
   begin_ = end_ = 0;
   for (;;) {
-    ssize_t n;
     short want = POLLIN;
-    if (tls_) {
-      ERR_clear_error();
-      int r = SSL_read(tls_, buffer_.data(), static_cast<int>(buffer_.size()));
-      if (r > 0) {
-        n = r;
-      } else {
-        int e = SSL_get_error(tls_, r);
-        if (e == SSL_ERROR_WANT_READ) {
-          want = POLLIN;
-        } else if (e == SSL_ERROR_WANT_WRITE) {
-          want = POLLOUT;
-        } else {
-          return false;  // closed or broken
-        }
-        n = -1;
-      }
-    } else {
-      n = ::recv(sock_, buffer_.data(), buffer_.size(), MSG_DONTWAIT);
-      if (n == 0) return false;
-      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return false;
-    }
+    ssize_t n = transfer(buffer_.data(), nullptr, buffer_.size(), &want);
+    if (n == 0) return false;
     if (n > 0) {
       end_ = static_cast<size_t>(n);
       return true;
@@ -197,28 +197,9 @@ ssize_t ConnectionStream::write(const char* ptr, size_t size) {
   const auto deadline = write_deadline_;
   size_t done = 0;
   while (done < size) {
-    ssize_t n;
     short want = POLLOUT;
-    if (tls_) {
-      ERR_clear_error();
-      int r = SSL_write(tls_, ptr + done, static_cast<int>(std::min<size_t>(size - done, 1 << 30)));
-      if (r > 0) {
-        n = r;
-      } else {
-        int e = SSL_get_error(tls_, r);
-        if (e == SSL_ERROR_WANT_WRITE) {
-          want = POLLOUT;
-        } else if (e == SSL_ERROR_WANT_READ) {
-          want = POLLIN;
-        } else {
-          return -1;
-        }
-        n = -1;
-      }
-    } else {
-      n = ::send(sock_, ptr + done, size - done, MSG_DONTWAIT | MSG_NOSIGNAL);
-      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return -1;
-    }
+    ssize_t n = transfer(nullptr, ptr + done, size - done, &want);
+    if (n == 0) return -1;
     if (n > 0) {
       done += static_cast<size_t>(n);
       continue;

@@ -60,6 +60,10 @@ class ConnectionStream final : public httplib::Stream {
   socket_t socket() const override { return sock_; }
 
  private:
+  // One non-blocking read (into `read_into`) or write (from `write_from`),
+  // plain or TLS: > 0 bytes moved, -1 to wait for `*want` on the socket and
+  // try again, 0 closed or broken.
+  ssize_t transfer(char* read_into, const char* write_from, size_t size, short* want);
   // Fills the buffer: false on timeout (timed_out_ set), EOF or error.
   bool fill();
   // Waits for `events` on the socket until `deadline`; false on timeout.
