@@ -75,6 +75,7 @@ caf::behavior oplog_appender(caf::event_based_actor* self, storage::Database* db
     caf::actor reply_to;
     uint64_t in_use = 0;  // bytes on disk, as last measured
     uint64_t free_space = UINT64_MAX;  // bytes free on its file system, as last measured
+    bool write_failed = false;  // the last write failed: RocksDB may need resuming first
     std::chrono::steady_clock::time_point measured;
   };
   auto st = std::make_shared<State>();
@@ -108,10 +109,12 @@ caf::behavior oplog_appender(caf::event_based_actor* self, storage::Database* db
         }
         st->queued.clear();
         const uint64_t disk_budget = limits.max_disk_size;
-        if ((disk_budget > 0 || limits.min_free_space > 0) &&
-            std::chrono::steady_clock::now() - st->measured > std::chrono::milliseconds(100)) {
-          if (disk_budget > 0) st->in_use = db->disk_bytes();
-          if (limits.min_free_space > 0) st->free_space = free_bytes(db->path());
+        // Free space at every write (one statvfs): compactions and flushes
+        // take space between writes. The store's size (a directory walk) at
+        // most every 100 ms.
+        if (limits.min_free_space > 0) st->free_space = free_bytes(db->path());
+        if (disk_budget > 0 && std::chrono::steady_clock::now() - st->measured > std::chrono::milliseconds(100)) {
+          st->in_use = db->disk_bytes();
           st->measured = std::chrono::steady_clock::now();
         }
         // The first reason to refuse wins; the notes are read only for a write.
@@ -130,9 +133,12 @@ caf::behavior oplog_appender(caf::event_based_actor* self, storage::Database* db
         } else if (st->injected_errors) {
           s = tree::Status(tree::ErrorKind::kIOError,
                            "writing the operation log: injected error (test hook): No space left on device");
+        } else if (s = st->write_failed ? db->resume() : tree::Status::ok(); !s.is_ok()) {
+          // RocksDB still holds its background error (the disk is still full, say).
         } else if (s = resolve_first_sequences(*db, &notes); s.is_ok()) {
           s = log->append(records, notes, sync);
         }
+        if (!records.empty()) st->write_failed = !s.is_ok();
         self->send(st->reply_to, durable_atom::value, DurableReport{highest, s});
       },
       [=](reset_atom) { st->queued.clear(); },
@@ -169,6 +175,9 @@ caf::behavior node_writer(caf::event_based_actor* self, storage::Database* db,
         if (wrote) self->send(st->shipper, stored_atom::value, st->highest_ship);
       },
       [=](seal_atom, SealOrder& order) -> caf::result<tree::Status> {
+        // A background error (a compaction that met a full disk) stops every
+        // write until resumed: try, in case no batch came by to do it.
+        (void)db->resume();
         if (tree::Status s = st->window->flush(); !s.is_ok()) {
           self->quit(caf::sec::runtime_error);  // restarted; the prover rewrites every node
           return s;

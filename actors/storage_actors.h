@@ -19,8 +19,9 @@ namespace basis::actors {
 // arrives while a write is in flight goes into the next single write.
 // A write is refused (kResourceExhausted) while the database's files take
 // `max_disk_size` bytes or more (0: no limit), or while the file system
-// holding them has fewer than `min_free_space` bytes free (checked at most
-// every 100 ms), and goes through again once there is room. RocksDB is
+// holding them has fewer than `min_free_space` bytes free (free space is
+// checked at every write, the store's size at most every 100 ms), and goes
+// through again once there is room (RocksDB resumed first if it stopped). RocksDB is
 // never let run into a full disk: a write error in its log leaves it
 // unable to write again without a restart (and RocksDB 7.8 aborts on the
 // next log write, facebook/rocksdb#12448).

@@ -187,6 +187,13 @@ Status Database::compact(std::initializer_list<Family> families) {
   return Status::ok();
 }
 
+Status Database::resume() {
+  rocksdb::Status s = db_->Resume();
+  // Busy: RocksDB is recovering by itself already; the caller tries again later.
+  if (s.IsBusy()) return Status(ErrorKind::kBusy, "resuming writes to " + path_ + ": RocksDB is still recovering");
+  return from_rocksdb(s, "resuming writes to " + path_);
+}
+
 Status Database::flush() {
   rocksdb::FlushOptions fo;
   std::vector<rocksdb::ColumnFamilyHandle*> all(std::begin(handles_), std::end(handles_));

@@ -47,6 +47,10 @@ class Database {
   Status get(Family family, std::string_view key, std::string* value) const;
   // Flushes memtables and syncs the write-ahead log.
   Status flush();
+  // After RocksDB stopped writing on a background error (a compaction or
+  // flush that met a full disk, say): clears it and resumes, once the cause
+  // is gone. OK when there was nothing to resume.
+  Status resume();
   // Starts flushing every family's memtable without waiting, so that a reopen
   // has little write-ahead log to replay (a log file lives until every family
   // with data in it has been flushed, including the rarely written metadata).

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <system_error>
 
 namespace basis::storage {
@@ -44,7 +45,19 @@ Status check_store_presence(const std::string& db_path, bool* may_create) {
   std::error_code ec;
   const bool has_current = fs::exists(fs::path(db_path) / "CURRENT", ec);
   const std::string identity = identity_path(db_path);
-  if (has_current) return Status::ok();  // an existing store: open it, never create
+  if (has_current) {
+    // An existing store: open it, never create; but its manifest must be
+    // there (RocksDB's own message for a missing one names no remedy).
+    std::ifstream in(fs::path(db_path) / "CURRENT");
+    std::string manifest;
+    std::getline(in, manifest);
+    if (manifest.empty() || !fs::exists(fs::path(db_path) / manifest, ec)) {
+      return Status(ErrorKind::kCorruption,
+                    db_path + "/CURRENT names " + (manifest.empty() ? std::string("no manifest") : manifest) +
+                        ", which is missing: the store cannot be read. Restore a backup (basis-tree restore DIR)");
+    }
+    return Status::ok();
+  }
   if (fs::exists(identity, ec)) {
     return Status(ErrorKind::kCorruption,
                   db_path + "/CURRENT is missing, but a store was created here (" + identity +

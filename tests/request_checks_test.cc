@@ -43,6 +43,18 @@ TEST_CASE("routes name their methods and parameters", "[daemon][checks]") {
   REQUIRE(find_route("/") == nullptr);
 }
 
+TEST_CASE("a query holds name=value pairs, each name once, and no fragment", "[daemon][checks]") {
+  std::string error;
+  REQUIRE(check_query("/v1/batch", &error));
+  REQUIRE(check_query("/v1/lookup/ab?proof=true&checkpoint=3", &error));
+  for (const char* bad : {"/v1/batch?dry_run=true=false", "/v1/batch?dry_run=true&dry_run=true", "/v1/batch?&&",
+                          "/v1/batch?=", "/v1/batch?dry_run", "/v1/batch?a=1;b=2", "/v1/batch#?dry_run=true",
+                          "/v1/batch?dry_run=true#x"}) {
+    INFO(bad);
+    REQUIRE_FALSE(check_query(bad, &error));
+  }
+}
+
 TEST_CASE("the bearer scheme is case-insensitive, the token is not", "[daemon][checks]") {
   REQUIRE(bearer_token("Bearer abc") == std::string_view("abc"));
   REQUIRE(bearer_token("bearer abc") == std::string_view("abc"));

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "actors/runtime.h"
@@ -63,6 +64,21 @@ TEST_CASE("a store whose CURRENT is lost refuses to open, every time, and change
     REQUIRE(s.message().find("CURRENT is missing") != std::string::npos);
     REQUIRE(s.message().find("restore") != std::string::npos);
     REQUIRE(listing(cfg.storage.data_dir) == before);  // no new CURRENT, MANIFEST or LOG
+  }
+  // CURRENT there, but the manifest it names gone: refused the same way, before RocksDB is asked.
+  REQUIRE(storage::restore_latest_backup(dir.path("backup"), db).is_ok());
+  {
+    std::string manifest;
+    std::getline(std::ifstream(db + "/CURRENT"), manifest);
+    fs::remove(db + "/" + manifest);
+    auto with_current = listing(cfg.storage.data_dir);
+    std::unique_ptr<actors::Runtime> rt;
+    tree::Status s = actors::Runtime::open(cfg, &rt);
+    INFO(s.to_string());
+    REQUIRE_FALSE(s.is_ok());
+    REQUIRE(s.message().find(manifest + ", which is missing") != std::string::npos);
+    REQUIRE(listing(cfg.storage.data_dir) == with_current);
+    fs::remove(db + "/CURRENT");
   }
   // A store from before identity files: RocksDB's files without CURRENT are refused too.
   fs::remove(storage::identity_path(db));

@@ -1,5 +1,6 @@
 #include "examples/daemon/request_checks.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 
@@ -129,9 +130,14 @@ std::optional<std::string_view> bearer_token(std::string_view authorization) {
 }
 
 bool check_query(std::string_view target, std::string* error) {
+  if (target.find('#') != std::string_view::npos) {
+    *error = "the request target holds a fragment ('#'), which a request never carries";
+    return false;
+  }
   size_t q = target.find('?');
   if (q == std::string_view::npos) return true;
   std::string_view query = target.substr(q + 1);
+  std::vector<std::string_view> names;
   for (size_t begin = 0; begin <= query.size();) {
     size_t end = query.find('&', begin);
     if (end == std::string_view::npos) end = query.size();
@@ -142,6 +148,13 @@ bool check_query(std::string_view target, std::string* error) {
       *error = "the query's pair '" + printable(pair) + "' is not name=value";
       return false;
     }
+    // Given twice, even with the same value: a request says each thing once.
+    std::string_view name = pair.substr(0, eq);
+    if (std::find(names.begin(), names.end(), name) != names.end()) {
+      *error = "query parameter '" + printable(name) + "' is given twice";
+      return false;
+    }
+    names.push_back(name);
     begin = end + 1;
   }
   return true;

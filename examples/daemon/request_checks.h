@@ -45,8 +45,9 @@ std::optional<uint64_t> parse_u64(std::string_view value);
 // case-insensitively and any spaces between; nullopt for another scheme.
 std::optional<std::string_view> bearer_token(std::string_view authorization);
 
-// The raw query of a request target ("/p?a=1&b=2" -> "a=1&b=2") has only
-// name=value pairs: one '=' each, a name, no ';' and no empty pair. False,
+// A request target has no fragment, and its raw query ("/p?a=1&b=2" ->
+// "a=1&b=2") only name=value pairs: one '=' each, a name, no ';', no empty
+// pair, no name twice. False,
 // with `error` naming the pair, otherwise (httplib would take "a=1=2" as
 // a=2, say).
 bool check_query(std::string_view target, std::string* error);
