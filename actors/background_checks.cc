@@ -87,7 +87,7 @@ void BackgroundChecks::run(std::optional<tree::Digest> verify_digest, int parall
   std::unique_lock<std::mutex> lock(mutex_);
   while (!wake_.wait_for(lock, interval_, [this] { return stop_.load(); })) {
     lock.unlock();
-    record(health_check_());
+    if (std::optional<HealthReport> report = health_check_()) record(*report);
     lock.lock();
   }
 }

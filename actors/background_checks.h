@@ -31,7 +31,8 @@ struct BackgroundStatus {
 
 class BackgroundChecks {
  public:
-  using HealthCheck = std::function<HealthReport()>;
+  // nullopt: not checked this time (the tree is unavailable); not counted.
+  using HealthCheck = std::function<std::optional<HealthReport>()>;
   using Log = std::function<void(bool failure, const std::string& message)>;
 
   // Starts the thread. With `verify_digest`, first verifies that tree in

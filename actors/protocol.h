@@ -35,27 +35,53 @@ using get_atom = caf::atom_constant<caf::atom("get")>;
 // can never race the removal of its checkpoint.
 using pin_atom = caf::atom_constant<caf::atom("pin")>;
 using fail_atom = caf::atom_constant<caf::atom("fail")>;  // tests: quit with an error
+using prover_atom = caf::atom_constant<caf::atom("prover")>;
+// supervisor -> itself: rebuild the prover from the durable state now
+using rebuild_atom = caf::atom_constant<caf::atom("rebuild")>;
 // tests: (write_errors_atom, bool) makes the appender's writes fail, as a full disk would
 using write_errors_atom = caf::atom_constant<caf::atom("wrerrors")>;
 // prover -> appender: drop the groups queued before a rollback
 using reset_atom = caf::atom_constant<caf::atom("reset")>;
 
-// A batch from a caller, answered through `promise` once durable.
+// A batch from a caller, answered through `promise` once durable. A job is
+// always answered: one dropped unanswered (its prover failed, or there was
+// none to take it) answers kUnavailable as it is destroyed, so no caller
+// waits forever and no broken promise reaches one.
 struct BatchJob {
   std::vector<OwnedOperation> operations;
   std::promise<BatchResult> promise;
   std::function<void()> on_done;  // after the promise is set: frees an in-flight slot
+  // Set by the prover once the batch's records went to the log: a batch
+  // dropped after that may still have been made durable.
+  uint64_t logged_from = 0;
 
-  void finish(BatchResult result) {
-    promise.set_value(std::move(result));
-    if (on_done) on_done();
-  }
+  BatchJob() = default;
+  BatchJob(const BatchJob&) = delete;
+  BatchJob& operator=(const BatchJob&) = delete;
+  ~BatchJob();
+
+  void finish(BatchResult result);
+
+ private:
+  bool answered_ = false;
 };
 
-// Work that reads the prover's state, run once every earlier batch is durable.
+// Work that reads the prover's state, run once every earlier batch is
+// durable. One dropped unrun calls `fail` as it is destroyed.
 class ProverView;
 struct ReadJob {
   std::function<void(ProverView&)> run;
+  std::function<void(const tree::Status&)> fail;
+
+  ReadJob() = default;
+  ReadJob(const ReadJob&) = delete;
+  ReadJob& operator=(const ReadJob&) = delete;
+  ~ReadJob();
+
+  void execute(ProverView& view);
+
+ private:
+  bool ran_ = false;
 };
 
 // One batch's log records and note updates.

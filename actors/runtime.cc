@@ -5,14 +5,13 @@
 #include <filesystem>
 #include <mutex>
 
+#include "actors/actor_spawn.h"
 #include "actors/answer_limit.h"
 #include "actors/log.h"
 #include "actors/protocol.h"
 #include "actors/recovery.h"
 #include "actors/runtime_impl.h"
-#include "actors/storage_actors.h"
 #include "actors/supervisor.h"
-#include "actors/tree_prover.h"
 #include "storage/checkpoint_store.h"
 #include "storage/oplog.h"
 #include "storage/retention.h"
@@ -64,6 +63,7 @@ tree::Status Runtime::open(const config::Config& config, std::unique_ptr<Runtime
   impl->recovery.replayed = recovered.replayed;
   impl->recovery.load_ms = recovered.load_ms;
   impl->recovery.replay_ms = recovered.replay_ms;
+  impl->recovery.fallbacks = recovered.fallbacks;
 
   std::shared_ptr<storage::Oplog> log;
   {
@@ -82,36 +82,31 @@ tree::Status Runtime::open(const config::Config& config, std::unique_ptr<Runtime
   impl->system_config = std::make_unique<caf::actor_system_config>();
   impl->system_config->set("scheduler.max-threads", 2);
   impl->system = std::make_unique<caf::actor_system>(*impl->system_config);
+  caf::actor_system& system = *impl->system;
   storage::Database* db = impl->db.get();
+  const RecoveryPath recovered_path = recovered.path;
   SupervisedActors actors;
-  actors.checkpointer = impl->system->spawn(checkpointer, db, retention_policy(config));
+  actors.checkpointer = spawn_checkpointer(system, db, config);
   actors.gc_counters = impl->gc_counters;
-  actors.node_writer = impl->system->spawn(node_writer, db, actors.checkpointer,
-                                           NodeGcSetup{config.persistence.node_gc_every, impl->gc_counters});
-  // The appender blocks on fsync: it gets a thread of its own.
-  actors.appender = impl->system->spawn<caf::detached>(oplog_appender, db, log,
-                                                       config.storage.sync == config::SyncPolicy::kAlways,
-                                                       disk_limits(config));
-  auto setup = std::make_shared<ProverSetup>();
-  setup->db = db;
-  setup->resolver = std::move(recovered.resolver);
-  setup->prover = std::move(recovered.prover);
-  setup->last_sequence = recovered.last_sequence;
-  setup->config = config;
-  setup->appender = actors.appender;
-  setup->node_writer = actors.node_writer;
-  setup->stalled_batches = impl->stalled_batches;
-  impl->prover = impl->system->spawn(tree_prover, setup);
-  actors.prover = impl->prover;
-  impl->supervisor = impl->system->spawn(supervisor, db, config, actors);
+  actors.stalled_batches = impl->stalled_batches;
+  actors.slot = impl->slot;
+  actors.node_writer = spawn_node_writer(system, db, config, actors.checkpointer, impl->gc_counters);
+  actors.appender = spawn_appender(system, db, config, std::move(log));
+  actors.prover = spawn_prover(system, db, config, std::move(recovered), actors.appender, actors.node_writer,
+                               impl->stalled_batches);
+  impl->slot->serve(actors.prover);  // the supervisor serves it too, once it runs
+  impl->supervisor = system.spawn<caf::detached>(supervisor, db, config, actors);
   impl->recovery.milliseconds =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  impl->recovery.fallbacks = recovered.fallbacks;
-  if (recovered.path == RecoveryPath::kFullReplay || recovered.path == RecoveryPath::kNotesRebuild) {
+  if (recovered_path == RecoveryPath::kFullReplay || recovered_path == RecoveryPath::kNotesRebuild) {
     // Seal what was rebuilt now, so that the next open starts from it.
     if (tree::Status s = impl->seal(); !s.is_ok()) log_to->error("sealing the recovered tree: {}", s.to_string());
   }
   impl->start_background_checks(log_to);
+  // CAF 0.17 keeps a thread-local reference to the system's logger on the
+  // thread that made the system and its actors, and the system's destructor
+  // waits for it to go: shutting down from another thread would hang.
+  caf::logger::set_current_actor_system(nullptr);
   out->reset(new Runtime(std::move(impl)));
   return tree::Status::ok();
 }
@@ -135,12 +130,16 @@ void Runtime::Impl::start_background_checks(std::shared_ptr<spdlog::logger> log_
       });
 }
 
-HealthReport Runtime::Impl::run_health_check(bool full) {
+std::optional<HealthReport> Runtime::Impl::run_health_check(bool full) {
   uint32_t samples = full ? 0 : config.persistence.health_check_samples;
   uint64_t seed = health_seed++;
   storage::Database* store = db.get();
-  return read<HealthReport>(
-      [=](ProverView& v) { return actors::check_health(v.prover(), *store, v.last_sequence(), samples, seed); });
+  return read<std::optional<HealthReport>>(
+      [=](ProverView& v) {
+        return std::optional<HealthReport>(
+            actors::check_health(v.prover(), *store, v.last_sequence(), samples, seed));
+      },
+      [](const tree::Status&) { return std::optional<HealthReport>(); });
 }
 
 std::future<BatchResult> Runtime::Impl::submit(std::vector<OwnedOperation> operations, bool wait) {
@@ -149,6 +148,10 @@ std::future<BatchResult> Runtime::Impl::submit(std::vector<OwnedOperation> opera
   auto future = job->promise.get_future();
   if (stopped) {
     job->finish(BatchResult{tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down"), {}, {}, {}, {}, {}, 0, 0});
+    return future;
+  }
+  if (tree::Status s = slot->status(); !s.is_ok()) {  // no prover now: say why at once
+    job->finish(BatchResult{s, {}, {}, {}, {}, {}, 0, 0});
     return future;
   }
   {
@@ -169,7 +172,8 @@ std::future<BatchResult> Runtime::Impl::submit(std::vector<OwnedOperation> opera
     --inflight;
     inflight_freed.notify_one();
   };
-  caf::anon_send(prover, apply_atom::value, std::move(job));
+  // Dropped if the prover is gone meanwhile: the job then answers kUnavailable.
+  caf::anon_send(slot->prover(), apply_atom::value, std::move(job));
   return future;
 }
 
@@ -186,20 +190,23 @@ BatchResult Runtime::apply_and_wait(std::vector<OwnedOperation> operations) {
 }
 
 tree::Digest Runtime::digest() {
-  return impl_->read<tree::Digest>([](ProverView& v) { return v.prover().digest(); });
+  return impl_->read<tree::Digest>([](ProverView& v) { return v.prover().digest(); },
+                                   [](const tree::Status&) { return tree::Digest{}; });
 }
 
 Runtime::TreeState Runtime::state() {
   return impl_->read<TreeState>(
-      [](ProverView& v) { return TreeState{v.prover().digest(), v.last_sequence(), v.writes()}; });
+      [](ProverView& v) { return TreeState{v.prover().digest(), v.last_sequence(), v.writes(), true}; },
+      [](const tree::Status& s) { return TreeState{{}, 0, s, false}; });
 }
 
 uint64_t Runtime::last_sequence() {
-  return impl_->read<uint64_t>([](ProverView& v) { return v.last_sequence(); });
+  return impl_->read<uint64_t>([](ProverView& v) { return v.last_sequence(); },
+                               [](const tree::Status&) { return uint64_t{0}; });
 }
 
 LookupResult Runtime::lookup(const tree::Bytes& key, bool with_proof) {
-  return impl_->read<LookupResult>([key, with_proof](ProverView& v) {
+  return impl_->read_or_status<LookupResult>([key, with_proof](ProverView& v) {
     LookupResult r;
     r.digest = v.prover().digest();
     if (!with_proof) {
@@ -220,7 +227,7 @@ LookupResult Runtime::lookup(const tree::Bytes& key, bool with_proof) {
 
 BatchResult Runtime::what_if(std::vector<OwnedOperation> operations) {
   const uint64_t max_answer = impl_->config.persistence.max_answer_bytes;
-  return impl_->read<BatchResult>([ops = std::move(operations), max_answer](ProverView& v) {
+  return impl_->read_or_status<BatchResult>([ops = std::move(operations), max_answer](ProverView& v) {
     BatchResult r;
     r.start_digest = v.prover().digest();
     if (r.status = check_answer_size(v.prover(), ops, max_answer); !r.status.is_ok()) return r;
@@ -263,7 +270,9 @@ void Runtime::inject_write_errors(bool on) {
 
 HealthReport Runtime::check_health(bool full) {
   if (impl_->stopped) return HealthReport{false, 0, "runtime is shut down"};
-  return impl_->checks->record(impl_->run_health_check(full));
+  std::optional<HealthReport> report = impl_->run_health_check(full);
+  if (!report) return HealthReport{false, 0, "not checked: " + impl_->slot->status().to_string()};
+  return impl_->checks->record(*report);
 }
 
 BackgroundStatus Runtime::background() { return impl_->checks->status(); }
@@ -279,7 +288,7 @@ Runtime::Stats Runtime::stats() {
       r.node_cache_misses = v.resolver()->cache_misses();
     }
     return r;
-  });
+  }, [](const tree::Status&) { return Stats{}; });
   s.restarts = restarts();
   s.node_bytes = impl_->db->family_bytes(storage::Family::kNodes);
   s.oplog_bytes = impl_->db->family_bytes(storage::Family::kOperations) +
@@ -296,7 +305,7 @@ Runtime::Stats Runtime::stats() {
 }
 
 uint64_t Runtime::restarts() {
-  caf::scoped_actor self{*impl_->system};
+  HostCaller self{*impl_->system};
   uint64_t n = 0;
   self->request(impl_->supervisor, caf::infinite, get_atom::value)
       .receive([&](uint64_t r) { n = r; }, [](caf::error&) {});
@@ -309,10 +318,8 @@ tree::Status Runtime::shutdown() {
   tree::Status s = impl_->seal();  // waits for every acknowledged batch first
   impl_->stopped = true;
   // The supervisor stops the actors it supervises, without restarting them.
-  for (caf::actor* a : {&impl_->supervisor, &impl_->prover}) {
-    caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
-    *a = nullptr;
-  }
+  caf::anon_send_exit(impl_->supervisor, caf::exit_reason::user_shutdown);
+  impl_->supervisor = nullptr;
   impl_->system.reset();  // waits for the actors to finish
   impl_->system_config.reset();
   // Flushed memtables leave no write-ahead log to replay at the next open.

@@ -60,6 +60,10 @@ class Runtime {
   std::future<BatchResult> try_apply(std::vector<OwnedOperation> operations);
   BatchResult apply_and_wait(std::vector<OwnedOperation> operations);
 
+  // While no prover serves (one failed and is being rebuilt, or the
+  // supervisor gave up on it), calls answer at once: batches, lookups and
+  // what-ifs with kUnavailable and why; digest() and last_sequence() with
+  // zero, which state() tells apart.
   tree::Digest digest();
   uint64_t last_sequence();
   // Both at once: the digest after operation `last_sequence`.
@@ -67,6 +71,7 @@ class Runtime {
     tree::Digest digest{};
     uint64_t last_sequence = 0;
     tree::Status writes;  // OK, or why batches are refused now
+    bool served = false;  // false: no prover serves now (`writes` says why; digest and sequence unknown)
   };
   TreeState state();
   LookupResult lookup(const tree::Bytes& key, bool with_proof);

@@ -11,8 +11,10 @@
 #include <functional>
 #include <future>
 #include <mutex>
+#include <optional>
 
 #include "actors/protocol.h"
+#include "actors/prover_slot.h"
 #include "actors/runtime.h"
 #include "actors/tree_prover.h"
 #include "storage/database.h"
@@ -24,12 +26,32 @@ class logger;
 
 namespace basis::actors {
 
+// A blocking caller on a host thread. CAF 0.17 leaves a thread-local
+// reference to the actor system's logger on every thread that spawns (a
+// scoped actor too), and the system's destructor waits until no thread holds
+// one: a host thread that outlives the runtime would hang its shutdown for
+// ever. This caller drops that reference again when it is done.
+class HostCaller {
+ public:
+  explicit HostCaller(caf::actor_system& system) : self_(system) {}
+  ~HostCaller() { caf::logger::set_current_actor_system(nullptr); }
+  HostCaller(const HostCaller&) = delete;
+  HostCaller& operator=(const HostCaller&) = delete;
+  caf::scoped_actor& operator*() { return self_; }
+  caf::scoped_actor& operator->() { return self_; }
+
+ private:
+  caf::scoped_actor self_;
+};
+
 struct Runtime::Impl {
   config::Config config;
   std::unique_ptr<storage::Database> db;
   std::unique_ptr<caf::actor_system_config> system_config;
   std::unique_ptr<caf::actor_system> system;
-  caf::actor prover, supervisor;
+  caf::actor supervisor;
+  // Where the prover is found: the supervisor replaces it when it rebuilds one.
+  std::shared_ptr<ProverSlot> slot = std::make_shared<ProverSlot>();
   RecoveryReport recovery;
   std::unique_ptr<BackgroundChecks> checks;
   std::shared_ptr<storage::GcCounters> gc_counters = std::make_shared<storage::GcCounters>();
@@ -46,36 +68,56 @@ struct Runtime::Impl {
   // The supervised actor as it is now (it may have been restarted).
   template <class Which>
   caf::actor current(Which which) {
-    caf::scoped_actor self{*system};
+    HostCaller self{*system};
     caf::actor result;
     self->request(supervisor, caf::infinite, get_atom::value, which)
         .receive([&](caf::actor& a) { result = std::move(a); }, [](caf::error&) {});
     return result;
   }
 
-  // Runs `fn` on the prover once every earlier batch is durable.
+  // Runs `fn` on the prover once every earlier batch is durable; without a
+  // prover to run it (failed, being rebuilt, shut down), answers
+  // `on_failure` of why, at once.
   template <class T>
-  T read(std::function<T(ProverView&)> fn) {
+  T read(std::function<T(ProverView&)> fn, std::function<T(const tree::Status&)> on_failure) {
+    if (tree::Status s = slot->status(); !s.is_ok()) return on_failure(s);
     auto promise = std::make_shared<std::promise<T>>();
+    auto future = promise->get_future();
     auto job = std::make_shared<ReadJob>();
     job->run = [promise, fn](ProverView& v) { promise->set_value(fn(v)); };
-    auto future = promise->get_future();
-    caf::anon_send(prover, read_atom::value, std::move(job));
+    job->fail = [promise, on_failure](const tree::Status& s) { promise->set_value(on_failure(s)); };
+    caf::anon_send(slot->prover(), read_atom::value, std::move(job));  // dropped if none: `fail` answers
     return future.get();
+  }
+  // A read whose answer is a Status-carrying result built from the failure.
+  template <class T>
+  T read_or_status(std::function<T(ProverView&)> fn) {
+    return read<T>(std::move(fn), [](const tree::Status& s) {
+      T r;
+      r.status = s;
+      return r;
+    });
   }
 
   void start_background_checks(std::shared_ptr<spdlog::logger> log_to);
-  HealthReport run_health_check(bool full);
+  // nullopt when there is no prover to check (slot->status() says why).
+  std::optional<HealthReport> run_health_check(bool full);
 
   tree::Status seal(bool collect_garbage = false) {
-    auto order = read<SealOrder>([collect_garbage](ProverView& v) {
+    struct Order {
+      tree::Status status;
+      SealOrder order;
+    };
+    Order o = read_or_status<Order>([collect_garbage](ProverView& v) {
       v.ship_unstored_nodes();
-      return SealOrder{v.prover().digest(), v.last_sequence(), 0, collect_garbage};
+      return Order{tree::Status::ok(), SealOrder{v.prover().digest(), v.last_sequence(), 0, collect_garbage}};
     });
-    caf::scoped_actor self{*system};
-    tree::Status result;
+    if (!o.status.is_ok()) return o.status;
     caf::actor writer = current(writer_atom::value);
-    self->request(writer, caf::infinite, seal_atom::value, order)
+    if (!writer) return tree::Status(tree::ErrorKind::kUnavailable, "the node writer is not running");
+    HostCaller self{*system};
+    tree::Status result;
+    self->request(writer, caf::infinite, seal_atom::value, o.order)
         .receive([&](tree::Status& s) { result = std::move(s); },
                  [&](caf::error& e) { result = tree::Status(tree::ErrorKind::kIOError, system->render(e)); });
     return result;

@@ -70,7 +70,7 @@ namespace {
 tree::Status pin_on_checkpointer(Runtime::Impl& impl, uint64_t id, bool on) {
   if (impl.stopped) return tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down");
   caf::actor checkpointer = impl.current(checkpointer_atom::value);
-  caf::scoped_actor self{*impl.system};
+  HostCaller self{*impl.system};
   tree::Status result;
   self->request(checkpointer, caf::infinite, pin_atom::value, id, on)
       .receive([&](tree::Status& s) { result = std::move(s); },

@@ -1,12 +1,21 @@
-// The recovery supervisor's running part: it monitors the oplog appender, the
-// node writer and the checkpointer, restarts one that fails, and brings it
-// back in step through the prover (which resends what is not durable and
-// rewrites what may not be stored). Recovery itself runs before it starts
-// (recovery.h), so nothing is served before the tree is recovered.
+// The recovery supervisor's running part: it monitors every actor of the
+// runtime and replaces one that fails. The oplog appender, node writer and
+// checkpointer are restarted and brought back in step through the prover
+// (which resends what is not durable and rewrites what may not be stored).
+// A failed prover is rebuilt from the durable state (latest checkpoint and
+// the log after it), once the appender has stopped writing for it; callers
+// meanwhile get kUnavailable (see ProverSlot). Failures that repeat back off,
+// and end in a refusal that says so rather than a loop. Recovery at start-up
+// runs before it starts (recovery.h), so nothing is served before the tree
+// is recovered. It runs on a thread of its own: a rebuild blocks.
 #pragma once
 
 #include <caf/all.hpp>
 
+#include <atomic>
+#include <memory>
+
+#include "actors/prover_slot.h"
 #include "config/config.h"
 #include "storage/database.h"
 #include "storage/node_gc.h"
@@ -19,11 +28,18 @@ struct SupervisedActors {
   caf::actor node_writer;
   caf::actor checkpointer;
   std::shared_ptr<storage::GcCounters> gc_counters;  // kept across node writer restarts
+  std::shared_ptr<std::atomic<uint64_t>> stalled_batches;  // kept across prover rebuilds
+  std::shared_ptr<ProverSlot> slot;  // where callers find the prover; the supervisor writes it
 };
 
+// A prover that fails this often within kProverFailureWindow is not rebuilt again.
+constexpr int kMaxProverFailures = 5;
+constexpr std::chrono::seconds kProverFailureWindow{60};
+
 // Handles get_atom(appender_atom | writer_atom | checkpointer_atom) -> actor,
-// and quits (stopping the supervised actors) on an exit message.
-caf::behavior supervisor(caf::event_based_actor* self, storage::Database* db,
-                         config::Config config, SupervisedActors actors);
+// get_atom() -> restarts so far, and quits (stopping the supervised actors)
+// on an exit message. Spawn it detached.
+caf::behavior supervisor(caf::event_based_actor* self, storage::Database* db, config::Config config,
+                         SupervisedActors actors);
 
 }  // namespace basis::actors

@@ -68,10 +68,12 @@ void roll_back(caf::event_based_actor* self, State& st, const tree::Status& fail
   }
   auto log = runtime_logger(setup.config);
   if (!s.is_ok()) {
+    // Quit: the supervisor rebuilds a prover once the store reads again.
     st.stopped = tree::Status(tree::ErrorKind::kIOError, "storage failed (" + failure.to_string() +
                                                              ") and the durable tree cannot be read back: " +
                                                              s.to_string());
     log->error("{}", st.stopped.to_string());
+    self->quit(caf::make_error(caf::sec::runtime_error, st.stopped.to_string()));
     return;
   }
   setup.prover = std::move(r.prover);
@@ -145,7 +147,7 @@ void run_reads(caf::event_based_actor* self, State& st) {
   while (st.pending.empty() && st.stalled.empty() && !st.reads.empty()) {
     ProverView view(st.setup->prover.get(), st.setup->resolver.get(), st.setup->last_sequence,
                     [self, &st] { ship_nodes(self, st); }, st.stopped);
-    st.reads.front()->run(view);
+    st.reads.front()->execute(view);
     st.reads.pop_front();
   }
 }
@@ -179,7 +181,7 @@ void apply_batch(caf::event_based_actor* self, State& st, std::shared_ptr<BatchJ
     tree::Status s = prover.perform(op.view(), &r.outcomes[i]);
     r.statuses.push_back(s);
     if (!prover.status().is_ok()) {
-      st.stopped = prover.status();  // a storage failure mid-change: stop serving
+      st.stopped = prover.status();  // a storage failure mid-change: the tree is not whole
       break;
     }
     if (!s.is_ok() || op.type == tree::OpType::kLookup) continue;
@@ -210,7 +212,9 @@ void apply_batch(caf::event_based_actor* self, State& st, std::shared_ptr<BatchJ
     before = after;
   }
   if (!st.stopped.is_ok()) {
+    // This prover cannot go on: the supervisor rebuilds one from the durable state.
     job->finish(BatchResult{st.stopped, {}, {}, {}, {}, {}, 0, 0});
+    self->quit(caf::make_error(caf::sec::runtime_error, st.stopped.to_string()));
     return;
   }
   prover.generate_proof(&r.proof);
@@ -221,6 +225,7 @@ void apply_batch(caf::event_based_actor* self, State& st, std::shared_ptr<BatchJ
   if (logged > 0) {
     group->batch_id = st.next_batch_id++;
     st.last_sent_batch = group->batch_id;
+    job->logged_from = r.first_sequence;
     self->send(st.setup->appender, append_atom::value, group);
   } else {
     group.reset();
@@ -276,6 +281,17 @@ void resume_stalled(caf::event_based_actor* self, State& st) {
 caf::behavior tree_prover(caf::event_based_actor* self, std::shared_ptr<ProverSetup> setup) {
   auto st = std::make_shared<State>();
   st->setup = std::move(setup);
+  // An exception (std::bad_alloc, say) leaves the tree half changed: the
+  // prover quits, naming it, and the supervisor rebuilds one.
+  self->set_exception_handler([](caf::scheduled_actor*, std::exception_ptr& x) -> caf::error {
+    try {
+      std::rethrow_exception(x);
+    } catch (const std::exception& e) {
+      return caf::make_error(caf::sec::runtime_error, std::string("exception in the tree prover: ") + e.what());
+    } catch (...) {
+      return caf::make_error(caf::sec::runtime_error, "unknown exception in the tree prover");
+    }
+  });
   // What recovery created ships with the next seal: shipping it here would
   // delay the first answer by encoding every replayed node.
   const auto every = st->setup->config.persistence.checkpoint_interval.every;

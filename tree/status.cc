@@ -23,6 +23,7 @@ std::string_view error_kind_name(ErrorKind kind) {
     case ErrorKind::kNotFound: return "NotFound";
     case ErrorKind::kBusy: return "Busy";
     case ErrorKind::kResourceExhausted: return "ResourceExhausted";
+    case ErrorKind::kUnavailable: return "Unavailable";
   }
   return "Unknown";
 }

@@ -30,6 +30,7 @@ enum class ErrorKind : uint8_t {
   kNotFound,         // a requested record does not exist
   kBusy,             // a limit on work in flight is reached; try again later
   kResourceExhausted,  // storage is full (a configured disk budget, or the disk itself)
+  kUnavailable,        // the service cannot do this now (an actor failed and is rebuilt, or stopped)
 };
 
 // The reference's name for `kind` ("KeyNotFound", ...).

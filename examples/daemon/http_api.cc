@@ -29,7 +29,9 @@ void fail(httplib::Response& res, int status, const std::string& message) {
 // The HTTP status for a runtime failure.
 int status_of(const tree::Status& s) {
   switch (s.kind()) {
-    case tree::ErrorKind::kBusy: return 503;
+    case tree::ErrorKind::kBusy:
+    case tree::ErrorKind::kUnavailable:
+      return 503;
     case tree::ErrorKind::kResourceExhausted: return 507;  // Insufficient Storage
     case tree::ErrorKind::kNotFound: return 404;
     case tree::ErrorKind::kLimitExceeded: return 413;
@@ -289,6 +291,7 @@ void install_api(httplib::Server& server, actors::Runtime& rt, Metrics& metrics,
 
   server.Get("/v1/digest", [&rt](const httplib::Request&, httplib::Response& res) {
     actors::Runtime::TreeState s = rt.state();
+    if (!s.served) return fail(res, status_of(s.writes), s.writes.to_string());
     reply(res, 200, {{"digest", tree::to_hex(tree::ByteView(s.digest))}, {"last_seq", s.last_sequence}});
   });
 
@@ -386,12 +389,15 @@ void install_api(httplib::Server& server, actors::Runtime& rt, Metrics& metrics,
     // 503 whenever the service cannot do all it should: a load balancer or
     // an operator polling this must not read "ok" while writes are refused.
     const bool healthy = bg.last_health.ok && bg.verification != actors::VerificationState::kFailed;
-    const char* status = !state.writes.is_ok() ? "refusing_writes" : healthy ? "ok" : "degraded";
+    const char* status = !state.served            ? "unavailable"
+                         : !state.writes.is_ok() ? "refusing_writes"
+                         : healthy               ? "ok"
+                                                 : "degraded";
     reply(res, state.writes.is_ok() && healthy ? 200 : 503,
           {{"status", status},
            {"writes", state.writes.is_ok() ? std::string("ok") : state.writes.to_string()},
-           {"digest", tree::to_hex(tree::ByteView(state.digest))},
-           {"last_seq", state.last_sequence},
+           {"digest", state.served ? json(tree::to_hex(tree::ByteView(state.digest))) : json(nullptr)},
+           {"last_seq", state.served ? json(state.last_sequence) : json(nullptr)},
            {"recovery",
             {{"path", actors::recovery_path_name(rec.path)},
              {"checkpoint_id", rec.checkpoint_id},

@@ -1,0 +1,35 @@
+// One spawn function per actor of the runtime, used by start-up and by the
+// supervisor when it replaces an actor, so that a replacement is set up
+// exactly as the original was.
+#pragma once
+
+#include <caf/all.hpp>
+
+#include <atomic>
+#include <memory>
+
+#include "actors/recovery.h"
+#include "actors/tree_prover.h"
+#include "config/config.h"
+#include "storage/database.h"
+#include "storage/node_gc.h"
+#include "storage/oplog.h"
+
+namespace basis::actors {
+
+caf::actor spawn_checkpointer(caf::actor_system& system, storage::Database* db, const config::Config& config);
+caf::actor spawn_node_writer(caf::actor_system& system, storage::Database* db, const config::Config& config,
+                             caf::actor checkpointer, std::shared_ptr<storage::GcCounters> gc_counters);
+// The appender blocks on fsync: it gets a thread of its own. `log` is the
+// operation log as opened (and rebased, after an accepted rebuild).
+caf::actor spawn_appender(caf::actor_system& system, storage::Database* db, const config::Config& config,
+                          std::shared_ptr<storage::Oplog> log);
+// Opens the operation log and spawns an appender on it.
+tree::Status spawn_appender(caf::actor_system& system, storage::Database* db, const config::Config& config,
+                            caf::actor* out);
+// A prover serving the recovered tree, writing through these actors.
+caf::actor spawn_prover(caf::actor_system& system, storage::Database* db, const config::Config& config,
+                        Recovered recovered, caf::actor appender, caf::actor node_writer,
+                        std::shared_ptr<std::atomic<uint64_t>> stalled_batches);
+
+}  // namespace basis::actors

@@ -1,0 +1,50 @@
+// Where callers find the tree prover. The supervisor, its one writer,
+// replaces the prover when it rebuilds one and says here why there is none
+// meanwhile. Thread-safe.
+#pragma once
+
+#include <caf/all.hpp>
+
+#include <mutex>
+
+#include "tree/status.h"
+
+namespace basis::actors {
+
+class ProverSlot {
+ public:
+  ProverSlot() = default;
+  ProverSlot(const ProverSlot&) = delete;
+  ProverSlot& operator=(const ProverSlot&) = delete;
+
+  // A prover serves from now on.
+  void serve(caf::actor prover) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    prover_ = std::move(prover);
+    status_ = tree::Status::ok();
+  }
+  // No prover serves, for this reason (kUnavailable).
+  void vacate(tree::Status why) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    prover_ = nullptr;
+    status_ = std::move(why);
+  }
+  // The serving prover, or an invalid handle (messages sent to it are
+  // dropped, and a dropped job answers with an error).
+  caf::actor prover() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return prover_;
+  }
+  // OK while a prover serves; else why none does.
+  tree::Status status() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return status_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  caf::actor prover_;
+  tree::Status status_ = tree::Status(tree::ErrorKind::kUnavailable, "the tree prover has not started");
+};
+
+}  // namespace basis::actors
