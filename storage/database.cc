@@ -48,6 +48,7 @@ Status Database::open(const DatabaseOptions& options, std::unique_ptr<Database>*
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options.create_if_missing && may_create;
   db_options.create_missing_column_families = options.create_if_missing;
+  if (options.env) db_options.env = options.env;
   db_options.IncreaseParallelism(2);
   // The hash memtable of `nodes` (below) takes writes from one thread at a time.
   db_options.allow_concurrent_memtable_write = false;

@@ -14,6 +14,7 @@
 
 namespace rocksdb {
 class DB;
+class Env;
 class ColumnFamilyHandle;
 class WriteBatch;
 class Status;
@@ -26,6 +27,10 @@ struct DatabaseOptions {
   tree::TreeParams params;
   bool node_compression = false;  // labels and keys are random bytes
   bool create_if_missing = true;
+  // Not owned; null: RocksDB's default. Every file of the database (and the
+  // node tables it ingests) goes through it, so tests can inject I/O faults.
+  // Must outlive the Database.
+  rocksdb::Env* env = nullptr;
 };
 
 enum class Family { kNodes, kOperations, kCheckpoints, kMetadata, kNotes };

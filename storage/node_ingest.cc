@@ -22,6 +22,7 @@ Status ingest_nodes(Database* db, EncodedNodes nodes) {
                          .string();
   rocksdb::Options options;  // nodes are stored uncompressed (see DatabaseOptions)
   options.compression = rocksdb::kNoCompression;
+  options.env = db->raw()->GetEnv();  // the database's file system, faults and all
   rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, db->handle(Family::kNodes));
   if (Status s = from_rocksdb(writer.Open(path), "creating " + path); !s.is_ok()) return s;
   const tree::Label* previous = nullptr;
