@@ -256,17 +256,6 @@ tree::Status Runtime::compact() {
 
 const Runtime::RecoveryReport& Runtime::recovery() const { return impl_->recovery; }
 
-void Runtime::inject_failure(Component component) {
-  caf::actor target = component == Component::kOplogAppender ? impl_->current(appender_atom::value)
-                      : component == Component::kNodeWriter  ? impl_->current(writer_atom::value)
-                                                             : impl_->current(checkpointer_atom::value);
-  caf::anon_send(target, fail_atom::value);
-}
-
-void Runtime::inject_write_errors(bool on) {
-  caf::anon_send(impl_->current(appender_atom::value), write_errors_atom::value, on);
-}
-
 HealthReport Runtime::check_health(bool full) {
   if (impl_->stopped) return HealthReport{false, 0, "runtime is shut down"};
   return impl_->checks->record(impl_->run_health_check(full));

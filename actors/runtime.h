@@ -155,14 +155,7 @@ class Runtime {
   // with the periodic checks.
   HealthReport check_health(bool full);
 
-  // Test hook: makes one actor fail, as a crash would. The supervisor restarts
-  // it; restarts() counts how often that happened.
-  enum class Component { kOplogAppender, kNodeWriter, kCheckpointer };
-  void inject_failure(Component component);
-  // Test hook: while on, every write of the operation log fails as on a full
-  // disk. Batches are then refused, reads go on at the durable state, and
-  // writing is retried with a growing back-off once it is off.
-  void inject_write_errors(bool on);
+  // Actors restarted by the supervisor so far.
   uint64_t restarts();
 
   struct Impl;

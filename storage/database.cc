@@ -142,9 +142,28 @@ Status Database::check_metadata(const DatabaseOptions& options) {
 }
 
 Status Database::write(rocksdb::WriteBatch* batch, bool sync) {
+  if (Status failed = wal_failure(); !failed.is_ok()) return failed;
   rocksdb::WriteOptions wo;
   wo.sync = sync;
-  return from_rocksdb(db_->Write(wo, batch), "writing to " + path_);
+  rocksdb::Status s = db_->Write(wo, batch);
+  // RocksDB's I/O errors name the file. One in a write-ahead log (*.log)
+  // leaves the log writer broken: RocksDB 7.8 cannot write again without a
+  // reopen, and resuming it aborts the process (an assertion in
+  // TableFileName after ENOSPC; found by tests/supervision_test).
+  if (!s.ok() && s.IsIOError() && s.ToString().find(".log") != std::string::npos) {
+    std::lock_guard lock(wal_mutex_);
+    if (wal_failure_.is_ok()) {
+      wal_failure_ = from_rocksdb(s, "the write-ahead log of " + path_ + " failed, and RocksDB writes nothing more "
+                                     "until the store is reopened: restart to write again (every acknowledged "
+                                     "batch is durable)");
+    }
+  }
+  return from_rocksdb(s, "writing to " + path_);
+}
+
+Status Database::wal_failure() const {
+  std::lock_guard lock(wal_mutex_);
+  return wal_failure_;
 }
 
 Status Database::get(Family family, std::string_view key, std::string* value) const {
@@ -189,6 +208,7 @@ Status Database::compact(std::initializer_list<Family> families) {
 }
 
 Status Database::resume() {
+  if (Status failed = wal_failure(); !failed.is_ok()) return failed;  // never resumed: see write()
   rocksdb::Status s = db_->Resume();
   // Busy: RocksDB is recovering by itself already; the caller tries again later.
   if (s.IsBusy()) return Status(ErrorKind::kBusy, "resuming writes to " + path_ + ": RocksDB is still recovering");

@@ -14,6 +14,9 @@ namespace basis::storage {
 
 Status ingest_nodes(Database* db, EncodedNodes nodes) {
   if (nodes.empty()) return Status::ok();
+  // RocksDB 7.8 aborts (TableFileName asserts) when asked to ingest after
+  // its WAL failed: refuse first.
+  if (Status failed = db->wal_failure(); !failed.is_ok()) return failed;
   std::sort(nodes.begin(), nodes.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   static std::atomic<uint64_t> counter{0};
