@@ -24,7 +24,7 @@ using durable_atom = caf::atom_constant<caf::atom("durable")>;
 using nodes_atom = caf::atom_constant<caf::atom("nodes")>;
 using seal_atom = caf::atom_constant<caf::atom("seal")>;
 using stored_atom = caf::atom_constant<caf::atom("stored")>;  // node writer -> prover
-// supervision: which actor, a restarted actor's new handle, a test hook
+// supervision: which actor, a restarted actor's new handle
 using appender_atom = caf::atom_constant<caf::atom("appender")>;
 using writer_atom = caf::atom_constant<caf::atom("nodewriter")>;
 using checkpointer_atom = caf::atom_constant<caf::atom("checkpoint")>;
@@ -34,12 +34,9 @@ using get_atom = caf::atom_constant<caf::atom("get")>;
 // checkpointer, the one actor that applies retention, so a pin answered OK
 // can never race the removal of its checkpoint.
 using pin_atom = caf::atom_constant<caf::atom("pin")>;
-using fail_atom = caf::atom_constant<caf::atom("fail")>;  // tests: quit with an error
 using prover_atom = caf::atom_constant<caf::atom("prover")>;
 // supervisor -> itself: rebuild the prover from the durable state now
 using rebuild_atom = caf::atom_constant<caf::atom("rebuild")>;
-// tests: (write_errors_atom, bool) makes the appender's writes fail, as a full disk would
-using write_errors_atom = caf::atom_constant<caf::atom("wrerrors")>;
 // prover -> appender: drop the groups queued before a rollback
 using reset_atom = caf::atom_constant<caf::atom("reset")>;
 

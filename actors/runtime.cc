@@ -23,6 +23,11 @@ Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Runtime::~Runtime() { (void)shutdown(); }
 
 tree::Status Runtime::open(const config::Config& config, std::unique_ptr<Runtime>* out) {
+  return open(config, OpenOptions{}, out);
+}
+
+tree::Status Runtime::open(const config::Config& config, const OpenOptions& open_options,
+                           std::unique_ptr<Runtime>* out) {
   auto started = std::chrono::steady_clock::now();
   if (config::Status s = config.validate(); !s.is_ok()) {
     return tree::Status(tree::ErrorKind::kInvalidArgument, s.message());
@@ -38,6 +43,7 @@ tree::Status Runtime::open(const config::Config& config, std::unique_ptr<Runtime
   options.path = (std::filesystem::path(config.storage.data_dir) / "db").string();
   options.params = tree::TreeParams{config.tree.key_length, config.tree.value_length};
   options.node_compression = config.persistence.node_compression;
+  options.env = open_options.env;
   if (tree::Status s = storage::Database::open(options, &impl->db); !s.is_ok()) return s;
   impl->recovery.open_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
@@ -256,17 +262,6 @@ tree::Status Runtime::compact() {
 }
 
 const Runtime::RecoveryReport& Runtime::recovery() const { return impl_->recovery; }
-
-void Runtime::inject_failure(Component component) {
-  caf::actor target = component == Component::kOplogAppender ? impl_->current(appender_atom::value)
-                      : component == Component::kNodeWriter  ? impl_->current(writer_atom::value)
-                                                             : impl_->current(checkpointer_atom::value);
-  caf::anon_send(target, fail_atom::value);
-}
-
-void Runtime::inject_write_errors(bool on) {
-  caf::anon_send(impl_->current(appender_atom::value), write_errors_atom::value, on);
-}
 
 HealthReport Runtime::check_health(bool full) {
   if (impl_->stopped) return HealthReport{false, 0, "runtime is shut down"};

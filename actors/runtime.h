@@ -17,6 +17,10 @@
 #include "storage/records.h"
 #include "tree/batch_prover.h"
 
+namespace rocksdb {
+class Env;
+}
+
 namespace basis::actors {
 
 // An operation that owns its bytes.
@@ -51,6 +55,15 @@ class Runtime {
   // Recovers the tree in config.storage.data_dir (latest checkpoint, then the
   // operation log after it, every record's digests checked) and starts.
   static tree::Status open(const config::Config& config, std::unique_ptr<Runtime>* out);
+  // What open() takes besides the configuration (for tests, mostly).
+  struct OpenOptions {
+    // Every file of the store goes through it (null: RocksDB's default).
+    // Not owned: it must outlive the Runtime (tests hand in an Env over a
+    // fault-injecting file system).
+    rocksdb::Env* env = nullptr;
+  };
+  static tree::Status open(const config::Config& config, const OpenOptions& options,
+                           std::unique_ptr<Runtime>* out);
   // Shuts down cleanly if shutdown() was not called.
   ~Runtime();
 
@@ -147,14 +160,7 @@ class Runtime {
   // with the periodic checks.
   HealthReport check_health(bool full);
 
-  // Test hook: makes one actor fail, as a crash would. The supervisor restarts
-  // it; restarts() counts how often that happened.
-  enum class Component { kOplogAppender, kNodeWriter, kCheckpointer };
-  void inject_failure(Component component);
-  // Test hook: while on, every write of the operation log fails as on a full
-  // disk. Batches are then refused, reads go on at the durable state, and
-  // writing is retried with a growing back-off once it is off.
-  void inject_write_errors(bool on);
+  // Actors restarted by the supervisor so far.
   uint64_t restarts();
 
   struct Impl;

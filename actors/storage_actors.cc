@@ -71,7 +71,6 @@ caf::behavior oplog_appender(caf::event_based_actor* self, storage::Database* db
   struct State {
     std::vector<std::shared_ptr<RecordGroup>> queued;
     bool flush_scheduled = false;
-    bool injected_errors = false;  // test hook
     caf::actor reply_to;
     uint64_t in_use = 0;  // bytes on disk, as last measured
     uint64_t free_space = UINT64_MAX;  // bytes free on its file system, as last measured
@@ -130,9 +129,6 @@ caf::behavior oplog_appender(caf::event_based_actor* self, storage::Database* db
           s = tree::Status(tree::ErrorKind::kResourceExhausted,
                            "storage.max_disk_size (" + std::to_string(disk_budget) + " bytes) reached: " +
                                std::to_string(st->in_use) + " bytes in use");
-        } else if (st->injected_errors) {
-          s = tree::Status(tree::ErrorKind::kIOError,
-                           "writing the operation log: injected error (test hook): No space left on device");
         } else if (s = st->write_failed ? db->resume() : tree::Status::ok(); !s.is_ok()) {
           // RocksDB still holds its background error (the disk is still full, say).
         } else if (s = resolve_first_sequences(*db, &notes); s.is_ok()) {
@@ -142,8 +138,6 @@ caf::behavior oplog_appender(caf::event_based_actor* self, storage::Database* db
         self->send(st->reply_to, durable_atom::value, DurableReport{highest, s});
       },
       [=](reset_atom) { st->queued.clear(); },
-      [=](write_errors_atom, bool on) { st->injected_errors = on; },
-      [=](fail_atom) { self->quit(caf::sec::runtime_error); },
   };
 }
 
@@ -206,7 +200,6 @@ caf::behavior node_writer(caf::event_based_actor* self, storage::Database* db,
         return answer;
       },
       [=](restarted_atom, checkpointer_atom, caf::actor& a) { st->checkpointer = std::move(a); },
-      [=](fail_atom) { self->quit(caf::sec::runtime_error); },
   };
 }
 
@@ -270,7 +263,6 @@ caf::behavior checkpointer(caf::event_based_actor* self, storage::Database* db, 
       [=](pin_atom, uint64_t id, bool on) -> tree::Status {
         return on ? storage::pin_checkpoint(db, id) : storage::unpin_checkpoint(db, id);
       },
-      [=](fail_atom) { self->quit(caf::sec::runtime_error); },
   };
 }
 

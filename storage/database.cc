@@ -48,6 +48,7 @@ Status Database::open(const DatabaseOptions& options, std::unique_ptr<Database>*
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options.create_if_missing && may_create;
   db_options.create_missing_column_families = options.create_if_missing;
+  if (options.env) db_options.env = options.env;
   db_options.IncreaseParallelism(2);
   // The hash memtable of `nodes` (below) takes writes from one thread at a time.
   db_options.allow_concurrent_memtable_write = false;
@@ -141,9 +142,28 @@ Status Database::check_metadata(const DatabaseOptions& options) {
 }
 
 Status Database::write(rocksdb::WriteBatch* batch, bool sync) {
+  if (Status failed = wal_failure(); !failed.is_ok()) return failed;
   rocksdb::WriteOptions wo;
   wo.sync = sync;
-  return from_rocksdb(db_->Write(wo, batch), "writing to " + path_);
+  rocksdb::Status s = db_->Write(wo, batch);
+  // RocksDB's I/O errors name the file. One in a write-ahead log (*.log)
+  // leaves the log writer broken: RocksDB 7.8 cannot write again without a
+  // reopen, and resuming it aborts the process (an assertion in
+  // TableFileName after ENOSPC; found by tests/supervision_test).
+  if (!s.ok() && s.IsIOError() && s.ToString().find(".log") != std::string::npos) {
+    std::lock_guard lock(wal_mutex_);
+    if (wal_failure_.is_ok()) {
+      wal_failure_ = from_rocksdb(s, "the write-ahead log of " + path_ + " failed, and RocksDB writes nothing more "
+                                     "until the store is reopened: restart to write again (every acknowledged "
+                                     "batch is durable)");
+    }
+  }
+  return from_rocksdb(s, "writing to " + path_);
+}
+
+Status Database::wal_failure() const {
+  std::lock_guard lock(wal_mutex_);
+  return wal_failure_;
 }
 
 Status Database::get(Family family, std::string_view key, std::string* value) const {
@@ -188,6 +208,7 @@ Status Database::compact(std::initializer_list<Family> families) {
 }
 
 Status Database::resume() {
+  if (Status failed = wal_failure(); !failed.is_ok()) return failed;  // never resumed: see write()
   rocksdb::Status s = db_->Resume();
   // Busy: RocksDB is recovering by itself already; the caller tries again later.
   if (s.IsBusy()) return Status(ErrorKind::kBusy, "resuming writes to " + path_ + ": RocksDB is still recovering");

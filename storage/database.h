@@ -5,6 +5,7 @@
 
 #include <initializer_list>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,7 @@
 
 namespace rocksdb {
 class DB;
+class Env;
 class ColumnFamilyHandle;
 class WriteBatch;
 class Status;
@@ -26,6 +28,10 @@ struct DatabaseOptions {
   tree::TreeParams params;
   bool node_compression = false;  // labels and keys are random bytes
   bool create_if_missing = true;
+  // Not owned; null: RocksDB's default. Every file of the database (and the
+  // node tables it ingests) goes through it, so tests can inject I/O faults.
+  // Must outlive the Database.
+  rocksdb::Env* env = nullptr;
 };
 
 enum class Family { kNodes, kOperations, kCheckpoints, kMetadata, kNotes };
@@ -41,8 +47,12 @@ class Database {
   const MetadataRecord& metadata() const { return metadata_; }
   const std::string& path() const { return path_; }
 
-  // Atomic across families. `sync` waits until the write is on disk.
+  // Atomic across families. `sync` waits until the write is on disk. Once a
+  // write has failed in the write-ahead log, every write (and resume()) is
+  // refused with wal_failure() until the database is reopened.
   Status write(rocksdb::WriteBatch* batch, bool sync);
+  // OK, or why writes are refused until a reopen. Thread-safe.
+  Status wal_failure() const;
   // kNotFound when absent.
   Status get(Family family, std::string_view key, std::string* value) const;
   // Flushes memtables and syncs the write-ahead log.
@@ -77,6 +87,8 @@ class Database {
   rocksdb::ColumnFamilyHandle* handles_[5] = {};
   rocksdb::ColumnFamilyHandle* default_handle_ = nullptr;
   MetadataRecord metadata_;
+  mutable std::mutex wal_mutex_;
+  Status wal_failure_;  // guarded by wal_mutex_
 };
 
 // A RocksDB status as ours, with `context` prefixed to its message.

@@ -14,6 +14,9 @@ namespace basis::storage {
 
 Status ingest_nodes(Database* db, EncodedNodes nodes) {
   if (nodes.empty()) return Status::ok();
+  // RocksDB 7.8 aborts (TableFileName asserts) when asked to ingest after
+  // its WAL failed: refuse first.
+  if (Status failed = db->wal_failure(); !failed.is_ok()) return failed;
   std::sort(nodes.begin(), nodes.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   static std::atomic<uint64_t> counter{0};
@@ -22,6 +25,7 @@ Status ingest_nodes(Database* db, EncodedNodes nodes) {
                          .string();
   rocksdb::Options options;  // nodes are stored uncompressed (see DatabaseOptions)
   options.compression = rocksdb::kNoCompression;
+  options.env = db->raw()->GetEnv();  // the database's file system, faults and all
   rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, db->handle(Family::kNodes));
   if (Status s = from_rocksdb(writer.Open(path), "creating " + path); !s.is_ok()) return s;
   const tree::Label* previous = nullptr;

@@ -14,11 +14,7 @@
 
 namespace basis::testing {
 
-namespace {
-
 using actors::OwnedOperation;
-
-constexpr uint64_t kKeySpace = 600;  // small: collisions, removals, failures
 
 std::vector<OwnedOperation> batch_ops(uint64_t seed, uint64_t b) {
   bench::SplitMix64 rng{seed * 0x9e3779b97f4a7c15ULL + b};
@@ -43,6 +39,8 @@ std::vector<OwnedOperation> batch_ops(uint64_t seed, uint64_t b) {
   }
   return ops;
 }
+
+namespace {
 
 // The state after each prefix of whole batches: last sequence and digest.
 struct Boundary {

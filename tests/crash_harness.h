@@ -7,6 +7,9 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "actors/runtime.h"
 
 namespace basis::testing {
 
@@ -19,6 +22,12 @@ struct CrashReport {
   std::string first_problem;
   bool ok() const { return lost_acknowledged == 0 && digest_mismatches == 0 && failed_opens == 0; }
 };
+
+// Batch `b` of the churn of `seed`: 10 to 49 operations of every type on a
+// small key space (collisions, removals, failures). The torture harness
+// runs the same churn.
+constexpr uint64_t kKeySpace = 600;
+std::vector<actors::OwnedOperation> batch_ops(uint64_t seed, uint64_t b);
 
 // Runs `kills` rounds in `dir` (created, and reused across rounds).
 CrashReport run_crash_harness(const std::string& dir, uint64_t kills, uint64_t seed);

@@ -237,48 +237,6 @@ TEST_CASE("batches in flight are bounded: callers wait, or hear busy", "[runtime
   REQUIRE(rt->last_sequence() == 4000);  // every batch applied exactly once
 }
 
-TEST_CASE("a failed appender, node writer or checkpointer is restarted and nothing is lost",
-          "[runtime][supervision]") {
-  using C = Runtime::Component;
-  for (C component : {C::kOplogAppender, C::kNodeWriter, C::kCheckpointer}) {
-    INFO("component " << static_cast<int>(component));
-    TempDir dir;
-    auto cfg = config_for(dir);
-    cfg.persistence.checkpoint_interval.operations = 1500;
-    tree::BatchProver model(tree::TreeParams{32, std::nullopt});
-    tree::OpOutcome out;
-    auto apply_both = [&](Runtime& rt, uint64_t first) {
-      auto ops = w1_batch(first, 300);
-      BatchResult r = rt.apply_and_wait(ops);
-      REQUIRE(r.status.is_ok());
-      for (const auto& op : ops) REQUIRE(model.perform(op.view(), &out).is_ok());
-      model.end_batch();
-      REQUIRE(r.digest == model.digest());
-    };
-    {
-      std::unique_ptr<Runtime> rt;
-      REQUIRE(Runtime::open(cfg, &rt).is_ok());
-      uint64_t next = 0;
-      for (int b = 0; b < 10; ++b, next += 300) apply_both(*rt, next);
-      rt->inject_failure(component);
-      for (int b = 0; b < 3; ++b, next += 300) apply_both(*rt, next);  // may race the failure
-      for (int wait = 0; wait < 500 && rt->restarts() == 0; ++wait) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
-      REQUIRE(rt->restarts() == 1);
-      for (int b = 0; b < 10; ++b, next += 300) apply_both(*rt, next);
-      tree::Status cp = rt->checkpoint_now();  // everything written since is verified again
-      INFO(cp.to_string());
-      REQUIRE(cp.is_ok());
-      REQUIRE(rt->shutdown().is_ok());
-    }
-    std::unique_ptr<Runtime> rt;
-    REQUIRE(Runtime::open(cfg, &rt).is_ok());
-    REQUIRE(rt->digest() == model.digest());
-    REQUIRE(rt->last_sequence() == 23 * 300);
-  }
-}
-
 TEST_CASE("the tree in memory stays within node_cache_size and proofs stay exact",
           "[runtime][memory]") {
   TempDir dir;
