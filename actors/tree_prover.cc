@@ -113,6 +113,11 @@ void send_due_seal(caf::event_based_actor* self, State& st) {
 // writer writes everything shipped before it delegates a seal).
 bool can_seal(const State& st) { return !st.seal && st.outstanding_seals == 0; }
 
+// A failure of the storage below, not of the operation itself.
+bool is_storage_failure(const tree::Status& s) {
+  return s.kind() == tree::ErrorKind::kIOError || s.kind() == tree::ErrorKind::kCorruption;
+}
+
 bool changes_value(tree::OpType t) {
   return t == tree::OpType::kInsert || t == tree::OpType::kUpdate || t == tree::OpType::kInsertOrUpdate;
 }
@@ -168,6 +173,12 @@ void apply_batch(caf::event_based_actor* self, State& st, std::shared_ptr<BatchJ
   }
   if (r.status.is_ok()) r.status = check_answer_size(prover, job->operations, cfg.persistence.max_answer_bytes);
   if (!r.status.is_ok()) {
+    if (is_storage_failure(r.status)) {
+      // The tree cannot be read: batches behind this one must not be applied
+      // around a refused one. The supervisor rebuilds the prover.
+      st.stopped = r.status;
+      self->quit(caf::make_error(caf::sec::runtime_error, "reading the tree: " + r.status.to_string()));
+    }
     job->finish(std::move(r));
     return;
   }
@@ -182,6 +193,12 @@ void apply_batch(caf::event_based_actor* self, State& st, std::shared_ptr<BatchJ
     r.statuses.push_back(s);
     if (!prover.status().is_ok()) {
       st.stopped = prover.status();  // a storage failure mid-change: the tree is not whole
+      break;
+    }
+    if (is_storage_failure(s)) {
+      // A node could not be read: the batch must not be half applied (its
+      // other operations are in the tree already), so none of it is.
+      st.stopped = tree::Status(s.kind(), "operation " + std::to_string(i) + " of the batch: " + s.message());
       break;
     }
     if (!s.is_ok() || op.type == tree::OpType::kLookup) continue;

@@ -161,8 +161,12 @@ std::string one_line(std::string s) {
     // Refused: every later batch in flight is too. Go on from the durable state.
     for (auto& [i, f] : inflight) (void)f.get();
     inflight.clear();
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    state = rt->state();
+    // A prover that met a storage failure is being rebuilt: wait for it.
+    const auto until = Clock::now() + std::chrono::seconds(20);
+    do {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      state = rt->state();
+    } while (!state.served && Clock::now() < until);
     std::optional<uint64_t> k = model.find(acked, state.last_sequence, tree::to_hex(state.digest));
     if (!k) {
       say(out, "rollback " + std::to_string(state.last_sequence) + " " + tree::to_hex(state.digest) + " after ack " +
