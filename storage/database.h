@@ -21,11 +21,35 @@ class Status;
 
 namespace basis::storage {
 
+class DurableMark;
+
 struct DatabaseOptions {
   std::string path;
   tree::TreeParams params;
   bool node_compression = false;  // labels and keys are random bytes
   bool create_if_missing = true;
+  // A probe: RocksDB opened read-only, nothing written (not even its LOG),
+  // the tree parameters not checked. For looking before a real open.
+  bool read_only = false;
+  // How a write-ahead log damaged in its middle is met: refused (the
+  // default), or read up to the damage (after an operator accepted the loss).
+  bool salvage_log = false;
+  // The operator accepted that the log recovers below the durable-sequence
+  // mark (basis-tree accept-loss): the open goes on and moves the mark back.
+  bool accept_lost_log_tail = false;
+  // Free space RocksDB keeps in reserve: a compaction that would leave less
+  // does not start (0: none). storage.min_free_space.
+  uint64_t compaction_reserve = 0;
+};
+
+// What the open found of the log against the durable-sequence mark.
+struct MarkCheck {
+  bool had_mark = false;       // false: a store from before marks, or a new one
+  uint64_t mark = 0;           // the sequence the mark recorded
+  uint64_t recovered = 0;      // where the log recovers to
+  std::string log_damage;      // RocksDB's refusal of the log, when it refused
+  bool moved_back = false;     // the mark was moved back to `recovered`
+  std::string warning;         // why a loss was let pass (for the caller's log)
 };
 
 enum class Family { kNodes, kOperations, kCheckpoints, kMetadata, kNotes };
@@ -33,6 +57,10 @@ std::string_view family_name(Family f);
 
 class Database {
  public:
+  // An existing store is first probed read-only (check_log_against_mark):
+  // a store whose log recovers below its durable mark, whose mark is missing
+  // or damaged, or whose table files are missing, is refused before RocksDB
+  // writes anything.
   static Status open(const DatabaseOptions& options, std::unique_ptr<Database>* out);
   ~Database();
   Database(const Database&) = delete;
@@ -40,6 +68,10 @@ class Database {
 
   const MetadataRecord& metadata() const { return metadata_; }
   const std::string& path() const { return path_; }
+  const MarkCheck& mark_check() const { return mark_check_; }
+  // After a write of the log through `sequence` returned: the durable mark
+  // follows (not synced; flush() and flush_async() sync it). No-op read-only.
+  void mark_durable(uint64_t sequence, bool synced);
 
   // Atomic across families. `sync` waits until the write is on disk.
   Status write(rocksdb::WriteBatch* batch, bool sync);
@@ -71,12 +103,17 @@ class Database {
  private:
   Database() = default;
   Status check_metadata(const DatabaseOptions& options);
+  // Opens the durable mark after a read-write open; moves it back where the
+  // check let a loss pass.
+  Status open_mark();
 
   std::string path_;
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* handles_[5] = {};
   rocksdb::ColumnFamilyHandle* default_handle_ = nullptr;
   MetadataRecord metadata_;
+  MarkCheck mark_check_;
+  std::unique_ptr<DurableMark> mark_;
 };
 
 // A RocksDB status as ours, with `context` prefixed to its message.
