@@ -16,13 +16,16 @@ using tree::ErrorKind;
 
 namespace {
 
-// The table file RocksDB names in `message`, or "".
+// The table file RocksDB could not find, named in `message`, or "". RocksDB
+// 7.8 tries the old ".ldb" name last, and names that one.
 std::string missing_table(const std::string& message) {
+  if (message.find("No such file") == std::string::npos) return "";
   size_t at = message.find(".sst");
+  if (at == std::string::npos) at = message.find(".ldb");
   if (at == std::string::npos) return "";
   size_t begin = message.find_last_of(" /:", at);
   begin = begin == std::string::npos ? 0 : begin + 1;
-  return message.substr(begin, at + 4 - begin);
+  return message.substr(begin, at - begin) + ".sst";
 }
 
 std::string accept_hint(const std::string& db_path) {
@@ -53,22 +56,14 @@ Status check_log_against_mark(const DatabaseOptions& options, MarkCheck* out) {
   *out = MarkCheck{};
   uint64_t recovered = 0;
   Status s = probe(options, options.accept_lost_log_tail || options.salvage_log, &recovered);
-  if (!s.is_ok() && s.kind() != ErrorKind::kCorruption) {
-    if (std::string table = missing_table(s.message()); !table.empty()) {
-      return Status(ErrorKind::kCorruption,
-                    db + ": the table file " + table + " is missing (" + s.message() +
-                        "): the store cannot be read, and nothing was changed on disk. Put the file back, or restore "
-                        "a backup (basis-tree restore DIR)");
-    }
-    return s;
+  if (std::string table = s.is_ok() ? std::string() : missing_table(s.message()); !table.empty()) {
+    return Status(ErrorKind::kCorruption,
+                  db + ": the table file " + table + " is missing (" + s.message() +
+                      "): the store cannot be read, and nothing was changed on disk. Put the file back, or restore "
+                      "a backup (basis-tree restore DIR)");
   }
+  if (!s.is_ok() && s.kind() != ErrorKind::kCorruption) return s;
   if (!s.is_ok()) {
-    if (std::string table = missing_table(s.message()); !table.empty() && s.message().find("No such file") != std::string::npos) {
-      return Status(ErrorKind::kCorruption,
-                    db + ": the table file " + table + " is missing (" + s.message() +
-                        "): the store cannot be read, and nothing was changed on disk. Put the file back, or restore "
-                        "a backup (basis-tree restore DIR)");
-    }
     // RocksDB refuses a log damaged in its middle: read what precedes the
     // damage, to name where it would recover to.
     out->log_damage = s.message();
