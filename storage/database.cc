@@ -1,5 +1,7 @@
 #include "storage/database.h"
 
+#include <sys/statvfs.h>
+
 #include <filesystem>
 
 #include <rocksdb/db.h>
@@ -78,6 +80,7 @@ Status Database::open(const DatabaseOptions& options, std::unique_ptr<Database>*
                                      ? rocksdb::WALRecoveryMode::kPointInTimeRecovery
                                      : rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   if (options.read_only) db_options.info_log = std::make_shared<DiscardingLogger>();
+  d->compaction_reserve_ = options.read_only ? 0 : options.compaction_reserve;
   if (options.compaction_reserve > 0 && !options.read_only) {
     // RocksDB must never meet a full disk: a compaction that would leave
     // less than the reserve free waits (facebook/rocksdb#12448).
@@ -212,6 +215,22 @@ Status Database::check_metadata(const DatabaseOptions& options) {
 }
 
 Status Database::write(rocksdb::WriteBatch* batch, bool sync) {
+  // Every write goes to the WAL, and a WAL write that meets a full disk is
+  // one RocksDB 7.8 does not survive (facebook/rocksdb#12448): below half
+  // the reserve (the oplog appender already stops at all of it), checkpoints,
+  // retention and pins are refused too, leaving the rest to compactions.
+  if (compaction_reserve_ > 0) {
+    struct statvfs fs {};
+    if (::statvfs(path_.c_str(), &fs) == 0) {
+      const uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+      if (free_bytes < compaction_reserve_ / 2) {
+        return Status(ErrorKind::kResourceExhausted,
+                      "not writing to " + path_ + ": its file system has " + std::to_string(free_bytes) +
+                          " bytes free, below half of storage.min_free_space (" +
+                          std::to_string(compaction_reserve_) + " bytes)");
+      }
+    }
+  }
   rocksdb::WriteOptions wo;
   wo.sync = sync;
   return from_rocksdb(db_->Write(wo, batch), "writing to " + path_);

@@ -74,6 +74,8 @@ class Database {
   void mark_durable(uint64_t sequence, bool synced);
 
   // Atomic across families. `sync` waits until the write is on disk.
+  // kResourceExhausted, without writing, while its file system has less
+  // than half of `compaction_reserve` free.
   Status write(rocksdb::WriteBatch* batch, bool sync);
   // kNotFound when absent.
   Status get(Family family, std::string_view key, std::string* value) const;
@@ -113,6 +115,7 @@ class Database {
   rocksdb::ColumnFamilyHandle* default_handle_ = nullptr;
   MetadataRecord metadata_;
   MarkCheck mark_check_;
+  uint64_t compaction_reserve_ = 0;
   std::unique_ptr<DurableMark> mark_;
 };
 
