@@ -83,9 +83,12 @@ std::string DurableMark::path_for(const std::string& db_path) {
 }
 
 std::string DurableMark::current_boot_id() {
-  std::string id;
-  std::getline(std::ifstream("/proc/sys/kernel/random/boot_id"), id);
-  return id.substr(0, kBootBytes);
+  static const std::string id = [] {  // read once: it changes only with a reboot
+    std::string text;
+    std::getline(std::ifstream("/proc/sys/kernel/random/boot_id"), text);
+    return text.substr(0, kBootBytes);
+  }();
+  return id;
 }
 
 Status DurableMark::read(const std::string& db_path, MarkState* out) {
