@@ -132,6 +132,17 @@ Status DurableMark::open(const std::string& db_path, uint64_t initial, std::uniq
   return Status::ok();
 }
 
+Status DurableMark::write_state(const std::string& db_path, const MarkState& state) {
+  const std::string path = path_for(db_path);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status(ErrorKind::kIOError, "cannot write " + path + ": " + std::strerror(errno));
+  const std::string bytes = encode_slot(Slot{1, state});
+  const bool ok = ::pwrite(fd, bytes.data(), bytes.size(), kSlotOffset[1]) == static_cast<ssize_t>(bytes.size()) &&
+                  ::fsync(fd) == 0;
+  ::close(fd);
+  return ok ? Status::ok() : Status(ErrorKind::kIOError, "cannot write " + path);
+}
+
 DurableMark::~DurableMark() {
   (void)sync();
   ::close(fd_);

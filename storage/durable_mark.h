@@ -59,6 +59,10 @@ class DurableMark {
   Status sync();
   uint64_t sequence() const;
 
+  // Writes `state` as the whole mark of `db_path`, synced: for tests that
+  // stand in for an earlier boot, and tools.
+  static Status write_state(const std::string& db_path, const MarkState& state);
+
   // The id of the running boot ("" when it cannot be read).
   static std::string current_boot_id();
 

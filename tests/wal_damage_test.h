@@ -23,9 +23,10 @@
 
 namespace basis::testing {
 
-inline config::Config wal_config(const std::string& data_dir) {
+inline config::Config wal_config(const std::string& data_dir, bool synced = true) {
   config::Config cfg;
   cfg.storage.data_dir = data_dir;
+  cfg.storage.sync = synced ? config::SyncPolicy::kAlways : config::SyncPolicy::kNever;
   cfg.logging.level = "off";
   // No checkpoint: every acknowledged batch stays in the live WAL.
   cfg.persistence.checkpoint_interval.operations = 1'000'000;
@@ -53,11 +54,12 @@ constexpr char kWalChild[] = "wal child: acknowledged batches then wait to be ki
 
 // Runs kWalChild on `data_dir`, which applies `batches` batches of 50
 // inserts, and SIGKILLs it once every one was acknowledged. Returns the last
-// acknowledged sequence.
-inline uint64_t killed_store(const std::string& data_dir, int batches) {
+// acknowledged sequence. `synced`: storage.sync = "always", else "never".
+inline uint64_t killed_store(const std::string& data_dir, int batches, bool synced = true) {
   const std::string ready = data_dir + ".acked";
   std::filesystem::remove(ready);
-  pid_t pid = run_self(kWalChild, {{"WAL_DIR", data_dir}, {"WAL_BATCHES", std::to_string(batches)}});
+  pid_t pid = run_self(kWalChild, {{"WAL_DIR", data_dir}, {"WAL_BATCHES", std::to_string(batches)},
+                                   {"WAL_SYNC", synced ? "always" : "never"}});
   uint64_t acked = 0;
   for (int i = 0; i < 600 && acked == 0; ++i) {
     std::ifstream in(ready);
