@@ -160,13 +160,14 @@ Database::~Database() {
 Status Database::open_mark() {
   MarkCheck& c = mark_check_;
   if (Status s = DurableMark::open(path_, c.recovered, &mark_); !s.is_ok()) return s;
-  if (c.had_mark && (c.mark > c.recovered || !c.log_damage.empty())) {
+  if ((c.had_mark && c.mark > c.recovered) || !c.log_damage.empty() || (c.accepted && !c.had_mark)) {
     // Accepted by the operator, or lost with the page cache (sync "never").
     if (Status s = mark_->set(c.recovered); !s.is_ok()) return s;
     c.moved_back = true;
     note_accepted_loss(path_, (c.warning.empty() ? std::string("accepted by the operator: ") : c.warning + ": ") +
                                   "the log recovered through " + std::to_string(c.recovered) +
-                                  ", the durable mark said " + std::to_string(c.mark) +
+                                  (c.had_mark ? ", the durable mark said " + std::to_string(c.mark)
+                                              : std::string(", without a readable durable mark")) +
                                   (c.mark > c.recovered ? ", operations " + std::to_string(c.recovered + 1) + ".." +
                                                               std::to_string(c.mark) + " are lost"
                                                         : std::string()) +

@@ -48,6 +48,7 @@ struct MarkCheck {
   uint64_t mark = 0;           // the sequence the mark recorded
   uint64_t recovered = 0;      // where the log recovers to
   std::string log_damage;      // RocksDB's refusal of the log, when it refused
+  bool accepted = false;       // the open was told accept_lost_log_tail
   bool moved_back = false;     // the mark was moved back to `recovered`
   std::string warning;         // why a loss was let pass (for the caller's log)
 };

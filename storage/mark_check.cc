@@ -54,8 +54,14 @@ Status check_log_against_mark(const DatabaseOptions& options, MarkCheck* out) {
   const std::string& db = options.path;
   const std::string mark_file = DurableMark::path_for(db);
   *out = MarkCheck{};
+  out->accepted = options.accept_lost_log_tail;
+  // The mark first, the log after: on a store a daemon is writing (a tool
+  // run by mistake; its open then fails on RocksDB's lock) the log read
+  // later is never behind the mark read before.
+  MarkState mark;
+  Status m = DurableMark::read(db, &mark);
   uint64_t recovered = 0;
-  Status s = probe(options, options.accept_lost_log_tail || options.salvage_log, &recovered);
+  Status s = probe(options, options.salvage_log, &recovered);
   if (std::string table = s.is_ok() ? std::string() : missing_table(s.message()); !table.empty()) {
     return Status(ErrorKind::kCorruption,
                   db + ": the table file " + table + " is missing (" + s.message() +
@@ -70,8 +76,6 @@ Status check_log_against_mark(const DatabaseOptions& options, MarkCheck* out) {
     if (Status again = probe(options, true, &recovered); !again.is_ok()) return s;
   }
   out->recovered = recovered;
-  MarkState mark;
-  Status m = DurableMark::read(db, &mark);
   if (m.kind() == ErrorKind::kNotFound && !identity_records_mark(db) && out->log_damage.empty()) {
     return Status::ok();  // a store from before marks: it gets one now
   }
