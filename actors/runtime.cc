@@ -44,11 +44,18 @@ tree::Status Runtime::open(const config::Config& config, const OpenOptions& open
   options.params = tree::TreeParams{config.tree.key_length, config.tree.value_length};
   options.node_compression = config.persistence.node_compression;
   options.env = open_options.env;
-  if (tree::Status s = storage::Database::open(options, &impl->db); !s.is_ok()) return s;
+  options.compaction_reserve = config.storage.min_free_space;
+  auto log_to = runtime_logger(config);
+  if (tree::Status s = storage::Database::open(options, &impl->db); !s.is_ok()) {
+    log_to->error("{}", s.to_string());
+    return s;
+  }
   impl->recovery.open_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  if (const storage::MarkCheck& mark = impl->db->mark_check(); mark.moved_back) {
+    log_to->warn("{}; the durable mark moves back to {}", mark.warning, mark.recovered);
+  }
 
-  auto log_to = runtime_logger(config);
   Recovered recovered;
   tree::Status recovered_status = recover(impl->db.get(), config, &recovered);
   for (const std::string& why : recovered.fallbacks) {

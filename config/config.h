@@ -56,7 +56,8 @@ struct Config {
     uint64_t max_disk_size = 0;
     // Batches are refused while the file system holding the store has fewer
     // bytes free (0: no reserve): RocksDB must never meet a full disk, which
-    // it does not survive without a restart.
+    // it does not survive without a restart. Below half of it every write is
+    // refused; it is also RocksDB's compaction buffer (SstFileManager).
     uint64_t min_free_space = uint64_t{64} << 20;
     bool operator==(const Storage&) const = default;
   } storage;

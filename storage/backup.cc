@@ -5,6 +5,8 @@
 #include <rocksdb/env.h>
 #include <rocksdb/utilities/backup_engine.h>
 
+#include "storage/mark_check.h"
+
 namespace basis::storage {
 
 namespace {
@@ -42,8 +44,14 @@ Status verify_latest_backup(const std::string& backup_dir) {
 Status restore_latest_backup(const std::string& backup_dir, const std::string& db_dir) {
   std::unique_ptr<rocksdb::BackupEngine> engine;
   if (Status s = open_engine(backup_dir, &engine); !s.is_ok()) return s;
-  return from_rocksdb(engine->RestoreDBFromLatestBackup(db_dir, db_dir),
-                      "restoring " + db_dir + " from " + backup_dir);
+  if (Status s = from_rocksdb(engine->RestoreDBFromLatestBackup(db_dir, db_dir),
+                              "restoring " + db_dir + " from " + backup_dir);
+      !s.is_ok()) {
+    return s;
+  }
+  // The operator chose the backup's state: the durable mark follows it.
+  uint64_t sequence = 0;
+  return reset_mark_to_log(db_dir, &sequence);
 }
 
 }  // namespace basis::storage

@@ -12,7 +12,8 @@ namespace basis::storage {
 Status create_backup(Database* db, const std::string& backup_dir);
 // Checks every file of the latest backup against its recorded checksum.
 Status verify_latest_backup(const std::string& backup_dir);
-// Replaces `db_dir` with the latest backup. The database must be closed.
+// Replaces `db_dir` with the latest backup, and sets its durable mark to
+// where the restored log ends. The database must be closed.
 Status restore_latest_backup(const std::string& backup_dir, const std::string& db_dir);
 
 }  // namespace basis::storage

@@ -1,20 +1,36 @@
 #include "storage/database.h"
 
+#include <sys/statvfs.h>
+
 #include <filesystem>
 
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/memtablerep.h>
 #include <rocksdb/slice_transform.h>
+#include <rocksdb/sst_file_manager.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/table_properties_collectors.h>
 #include <rocksdb/write_batch.h>
 
+#include "storage/durable_mark.h"
+#include "storage/mark_check.h"
 #include "storage/store_identity.h"
 
 namespace basis::storage {
 
 using tree::ErrorKind;
+
+namespace {
+
+// A probe writes nothing, not even RocksDB's LOG.
+class DiscardingLogger : public rocksdb::Logger {
+ public:
+  using rocksdb::Logger::Logv;
+  void Logv(const char*, va_list) override {}
+};
+
+}  // namespace
 
 std::string_view family_name(Family f) {
   switch (f) {
@@ -38,17 +54,41 @@ Status from_rocksdb(const rocksdb::Status& s, std::string_view context) {
 }
 
 Status Database::open(const DatabaseOptions& options, std::unique_ptr<Database>* out) {
-  if (Status s = options.params.validate(); !s.is_ok()) return s;
+  if (!options.read_only) {
+    if (Status s = options.params.validate(); !s.is_ok()) return s;
+  }
   std::unique_ptr<Database> d(new Database());
   d->path_ = options.path;
 
   // Only where no store ever was may RocksDB create one (store_identity.h).
   bool may_create = false;
   if (Status s = check_store_presence(options.path, &may_create); !s.is_ok()) return s;
+  if (options.read_only && may_create) {
+    return Status(ErrorKind::kNotFound, "no store at " + options.path);
+  }
+  // An existing store is looked at read-only first: a refusal leaves it as it was.
+  if (!options.read_only && !may_create) {
+    if (Status s = check_log_against_mark(options, &d->mark_check_); !s.is_ok()) return s;
+  }
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options.create_if_missing && may_create;
   db_options.create_missing_column_families = options.create_if_missing;
   if (options.env) db_options.env = options.env;
+  // A log damaged before its last record is refused, not silently cut there
+  // (a torn last record, as a crash leaves it, is dropped); the durable mark
+  // catches a log cut at a record boundary.
+  db_options.wal_recovery_mode = options.salvage_log || options.accept_lost_log_tail
+                                     ? rocksdb::WALRecoveryMode::kPointInTimeRecovery
+                                     : rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  if (options.read_only) db_options.info_log = std::make_shared<DiscardingLogger>();
+  d->compaction_reserve_ = options.read_only ? 0 : options.compaction_reserve;
+  if (options.compaction_reserve > 0 && !options.read_only) {
+    // RocksDB must never meet a full disk: a compaction that would leave
+    // less than the reserve free waits (facebook/rocksdb#12448).
+    std::shared_ptr<rocksdb::SstFileManager> files(rocksdb::NewSstFileManager(options.env ? options.env : rocksdb::Env::Default()));
+    files->SetCompactionBufferSize(options.compaction_reserve);
+    db_options.sst_file_manager = std::move(files);
+  }
   db_options.IncreaseParallelism(2);
   // The hash memtable of `nodes` (below) takes writes from one thread at a time.
   db_options.allow_concurrent_memtable_write = false;
@@ -91,12 +131,19 @@ Status Database::open(const DatabaseOptions& options, std::unique_ptr<Database>*
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &raw);
+  rocksdb::Status s = options.read_only
+                         ? rocksdb::DB::OpenForReadOnly(db_options, options.path, descriptors, &handles, &raw)
+                         : rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &raw);
   if (!s.ok()) return from_rocksdb(s, "opening " + options.path);
   d->db_.reset(raw);
   d->default_handle_ = handles[0];
   for (int i = 0; i < 5; ++i) d->handles_[i] = handles[i + 1];
   if (Status st = d->check_metadata(options); !st.is_ok()) return st;
+  if (options.read_only) {
+    *out = std::move(d);
+    return Status::ok();
+  }
+  if (Status st = d->open_mark(); !st.is_ok()) return st;
   if (Status st = record_store_identity(options.path); !st.is_ok()) return st;
   *out = std::move(d);
   return Status::ok();
@@ -111,9 +158,36 @@ Database::~Database() {
   db_->Close();
 }
 
+Status Database::open_mark() {
+  MarkCheck& c = mark_check_;
+  if (Status s = DurableMark::open(path_, c.recovered, &mark_); !s.is_ok()) return s;
+  if ((c.had_mark && c.mark > c.recovered) || !c.log_damage.empty() || (c.accepted && !c.had_mark)) {
+    // Accepted by the operator, or lost with the page cache (sync "never").
+    if (Status s = mark_->set(c.recovered); !s.is_ok()) return s;
+    c.moved_back = true;
+    note_accepted_loss(path_, (c.warning.empty() ? std::string("accepted by the operator: ") : c.warning + ": ") +
+                                  "the log recovered through " + std::to_string(c.recovered) +
+                                  (c.had_mark ? ", the durable mark said " + std::to_string(c.mark)
+                                              : std::string(", without a readable durable mark")) +
+                                  (c.mark > c.recovered ? ", operations " + std::to_string(c.recovered + 1) + ".." +
+                                                              std::to_string(c.mark) + " are lost"
+                                                        : std::string()) +
+                                  (c.log_damage.empty() ? std::string() : "; RocksDB: " + c.log_damage) +
+                                  "; new operations are numbered from " + std::to_string(c.recovered + 1));
+  }
+  return Status::ok();
+}
+
+void Database::mark_durable(uint64_t sequence, bool synced) {
+  // A mark that cannot be written lags the log, which is safe: the write
+  // itself succeeded and its batch is durable.
+  if (mark_) (void)mark_->advance(sequence, synced);
+}
+
 Status Database::check_metadata(const DatabaseOptions& options) {
   std::string value;
   Status s = get(Family::kMetadata, kMetadataKey, &value);
+  if (s.kind() == ErrorKind::kNotFound && options.read_only) return Status::ok();
   if (s.kind() == ErrorKind::kNotFound) {
     metadata_ = MetadataRecord{kFormatVersion, options.params};
     rocksdb::WriteBatch batch;
@@ -131,6 +205,7 @@ Status Database::check_metadata(const DatabaseOptions& options) {
     return "key length " + std::to_string(p.key_length) + ", value length " +
            (p.value_length ? std::to_string(*p.value_length) : std::string("variable"));
   };
+  if (options.read_only) return Status::ok();
   if (metadata_.params.key_length != options.params.key_length ||
       metadata_.params.value_length != options.params.value_length) {
     return Status(ErrorKind::kInvalidArgument, options.path + " holds a tree with " +
@@ -143,6 +218,22 @@ Status Database::check_metadata(const DatabaseOptions& options) {
 
 Status Database::write(rocksdb::WriteBatch* batch, bool sync) {
   if (Status failed = wal_failure(); !failed.is_ok()) return failed;
+  // Every write goes to the WAL, and a WAL write that meets a full disk is
+  // one RocksDB 7.8 does not survive (facebook/rocksdb#12448): below half
+  // the reserve (the oplog appender already stops at all of it), checkpoints,
+  // retention and pins are refused too, leaving the rest to compactions.
+  if (compaction_reserve_ > 0) {
+    struct statvfs fs {};
+    if (::statvfs(path_.c_str(), &fs) == 0) {
+      const uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+      if (free_bytes < compaction_reserve_ / 2) {
+        return Status(ErrorKind::kResourceExhausted,
+                      "not writing to " + path_ + ": its file system has " + std::to_string(free_bytes) +
+                          " bytes free, below half of storage.min_free_space (" +
+                          std::to_string(compaction_reserve_) + " bytes)");
+      }
+    }
+  }
   rocksdb::WriteOptions wo;
   wo.sync = sync;
   rocksdb::Status s = db_->Write(wo, batch);
@@ -192,6 +283,8 @@ Status Database::flush_async() {
   rocksdb::FlushOptions fo;
   fo.wait = false;
   fo.allow_write_stall = true;
+  // At checkpoints: the durable mark survives a power loss from here on.
+  if (mark_) (void)mark_->sync();
   std::vector<rocksdb::ColumnFamilyHandle*> all(std::begin(handles_), std::end(handles_));
   return from_rocksdb(db_->Flush(fo, all), "flushing " + path_);
 }
@@ -219,7 +312,8 @@ Status Database::flush() {
   rocksdb::FlushOptions fo;
   std::vector<rocksdb::ColumnFamilyHandle*> all(std::begin(handles_), std::end(handles_));
   if (Status s = from_rocksdb(db_->Flush(fo, all), "flushing " + path_); !s.is_ok()) return s;
-  return from_rocksdb(db_->SyncWAL(), "syncing " + path_);
+  if (Status s = from_rocksdb(db_->SyncWAL(), "syncing " + path_); !s.is_ok()) return s;
+  return mark_ ? mark_->sync() : Status::ok();
 }
 
 }  // namespace basis::storage

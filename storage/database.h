@@ -23,6 +23,8 @@ class Status;
 
 namespace basis::storage {
 
+class DurableMark;
+
 struct DatabaseOptions {
   std::string path;
   tree::TreeParams params;
@@ -32,6 +34,29 @@ struct DatabaseOptions {
   // node tables it ingests) goes through it, so tests can inject I/O faults.
   // Must outlive the Database.
   rocksdb::Env* env = nullptr;
+  // A probe: RocksDB opened read-only, nothing written (not even its LOG),
+  // the tree parameters not checked. For looking before a real open.
+  bool read_only = false;
+  // How a write-ahead log damaged in its middle is met: refused (the
+  // default), or read up to the damage (after an operator accepted the loss).
+  bool salvage_log = false;
+  // The operator accepted that the log recovers below the durable-sequence
+  // mark (basis-tree accept-loss): the open goes on and moves the mark back.
+  bool accept_lost_log_tail = false;
+  // Free space RocksDB keeps in reserve: a compaction that would leave less
+  // does not start (0: none). storage.min_free_space.
+  uint64_t compaction_reserve = 0;
+};
+
+// What the open found of the log against the durable-sequence mark.
+struct MarkCheck {
+  bool had_mark = false;       // false: a store from before marks, or a new one
+  uint64_t mark = 0;           // the sequence the mark recorded
+  uint64_t recovered = 0;      // where the log recovers to
+  std::string log_damage;      // RocksDB's refusal of the log, when it refused
+  bool accepted = false;       // the open was told accept_lost_log_tail
+  bool moved_back = false;     // the mark was moved back to `recovered`
+  std::string warning;         // why a loss was let pass (for the caller's log)
 };
 
 enum class Family { kNodes, kOperations, kCheckpoints, kMetadata, kNotes };
@@ -39,6 +64,10 @@ std::string_view family_name(Family f);
 
 class Database {
  public:
+  // An existing store is first probed read-only (check_log_against_mark):
+  // a store whose log recovers below its durable mark, whose mark is missing
+  // or damaged, or whose table files are missing, is refused before RocksDB
+  // writes anything.
   static Status open(const DatabaseOptions& options, std::unique_ptr<Database>* out);
   ~Database();
   Database(const Database&) = delete;
@@ -46,10 +75,16 @@ class Database {
 
   const MetadataRecord& metadata() const { return metadata_; }
   const std::string& path() const { return path_; }
+  const MarkCheck& mark_check() const { return mark_check_; }
+  // After a write of the log through `sequence` returned: the durable mark
+  // follows (not synced; flush() and flush_async() sync it). No-op read-only.
+  void mark_durable(uint64_t sequence, bool synced);
 
   // Atomic across families. `sync` waits until the write is on disk. Once a
   // write has failed in the write-ahead log, every write (and resume()) is
   // refused with wal_failure() until the database is reopened.
+  // kResourceExhausted, without writing, while its file system has less
+  // than half of `compaction_reserve` free.
   Status write(rocksdb::WriteBatch* batch, bool sync);
   // OK, or why writes are refused until a reopen. Thread-safe.
   Status wal_failure() const;
@@ -81,6 +116,9 @@ class Database {
  private:
   Database() = default;
   Status check_metadata(const DatabaseOptions& options);
+  // Opens the durable mark after a read-write open; moves it back where the
+  // check let a loss pass.
+  Status open_mark();
 
   std::string path_;
   std::unique_ptr<rocksdb::DB> db_;
@@ -89,6 +127,9 @@ class Database {
   MetadataRecord metadata_;
   mutable std::mutex wal_mutex_;
   Status wal_failure_;  // guarded by wal_mutex_
+  MarkCheck mark_check_;
+  uint64_t compaction_reserve_ = 0;
+  std::unique_ptr<DurableMark> mark_;
 };
 
 // A RocksDB status as ours, with `context` prefixed to its message.

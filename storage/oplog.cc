@@ -54,6 +54,7 @@ Status Oplog::rebase(uint64_t sequence, const Digest& digest) {
   if (Status s = db_->write(&batch, true); !s.is_ok()) return s;
   last_sequence_ = sequence;
   last_digest_ = digest;
+  db_->mark_durable(sequence, true);
   return Status::ok();
 }
 
@@ -89,6 +90,8 @@ Status Oplog::append(std::span<const OperationRecord> records, std::span<const N
   if (Status s = db_->write(&batch, sync); !s.is_ok()) return s;
   last_sequence_ = expected - 1;
   last_digest_ = digest;
+  // After the write returned, never before: the mark never leads the log.
+  db_->mark_durable(last_sequence_, sync);
   return Status::ok();
 }
 

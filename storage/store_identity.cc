@@ -80,15 +80,34 @@ Status check_store_presence(const std::string& db_path, bool* may_create) {
   return Status::ok();
 }
 
+namespace {
+constexpr char kMarkLine[] = "durable_mark yes";
+}  // namespace
+
+bool identity_records_mark(const std::string& db_path) {
+  std::ifstream in(identity_path(db_path));
+  for (std::string line; std::getline(in, line);) {
+    if (line == kMarkLine) return true;
+  }
+  return false;
+}
+
 Status record_store_identity(const std::string& db_path) {
   const std::string identity = identity_path(db_path);
   std::error_code ec;
-  if (fs::exists(identity, ec)) return Status::ok();
+  std::string text;
+  if (fs::exists(identity, ec)) {
+    if (identity_records_mark(db_path)) return Status::ok();
+    std::ifstream in(identity);
+    for (std::string line; std::getline(in, line);) text += line + "\n";
+  } else {
+    const auto created = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+    text = "basis-trees store " + fs::path(db_path).filename().string() + "\ncreated_ms " + std::to_string(created) +
+           "\n";
+  }
+  text += std::string(kMarkLine) + "\n";
   const std::string tmp = identity + ".tmp";
-  const auto created = std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::system_clock::now().time_since_epoch()).count();
-  const std::string text = "basis-trees store " + fs::path(db_path).filename().string() +
-                           "\ncreated_ms " + std::to_string(created) + "\n";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
   if (fd >= 0) ::close(fd);

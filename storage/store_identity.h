@@ -24,8 +24,14 @@ std::string identity_path(const std::string& db_path);
 // the identity file exists, or RocksDB's own files lie there without it.
 Status check_store_presence(const std::string& db_path, bool* may_create);
 
-// After a successful open: writes the identity file unless it is there
-// (durably: written, synced, renamed, directory synced).
+// After a successful open (and once the durable mark exists): writes the
+// identity file unless it is there, saying the store keeps a durable mark;
+// an identity file from before marks is rewritten to say so (durably:
+// written, synced, renamed, directory synced).
 Status record_store_identity(const std::string& db_path);
+
+// Whether the identity file says the store keeps a durable mark: then a
+// missing mark is refused, not taken for a store from before marks.
+bool identity_records_mark(const std::string& db_path);
 
 }  // namespace basis::storage

@@ -61,7 +61,7 @@ tree::Digest build(const std::string& data_dir, uint64_t keys) {
 
 TEST_CASE("basis-tree: every command answers --help", "[tool]") {
   for (const char* c : {"conformance", "inspect", "verify", "checkpoints", "oplog", "backup", "restore", "rebuild",
-                        "compact", "verify-proof"}) {
+                        "compact", "verify-proof", "accept-loss"}) {
     Run r = tool(std::string(c) + " --help");
     INFO(c << ": " << r.out);
     REQUIRE(r.code == 0);

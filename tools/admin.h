@@ -35,6 +35,7 @@ int backup_command(int argc, char** argv);
 int restore_command(int argc, char** argv);
 int rebuild_command(int argc, char** argv);
 int compact_command(int argc, char** argv);
+int accept_loss_command(int argc, char** argv);
 int verify_proof_command(int argc, char** argv);  // needs no store
 
 }  // namespace basis::tools

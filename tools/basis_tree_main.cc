@@ -26,6 +26,8 @@ int usage() {
                "  restore DIR           replace the store with DIR's latest backup\n"
                "  rebuild --from oplog|notes   rebuild the tree and seal it\n"
                "  compact               compact every family\n"
+               "  accept-loss --yes     serve a store whose write-ahead log was cut from where it\n"
+               "                        recovers to (the lost range is noted)\n"
                "  verify-proof          check a lookup proof against a digest\n"
                "Store commands take --config FILE or --data-dir DIR, and the store must not be\n"
                "open in a daemon.\n");
@@ -66,6 +68,7 @@ int main(int argc, char** argv) {
       {"checkpoints", basis::tools::checkpoints_command}, {"oplog", basis::tools::oplog_command},
       {"backup", basis::tools::backup_command},     {"restore", basis::tools::restore_command},
       {"rebuild", basis::tools::rebuild_command},   {"compact", basis::tools::compact_command},
+      {"accept-loss", basis::tools::accept_loss_command},
       {"verify-proof", basis::tools::verify_proof_command},
       {"differential", basis::tools::differential_command},
   };

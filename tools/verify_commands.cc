@@ -47,7 +47,8 @@ int verify_command(int argc, char** argv) {
   std::unique_ptr<storage::Database> db;
   if (tree::Status s = open_store(args, &db); !s.is_ok()) {
     std::fprintf(stderr, "basis-tree verify: %s\n", s.to_string().c_str());
-    return 2;
+    // A store that is there but refused (a cut log, a missing file) is unhealthy.
+    return s.kind() == tree::ErrorKind::kCorruption ? 1 : 2;
   }
   int problems = 0;
   auto started = std::chrono::steady_clock::now();
