@@ -106,6 +106,9 @@ struct SealOrder {
 struct DurableReport {
   uint64_t batch_id = 0;
   tree::Status status;
+  // The failed write was tried (not refused before it): its records may
+  // still have reached the log, where a restart would find them.
+  bool maybe_logged = false;
 };
 
 }  // namespace basis::actors

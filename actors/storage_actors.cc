@@ -118,6 +118,7 @@ caf::behavior oplog_appender(caf::event_based_actor* self, storage::Database* db
         }
         // The first reason to refuse wins; the notes are read only for a write.
         tree::Status s;
+        bool attempted = false;  // the write was tried: a failed one may have left records in the log
         if (records.empty()) {
           s = tree::Status::ok();
         } else if (limits.min_free_space > 0 && st->free_space < limits.min_free_space) {
@@ -133,9 +134,10 @@ caf::behavior oplog_appender(caf::event_based_actor* self, storage::Database* db
           // RocksDB still holds its background error (the disk is still full, say).
         } else if (s = resolve_first_sequences(*db, &notes); s.is_ok()) {
           s = log->append(records, notes, sync);
+          attempted = true;
         }
         if (!records.empty()) st->write_failed = !s.is_ok();
-        self->send(st->reply_to, durable_atom::value, DurableReport{highest, s});
+        self->send(st->reply_to, durable_atom::value, DurableReport{highest, s, attempted && !s.is_ok()});
       },
       [=](reset_atom) { st->queued.clear(); },
   };

@@ -328,7 +328,18 @@ caf::behavior tree_prover(caf::event_based_actor* self, std::shared_ptr<ProverSe
         while (!st->pending.empty() &&
                (!report.status.is_ok() || st->pending.front().batch_id <= report.batch_id)) {
           Pending& p = st->pending.front();
-          if (!report.status.is_ok()) p.result = BatchResult{report.status, {}, {}, {}, {}, {}, 0, 0};
+          if (!report.status.is_ok() && !report.maybe_logged) {
+            p.result = BatchResult{report.status, {}, {}, {}, {}, {}, 0, 0};
+          } else if (!report.status.is_ok()) {
+            // A write that failed part way (a failed sync, say) may have left
+            // the records in the log file, where a restart finds them.
+            p.result = BatchResult{tree::Status(report.status.kind(),
+                                                report.status.message() + "; the batch is not acknowledged, but " +
+                                                    "its records may have reached the log: after a restart, " +
+                                                    "read the log from sequence " +
+                                                    std::to_string(p.job->logged_from) + " before retrying it"),
+                                   {}, {}, {}, {}, {}, 0, 0};
+          }
           p.job->finish(std::move(p.result));
           st->pending.pop_front();
         }

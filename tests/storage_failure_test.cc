@@ -55,6 +55,10 @@ void fail_the_log(Fault fault, tree::ErrorKind kind, const std::string& what, bo
   INFO(failed.status.to_string());
   REQUIRE(failed.status.kind() == kind);
   REQUIRE(failed.status.message().find(what) != std::string::npos);
+  // The write was tried: the answer says the batch may still turn up (as it
+  // does after a failed sync, below), and where to look.
+  REQUIRE(failed.status.message().find("may have reached the log") != std::string::npos);
+  REQUIRE(failed.status.message().find("from sequence 101") != std::string::npos);
   REQUIRE(env.fs->injected(fault, kWalFile) >= 1);
 
   // Reads are served, at the durable state: the refused batch is not there.

