@@ -306,6 +306,7 @@ TEST_CASE("daemon: health answers 503 while writes are refused, and says why", "
   Daemon d(dir, "[server]\nlisten = \"127.0.0.1:0\"\n", "warn", "max_disk_size = \"2MB\"\n");
   auto c = d.client();
   REQUIRE(get_json(c, "/v1/health", 200)["status"] == "ok");
+  REQUIRE(get_json(c, "/v1/health/ready", 200)["status"] == "ok");
   int status = 200;
   for (uint64_t b = 0; b < 200 && status == 200; ++b) {
     auto r = c.Post("/v1/batch", inserts(b * 500, 500).dump(), "application/json");
@@ -321,4 +322,12 @@ TEST_CASE("daemon: health answers 503 while writes are refused, and says why", "
   json health = json::parse(r->body);
   REQUIRE(health["status"] == "refusing_writes");
   REQUIRE(health["writes"].get<std::string>().find("max_disk_size") != std::string::npos);
+  // Not ready, but live; /metrics says the same.
+  REQUIRE(get_json(c, "/v1/health/ready", 503)["status"] == "refusing_writes");
+  REQUIRE(get_json(c, "/v1/health/live", 200)["status"] == "live");
+  auto m = c.Get("/metrics");
+  REQUIRE(m);
+  REQUIRE(m->body.find("basis_state{quantity=\"ready\"} 0") != std::string::npos);
+  REQUIRE(m->body.find("basis_state{quantity=\"writes_refused\"} 1") != std::string::npos);
+  REQUIRE(m->body.find("basis_state{quantity=\"serving\"} 1") != std::string::npos);
 }

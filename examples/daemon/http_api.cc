@@ -7,6 +7,7 @@
 
 #include "examples/daemon/api_json.h"
 #include "examples/daemon/connection_stream.h"
+#include "examples/daemon/health.h"
 #include "examples/daemon/request_checks.h"
 
 namespace basis::daemon {
@@ -131,7 +132,8 @@ httplib::Server::HandlerResponse check_request(const ApiOptions& options, const 
     res.set_header("Allow", allow);
     return refuse(req, res, 405, req.method + " is not allowed on " + route->pattern + " (allowed: " + allow + ")");
   }
-  if (!options.token.empty() && req.path != "/v1/health") {
+  if (!options.token.empty() && req.path != "/v1/health" && req.path != "/v1/health/ready" &&
+      req.path != "/v1/health/live") {
     // The token as sent: httplib's header value is percent-decoded.
     std::optional<std::string_view> raw_auth = raw.empty() ? std::nullopt : raw_header(raw, "Authorization");
     const std::string authorization = raw.empty() ? req.get_header_value("Authorization") : std::string(raw_auth.value_or(""));
@@ -382,37 +384,20 @@ void install_api(httplib::Server& server, actors::Runtime& rt, Metrics& metrics,
     reply(res, 200, {{"records", list}});
   });
 
+  // 503 whenever the service cannot do all it should: a load balancer or an
+  // operator polling this must not read "ok" while writes are refused.
   server.Get("/v1/health", [&rt](const httplib::Request&, httplib::Response& res) {
-    const auto& rec = rt.recovery();
-    actors::Runtime::TreeState state = rt.state();
-    actors::BackgroundStatus bg = rt.background();
-    // 503 whenever the service cannot do all it should: a load balancer or
-    // an operator polling this must not read "ok" while writes are refused.
-    const bool healthy = bg.last_health.ok && bg.verification != actors::VerificationState::kFailed;
-    const char* status = !state.served            ? "unavailable"
-                         : !state.writes.is_ok() ? "refusing_writes"
-                         : healthy               ? "ok"
-                                                 : "degraded";
-    reply(res, state.writes.is_ok() && healthy ? 200 : 503,
-          {{"status", status},
-           {"writes", state.writes.is_ok() ? std::string("ok") : state.writes.to_string()},
-           {"digest", state.served ? json(tree::to_hex(tree::ByteView(state.digest))) : json(nullptr)},
-           {"last_seq", state.served ? json(state.last_sequence) : json(nullptr)},
-           {"recovery",
-            {{"path", actors::recovery_path_name(rec.path)},
-             {"checkpoint_id", rec.checkpoint_id},
-             {"replayed", rec.replayed},
-             {"milliseconds", rec.milliseconds},
-             {"fallbacks", rec.fallbacks}}},
-           {"verification",
-            {{"state", actors::verification_state_name(bg.verification)},
-             {"nodes", bg.verified_nodes},
-             {"problem", bg.verification_problem}}},
-           {"health_check",
-            {{"checks", bg.health_checks},
-             {"failures", bg.health_check_failures},
-             {"last_ok", bg.last_health.ok},
-             {"last_problem", bg.last_health.problem}}}});
+    HealthSummary h = summarize_health(rt);
+    reply(res, h.ready ? 200 : 503, health_json(h, rt.recovery()));
+  });
+  // For an orchestrator: ready (send traffic) is the same decision; live
+  // (do not restart) holds while the process answers, whatever the tree does.
+  server.Get("/v1/health/ready", [&rt](const httplib::Request&, httplib::Response& res) {
+    HealthSummary h = summarize_health(rt);
+    reply(res, h.ready ? 200 : 503, {{"status", h.status}});
+  });
+  server.Get("/v1/health/live", [](const httplib::Request&, httplib::Response& res) {
+    reply(res, 200, {{"status", "live"}});
   });
 
   server.Get("/metrics", [&rt, &metrics](const httplib::Request&, httplib::Response& res) {

@@ -2,6 +2,8 @@
 
 #include <prometheus/text_serializer.h>
 
+#include "examples/daemon/health.h"
+
 namespace basis::daemon {
 
 Metrics::Metrics()
@@ -58,6 +60,11 @@ std::string Metrics::render(actors::Runtime& rt) {
   set("health_checks", static_cast<double>(s.background.health_checks));
   set("health_check_failures", static_cast<double>(s.background.health_check_failures));
   set("verification_failed", s.background.verification == actors::VerificationState::kFailed ? 1 : 0);
+  // What /v1/health decides, as numbers: 1 or 0.
+  HealthSummary h = summarize_health(rt);
+  set("ready", h.ready ? 1 : 0);
+  set("serving", h.state.served ? 1 : 0);
+  set("writes_refused", h.state.served && !h.state.writes.is_ok() ? 1 : 0);
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 

@@ -68,6 +68,8 @@ const std::vector<Route>& api_routes() {
       {"/v1/admin/compact", {"POST"}, {}},
       {"/v1/oplog", {"GET", "HEAD"}, {"from", "limit"}},
       {"/v1/health", {"GET", "HEAD"}, {}},
+      {"/v1/health/ready", {"GET", "HEAD"}, {}},
+      {"/v1/health/live", {"GET", "HEAD"}, {}},
       {"/metrics", {"GET", "HEAD"}, {}},
   };
   return routes;

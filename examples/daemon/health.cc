@@ -1,0 +1,46 @@
+#include "examples/daemon/health.h"
+
+#include "tree/hash.h"
+
+namespace basis::daemon {
+
+using nlohmann::json;
+
+HealthSummary summarize_health(actors::Runtime& rt) {
+  HealthSummary h;
+  h.state = rt.state();
+  h.background = rt.background();
+  const bool checks_pass =
+      h.background.last_health.ok && h.background.verification != actors::VerificationState::kFailed;
+  h.status = !h.state.served           ? "unavailable"
+             : !h.state.writes.is_ok() ? "refusing_writes"
+             : checks_pass             ? "ok"
+                                       : "degraded";
+  h.ready = h.state.served && h.state.writes.is_ok() && checks_pass;
+  return h;
+}
+
+json health_json(const HealthSummary& h, const actors::Runtime::RecoveryReport& rec) {
+  const actors::BackgroundStatus& bg = h.background;
+  return {{"status", h.status},
+          {"writes", h.state.writes.is_ok() ? std::string("ok") : h.state.writes.to_string()},
+          {"digest", h.state.served ? json(tree::to_hex(tree::ByteView(h.state.digest))) : json(nullptr)},
+          {"last_seq", h.state.served ? json(h.state.last_sequence) : json(nullptr)},
+          {"recovery",
+           {{"path", actors::recovery_path_name(rec.path)},
+            {"checkpoint_id", rec.checkpoint_id},
+            {"replayed", rec.replayed},
+            {"milliseconds", rec.milliseconds},
+            {"fallbacks", rec.fallbacks}}},
+          {"verification",
+           {{"state", actors::verification_state_name(bg.verification)},
+            {"nodes", bg.verified_nodes},
+            {"problem", bg.verification_problem}}},
+          {"health_check",
+           {{"checks", bg.health_checks},
+            {"failures", bg.health_check_failures},
+            {"last_ok", bg.last_health.ok},
+            {"last_problem", bg.last_health.problem}}}};
+}
+
+}  // namespace basis::daemon
