@@ -4,33 +4,33 @@
 
 namespace basis::actors {
 
-caf::actor spawn_checkpointer(caf::actor_system& system, storage::Database* db, const config::Config& config) {
-  return system.spawn(checkpointer, db, retention_policy(config));
+checkpointer_actor spawn_checkpointer(caf::actor_system& system, storage::Database* db, const config::Config& config) {
+  return system.spawn<caf::detached>(checkpointer, db, retention_policy(config));
 }
 
-caf::actor spawn_node_writer(caf::actor_system& system, storage::Database* db, const config::Config& config,
-                             caf::actor checkpointer, std::shared_ptr<storage::GcCounters> gc_counters) {
-  return system.spawn(node_writer, db, std::move(checkpointer),
+node_writer_actor spawn_node_writer(caf::actor_system& system, storage::Database* db, const config::Config& config,
+                                    checkpointer_actor checkpointer, std::shared_ptr<storage::GcCounters> gc_counters) {
+  return system.spawn<caf::detached>(node_writer, db, std::move(checkpointer),
                       NodeGcSetup{config.persistence.node_gc_every, std::move(gc_counters)});
 }
 
-caf::actor spawn_appender(caf::actor_system& system, storage::Database* db, const config::Config& config,
-                          std::shared_ptr<storage::Oplog> log) {
+appender_actor spawn_appender(caf::actor_system& system, storage::Database* db, const config::Config& config,
+                              std::shared_ptr<storage::Oplog> log) {
   return system.spawn<caf::detached>(oplog_appender, db, std::move(log),
                                      config.storage.sync == config::SyncPolicy::kAlways, disk_limits(config));
 }
 
 tree::Status spawn_appender(caf::actor_system& system, storage::Database* db, const config::Config& config,
-                            caf::actor* out) {
+                            appender_actor* out) {
   std::unique_ptr<storage::Oplog> owned;
   if (tree::Status s = storage::Oplog::open(db, &owned); !s.is_ok()) return s;
   *out = spawn_appender(system, db, config, std::shared_ptr<storage::Oplog>(std::move(owned)));
   return tree::Status::ok();
 }
 
-caf::actor spawn_prover(caf::actor_system& system, storage::Database* db, const config::Config& config,
-                        Recovered recovered, caf::actor appender, caf::actor node_writer,
-                        std::shared_ptr<std::atomic<uint64_t>> stalled_batches) {
+prover_actor spawn_prover(caf::actor_system& system, storage::Database* db, const config::Config& config,
+                          Recovered recovered, appender_actor appender, node_writer_actor node_writer,
+                          std::shared_ptr<std::atomic<uint64_t>> stalled_batches) {
   auto setup = std::make_shared<ProverSetup>();
   setup->db = db;
   setup->resolver = std::move(recovered.resolver);

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <memory>
 
+#include "actors/protocol.h"
 #include "actors/recovery.h"
 #include "actors/tree_prover.h"
 #include "config/config.h"
@@ -17,19 +18,22 @@
 
 namespace basis::actors {
 
-caf::actor spawn_checkpointer(caf::actor_system& system, storage::Database* db, const config::Config& config);
-caf::actor spawn_node_writer(caf::actor_system& system, storage::Database* db, const config::Config& config,
-                             caf::actor checkpointer, std::shared_ptr<storage::GcCounters> gc_counters);
+// The node writer and the checkpointer verify, write and collect garbage
+// (they block for seconds): each gets a thread of its own, off the
+// scheduler's threads that the prover shares.
+checkpointer_actor spawn_checkpointer(caf::actor_system& system, storage::Database* db, const config::Config& config);
+node_writer_actor spawn_node_writer(caf::actor_system& system, storage::Database* db, const config::Config& config,
+                                    checkpointer_actor checkpointer, std::shared_ptr<storage::GcCounters> gc_counters);
 // The appender blocks on fsync: it gets a thread of its own. `log` is the
 // operation log as opened (and rebased, after an accepted rebuild).
-caf::actor spawn_appender(caf::actor_system& system, storage::Database* db, const config::Config& config,
-                          std::shared_ptr<storage::Oplog> log);
+appender_actor spawn_appender(caf::actor_system& system, storage::Database* db, const config::Config& config,
+                              std::shared_ptr<storage::Oplog> log);
 // Opens the operation log and spawns an appender on it.
 tree::Status spawn_appender(caf::actor_system& system, storage::Database* db, const config::Config& config,
-                            caf::actor* out);
+                            appender_actor* out);
 // A prover serving the recovered tree, writing through these actors.
-caf::actor spawn_prover(caf::actor_system& system, storage::Database* db, const config::Config& config,
-                        Recovered recovered, caf::actor appender, caf::actor node_writer,
-                        std::shared_ptr<std::atomic<uint64_t>> stalled_batches);
+prover_actor spawn_prover(caf::actor_system& system, storage::Database* db, const config::Config& config,
+                          Recovered recovered, appender_actor appender, node_writer_actor node_writer,
+                          std::shared_ptr<std::atomic<uint64_t>> stalled_batches);
 
 }  // namespace basis::actors

@@ -34,7 +34,6 @@ using get_atom = caf::atom_constant<caf::atom("get")>;
 // checkpointer, the one actor that applies retention, so a pin answered OK
 // can never race the removal of its checkpoint.
 using pin_atom = caf::atom_constant<caf::atom("pin")>;
-using prover_atom = caf::atom_constant<caf::atom("prover")>;
 // supervisor -> itself: rebuild the prover from the durable state now
 using rebuild_atom = caf::atom_constant<caf::atom("rebuild")>;
 // prover -> appender: drop the groups queued before a rollback
@@ -111,8 +110,46 @@ struct DurableReport {
   bool maybe_logged = false;
 };
 
+// The actors' interfaces: every message each one takes, checked by the
+// compiler at every send.
+
+// Checkpoints and retention; the one decider of pins.
+using checkpointer_actor =
+    caf::typed_actor<caf::replies_to<seal_atom, SealOrder>::with<tree::Status>,
+                     caf::replies_to<pin_atom, uint64_t, bool>::with<tree::Status>>;
+
+// Node tables: shipments as they come (stored_atom to the shipper once
+// durable), and seals, delegated to the checkpointer once the nodes are in.
+using node_writer_actor =
+    caf::typed_actor<caf::reacts_to<nodes_atom, std::shared_ptr<NodeGroup>>,
+                     caf::replies_to<seal_atom, SealOrder>::with<tree::Status>,
+                     caf::reacts_to<restarted_atom, checkpointer_atom, checkpointer_actor>>;
+
+// The operation log's group commit: durable_atom to the prover after each write.
+using appender_actor = caf::typed_actor<caf::reacts_to<append_atom, std::shared_ptr<RecordGroup>>,
+                                        caf::reacts_to<flush_atom>, caf::reacts_to<reset_atom>>;
+
+// The tree's one owner. seal_atom alone is its checkpoint tick.
+using prover_actor =
+    caf::typed_actor<caf::reacts_to<apply_atom, std::shared_ptr<BatchJob>>,
+                     caf::reacts_to<read_atom, std::shared_ptr<ReadJob>>,
+                     caf::reacts_to<durable_atom, DurableReport>, caf::reacts_to<stored_atom, uint64_t>,
+                     caf::reacts_to<restarted_atom, appender_atom, appender_actor>,
+                     caf::reacts_to<restarted_atom, writer_atom, node_writer_actor>,
+                     caf::reacts_to<restarted_atom, checkpointer_atom>, caf::reacts_to<seal_atom>>;
+
+// The supervisor: the actors as they are now, and how often one was replaced.
+using supervisor_actor =
+    caf::typed_actor<caf::reacts_to<rebuild_atom>, caf::replies_to<get_atom, appender_atom>::with<appender_actor>,
+                     caf::replies_to<get_atom, writer_atom>::with<node_writer_actor>,
+                     caf::replies_to<get_atom, checkpointer_atom>::with<checkpointer_actor>,
+                     caf::replies_to<get_atom>::with<uint64_t>>;
+
 }  // namespace basis::actors
 
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(basis::actors::checkpointer_actor)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(basis::actors::node_writer_actor)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(basis::actors::appender_actor)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<basis::actors::BatchJob>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<basis::actors::ReadJob>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<basis::actors::RecordGroup>)

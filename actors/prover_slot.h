@@ -7,6 +7,7 @@
 
 #include <mutex>
 
+#include "actors/protocol.h"
 #include "tree/status.h"
 
 namespace basis::actors {
@@ -18,7 +19,7 @@ class ProverSlot {
   ProverSlot& operator=(const ProverSlot&) = delete;
 
   // A prover serves from now on.
-  void serve(caf::actor prover) {
+  void serve(prover_actor prover) {
     std::lock_guard<std::mutex> lock(mutex_);
     prover_ = std::move(prover);
     status_ = tree::Status::ok();
@@ -31,7 +32,7 @@ class ProverSlot {
   }
   // The serving prover, or an invalid handle (messages sent to it are
   // dropped, and a dropped job answers with an error).
-  caf::actor prover() const {
+  prover_actor prover() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return prover_;
   }
@@ -43,7 +44,7 @@ class ProverSlot {
 
  private:
   mutable std::mutex mutex_;
-  caf::actor prover_;
+  prover_actor prover_;
   tree::Status status_ = tree::Status(tree::ErrorKind::kUnavailable, "the tree prover has not started");
 };
 

@@ -49,7 +49,7 @@ struct Runtime::Impl {
   std::unique_ptr<storage::Database> db;
   std::unique_ptr<caf::actor_system_config> system_config;
   std::unique_ptr<caf::actor_system> system;
-  caf::actor supervisor;
+  supervisor_actor supervisor;
   // Where the prover is found: the supervisor replaces it when it rebuilds one.
   std::shared_ptr<ProverSlot> slot = std::make_shared<ProverSlot>();
   RecoveryReport recovery;
@@ -65,13 +65,14 @@ struct Runtime::Impl {
 
   std::future<BatchResult> submit(std::vector<OwnedOperation> operations, bool wait);
 
-  // The supervised actor as it is now (it may have been restarted).
-  template <class Which>
-  caf::actor current(Which which) {
+  // The supervised actor as it is now (it may have been restarted):
+  // Handle is appender_actor, node_writer_actor or checkpointer_actor.
+  template <class Handle, class Which>
+  Handle current(Which which) {
     HostCaller self{*system};
-    caf::actor result;
+    Handle result;
     self->request(supervisor, caf::infinite, get_atom::value, which)
-        .receive([&](caf::actor& a) { result = std::move(a); }, [](caf::error&) {});
+        .receive([&](Handle& a) { result = std::move(a); }, [](caf::error&) {});
     return result;
   }
 
@@ -113,7 +114,7 @@ struct Runtime::Impl {
       return Order{tree::Status::ok(), SealOrder{v.prover().digest(), v.last_sequence(), 0, collect_garbage}};
     });
     if (!o.status.is_ok()) return o.status;
-    caf::actor writer = current(writer_atom::value);
+    node_writer_actor writer = current<node_writer_actor>(writer_atom::value);
     if (!writer) return tree::Status(tree::ErrorKind::kUnavailable, "the node writer is not running");
     HostCaller self{*system};
     tree::Status result;

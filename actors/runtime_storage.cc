@@ -69,7 +69,8 @@ namespace {
 // the decision which checkpoints stay.
 tree::Status pin_on_checkpointer(Runtime::Impl& impl, uint64_t id, bool on) {
   if (impl.stopped) return tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down");
-  caf::actor checkpointer = impl.current(checkpointer_atom::value);
+  checkpointer_actor checkpointer = impl.current<checkpointer_actor>(checkpointer_atom::value);
+  if (!checkpointer) return tree::Status(tree::ErrorKind::kUnavailable, "the checkpointer is not running");
   HostCaller self{*impl.system};
   tree::Status result;
   self->request(checkpointer, caf::infinite, pin_atom::value, id, on)

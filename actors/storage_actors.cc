@@ -66,12 +66,12 @@ tree::Status resolve_first_sequences(const storage::Database& db, std::vector<st
 
 }  // namespace
 
-caf::behavior oplog_appender(caf::event_based_actor* self, storage::Database* db,
-                             std::shared_ptr<storage::Oplog> log, bool sync, DiskLimits limits) {
+appender_actor::behavior_type oplog_appender(appender_actor::pointer self, storage::Database* db,
+                                             std::shared_ptr<storage::Oplog> log, bool sync, DiskLimits limits) {
   struct State {
     std::vector<std::shared_ptr<RecordGroup>> queued;
     bool flush_scheduled = false;
-    caf::actor reply_to;
+    prover_actor reply_to;
     uint64_t in_use = 0;  // bytes on disk, as last measured
     uint64_t free_space = UINT64_MAX;  // bytes free on its file system, as last measured
     bool write_failed = false;  // the last write failed: RocksDB may need resuming first
@@ -81,7 +81,7 @@ caf::behavior oplog_appender(caf::event_based_actor* self, storage::Database* db
   return {
       [=](append_atom, std::shared_ptr<RecordGroup>& group) {
         st->queued.push_back(std::move(group));
-        st->reply_to = caf::actor_cast<caf::actor>(self->current_sender());
+        st->reply_to = caf::actor_cast<prover_actor>(self->current_sender());
         if (!st->flush_scheduled) {
           // Queued behind every append already in the mailbox: one write for all.
           self->send(self, flush_atom::value);
@@ -143,15 +143,15 @@ caf::behavior oplog_appender(caf::event_based_actor* self, storage::Database* db
   };
 }
 
-caf::behavior node_writer(caf::event_based_actor* self, storage::Database* db,
-                          caf::actor checkpointer, NodeGcSetup gc) {
+node_writer_actor::behavior_type node_writer(node_writer_actor::pointer self, storage::Database* db,
+                                             checkpointer_actor checkpointer, NodeGcSetup gc) {
   struct State {
-    caf::actor checkpointer;
+    checkpointer_actor checkpointer;
     NodeGcSetup gc;
     uint32_t checkpoints_since_gc = 0;
     std::unique_ptr<storage::SealWindow> window;
     uint64_t highest_ship = 0;  // of the nodes queued or written
-    caf::actor shipper;         // told which shipments are durable
+    prover_actor shipper;       // told which shipments are durable
   };
   auto st = std::make_shared<State>();
   st->checkpointer = std::move(checkpointer);
@@ -159,7 +159,7 @@ caf::behavior node_writer(caf::event_based_actor* self, storage::Database* db,
   st->window = std::make_unique<storage::SealWindow>(db, storage::SealWindow::Limits{});
   return {
       [=](nodes_atom, std::shared_ptr<NodeGroup>& group) {
-        st->shipper = caf::actor_cast<caf::actor>(self->current_sender());
+        st->shipper = caf::actor_cast<prover_actor>(self->current_sender());
         st->highest_ship = std::max(st->highest_ship, group->ship_id);
         bool wrote = false;
         if (tree::Status s = st->window->add(std::move(group->nodes), &wrote); !s.is_ok()) {
@@ -201,7 +201,7 @@ caf::behavior node_writer(caf::event_based_actor* self, storage::Database* db,
                 });
         return answer;
       },
-      [=](restarted_atom, checkpointer_atom, caf::actor& a) { st->checkpointer = std::move(a); },
+      [=](restarted_atom, checkpointer_atom, checkpointer_actor& a) { st->checkpointer = std::move(a); },
   };
 }
 
@@ -237,7 +237,8 @@ storage::RetentionPolicy retention_policy(const config::Config& config) {
   return p;
 }
 
-caf::behavior checkpointer(caf::event_based_actor* self, storage::Database* db, storage::RetentionPolicy retention) {
+checkpointer_actor::behavior_type checkpointer(checkpointer_actor::pointer self, storage::Database* db,
+                                               storage::RetentionPolicy retention) {
   auto store = std::make_shared<storage::CheckpointStore>(db);
   (void)self;
   return {

@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 #include <memory>
 
+#include "actors/protocol.h"
 #include "config/config.h"
 #include "storage/database.h"
 #include "storage/oplog.h"
@@ -29,8 +30,8 @@ struct DiskLimits {
   uint64_t max_disk_size = 0;
   uint64_t min_free_space = 0;
 };
-caf::behavior oplog_appender(caf::event_based_actor* self, storage::Database* db,
-                             std::shared_ptr<storage::Oplog> log, bool sync, DiskLimits limits);
+appender_actor::behavior_type oplog_appender(appender_actor::pointer self, storage::Database* db,
+                                             std::shared_ptr<storage::Oplog> log, bool sync, DiskLimits limits);
 DiskLimits disk_limits(const config::Config& config);
 
 // Handles nodes_atom(shared_ptr<NodeGroup>) and seal_atom(SealOrder): nodes
@@ -44,8 +45,8 @@ struct NodeGcSetup {
 // Every `gc.every_checkpoints` successful checkpoints, after the checkpoint,
 // it removes the nodes no retained checkpoint reaches (writing nothing
 // meanwhile).
-caf::behavior node_writer(caf::event_based_actor* self, storage::Database* db,
-                          caf::actor checkpointer, NodeGcSetup gc);
+node_writer_actor::behavior_type node_writer(node_writer_actor::pointer self, storage::Database* db,
+                                             checkpointer_actor checkpointer, NodeGcSetup gc);
 
 // One garbage collection with the retained checkpoints as roots.
 void collect_node_garbage(storage::Database* db, storage::GcCounters* counters);
@@ -53,8 +54,8 @@ void collect_node_garbage(storage::Database* db, storage::GcCounters* counters);
 // Handles seal_atom(SealOrder) -> tree::Status: verifies the nodes written
 // since the last checkpoint, writes the checkpoint, then applies `retention`
 // (old checkpoints, old operation records, archived first).
-caf::behavior checkpointer(caf::event_based_actor* self, storage::Database* db,
-                           storage::RetentionPolicy retention);
+checkpointer_actor::behavior_type checkpointer(checkpointer_actor::pointer self, storage::Database* db,
+                                               storage::RetentionPolicy retention);
 
 // The retention policy of a configuration.
 storage::RetentionPolicy retention_policy(const config::Config& config);

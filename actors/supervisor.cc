@@ -42,7 +42,7 @@ void give_up(State& st, const config::Config& config, const std::string& last) {
 }
 
 // After the first failure at once, then 250 ms, 500 ms, 1 s, ...
-void schedule_rebuild(caf::event_based_actor* self, State& st) {
+void schedule_rebuild(supervisor_actor::pointer self, State& st) {
   const size_t failures = st.prover_failures.size();
   if (failures <= 1) {
     self->send(self, rebuild_atom::value);
@@ -53,7 +53,7 @@ void schedule_rebuild(caf::event_based_actor* self, State& st) {
 }
 
 // Rebuilds the prover from the durable state; the old appender has stopped.
-void rebuild_prover(caf::event_based_actor* self, State& st, storage::Database* db, const config::Config& config) {
+void rebuild_prover(supervisor_actor::pointer self, State& st, storage::Database* db, const config::Config& config) {
   auto log_to = runtime_logger(config);
   Recovered r;
   tree::Status s;
@@ -82,7 +82,7 @@ void rebuild_prover(caf::event_based_actor* self, State& st, storage::Database* 
   log_to->warn("rebuilt the tree prover from the durable state, at sequence {}", at);
 }
 
-void on_prover_down(caf::event_based_actor* self, State& st, const config::Config& config, const std::string& why) {
+void on_prover_down(supervisor_actor::pointer self, State& st, const config::Config& config, const std::string& why) {
   st.a.prover = nullptr;
   runtime_logger(config)->error("the tree prover failed: {}", why);
   if (!count_prover_failure(st)) return give_up(st, config, why);
@@ -99,24 +99,28 @@ void on_prover_down(caf::event_based_actor* self, State& st, const config::Confi
 
 }  // namespace
 
-caf::behavior supervisor(caf::event_based_actor* self, storage::Database* db, config::Config config,
-                         SupervisedActors actors) {
+supervisor_actor::behavior_type supervisor(supervisor_actor::pointer self, storage::Database* db,
+                                           config::Config config, SupervisedActors actors) {
   auto st = std::make_shared<State>();
   st->a = std::move(actors);
   st->a.slot->serve(st->a.prover);
-  for (const caf::actor& a : {st->a.prover, st->a.appender, st->a.node_writer, st->a.checkpointer}) self->monitor(a);
+  self->monitor(st->a.prover);
+  self->monitor(st->a.appender);
+  self->monitor(st->a.node_writer);
+  self->monitor(st->a.checkpointer);
   auto log_to = runtime_logger(config);
   self->set_down_handler([=](caf::down_msg& down) {
-    ++st->restarts;
     const std::string why = self->system().render(down.reason);
     SupervisedActors& a = st->a;
-    if (down.source == a.prover) return on_prover_down(self, *st, config, why);
-    if (down.source == a.appender) {
+    if (down.source == a.appender.address() && st->killing_appender) {
+      a.appender = nullptr;  // stopped for a rebuild, not failed
+      st->killing_appender = false;
+      return schedule_rebuild(self, *st);
+    }
+    ++st->restarts;  // every actor that failed and is replaced
+    if (down.source == a.prover.address()) return on_prover_down(self, *st, config, why);
+    if (down.source == a.appender.address()) {
       a.appender = nullptr;
-      if (st->killing_appender) {
-        st->killing_appender = false;
-        return schedule_rebuild(self, *st);
-      }
       log_to->warn("restarting a failed actor (oplog appender): {}", why);
       if (tree::Status s = spawn_appender(self->system(), db, config, &a.appender); !s.is_ok()) {
         // The log itself is unreadable: a prover cannot write through it.
@@ -126,12 +130,12 @@ caf::behavior supervisor(caf::event_based_actor* self, storage::Database* db, co
       }
       self->monitor(a.appender);
       if (a.prover) self->send(a.prover, restarted_atom::value, appender_atom::value, a.appender);
-    } else if (down.source == a.node_writer) {
+    } else if (down.source == a.node_writer.address()) {
       log_to->warn("restarting a failed actor (node writer): {}", why);
       a.node_writer = spawn_node_writer(self->system(), db, config, a.checkpointer, a.gc_counters);
       self->monitor(a.node_writer);
       if (a.prover) self->send(a.prover, restarted_atom::value, writer_atom::value, a.node_writer);
-    } else if (down.source == a.checkpointer) {
+    } else if (down.source == a.checkpointer.address()) {
       log_to->warn("restarting a failed actor (checkpointer): {}", why);
       a.checkpointer = spawn_checkpointer(self->system(), db, config);
       self->monitor(a.checkpointer);
@@ -142,11 +146,15 @@ caf::behavior supervisor(caf::event_based_actor* self, storage::Database* db, co
   self->set_exit_handler([=](caf::exit_msg& exit) {
     SupervisedActors& a = st->a;
     a.slot->vacate(unavailable("the runtime is shut down"));
-    for (caf::actor* actor : {&a.prover, &a.appender, &a.node_writer, &a.checkpointer}) {
-      if (!*actor) continue;
-      self->demonitor(*actor);
-      self->send_exit(*actor, exit.reason);
-    }
+    auto stop = [&](auto& actor) {
+      if (!actor) return;
+      self->demonitor(actor.address());
+      self->send_exit(actor, exit.reason);
+    };
+    stop(a.prover);
+    stop(a.appender);
+    stop(a.node_writer);
+    stop(a.checkpointer);
     self->quit(exit.reason);
   });
   return {

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <memory>
 
+#include "actors/protocol.h"
 #include "actors/prover_slot.h"
 #include "config/config.h"
 #include "storage/database.h"
@@ -23,10 +24,10 @@
 namespace basis::actors {
 
 struct SupervisedActors {
-  caf::actor prover;
-  caf::actor appender;
-  caf::actor node_writer;
-  caf::actor checkpointer;
+  prover_actor prover;
+  appender_actor appender;
+  node_writer_actor node_writer;
+  checkpointer_actor checkpointer;
   std::shared_ptr<storage::GcCounters> gc_counters;  // kept across node writer restarts
   std::shared_ptr<std::atomic<uint64_t>> stalled_batches;  // kept across prover rebuilds
   std::shared_ptr<ProverSlot> slot;  // where callers find the prover; the supervisor writes it
@@ -39,7 +40,7 @@ constexpr std::chrono::seconds kProverFailureWindow{60};
 // Handles get_atom(appender_atom | writer_atom | checkpointer_atom) -> actor,
 // get_atom() -> restarts so far, and quits (stopping the supervised actors)
 // on an exit message. Spawn it detached.
-caf::behavior supervisor(caf::event_based_actor* self, storage::Database* db, config::Config config,
-                         SupervisedActors actors);
+supervisor_actor::behavior_type supervisor(supervisor_actor::pointer self, storage::Database* db,
+                                           config::Config config, SupervisedActors actors);
 
 }  // namespace basis::actors

@@ -56,7 +56,7 @@ constexpr std::chrono::milliseconds kMaxBackoff{30'000};
 // A write of the log failed: the tree holds operations that are not durable.
 // Go back to the durable tree (recovered from storage as at start-up), and
 // refuse batches for a while; reads go on, on the durable state.
-void roll_back(caf::event_based_actor* self, State& st, const tree::Status& failure) {
+void roll_back(prover_actor::pointer self, State& st, const tree::Status& failure) {
   ProverSetup& setup = *st.setup;
   st.rolled_back_through = st.last_sent_batch;
   st.seal.reset();  // it was of a version that is not durable
@@ -89,21 +89,30 @@ void roll_back(caf::event_based_actor* self, State& st, const tree::Status& fail
   log->error("{}", st.stopped.to_string());
 }
 
-void ship_nodes(caf::event_based_actor* self, State& st);
+void ship_nodes(prover_actor::pointer self, State& st);
 
 // Nodes go to the node writer only when a version is sealed: nodes created
 // and superseded in between are never written (the log, not the nodes, makes
 // a batch durable).
-void request_seal(caf::event_based_actor* self, State& st) {
+void request_seal(prover_actor::pointer self, State& st) {
   ship_nodes(self, st);
   tree::BatchProver& prover = *st.setup->prover;
   st.seal = SealOrder{prover.digest(), st.setup->last_sequence};
   st.seal_after = st.last_sent_batch;
 }
 
-void send_due_seal(caf::event_based_actor* self, State& st) {
+void seal_answered(prover_actor::pointer self, State& st, tree::Status checkpoint);
+
+void send_due_seal(prover_actor::pointer self, State& st) {
   if (st.seal && st.durable_batch >= st.seal_after) {
-    self->send(st.setup->node_writer, seal_atom::value, std::move(*st.seal));
+    State* state = &st;  // the answer is handled by this actor, while it lives
+    self->request(st.setup->node_writer, caf::infinite, seal_atom::value, std::move(*st.seal))
+        .then([self, state](tree::Status& done) { seal_answered(self, *state, std::move(done)); },
+              [self, state](caf::error& e) {
+                // The node writer died with it: the seal is lost, the next one writes every node again.
+                seal_answered(self, *state, tree::Status(tree::ErrorKind::kIOError,
+                                                         "node writer: " + self->system().render(e)));
+              });
     st.seal.reset();
     ++st.outstanding_seals;
   }
@@ -123,7 +132,7 @@ bool changes_value(tree::OpType t) {
 }
 
 // Sends the tree's unstored nodes to the node writer.
-void ship_nodes(caf::event_based_actor* self, State& st) {
+void ship_nodes(prover_actor::pointer self, State& st) {
   auto group = std::make_shared<NodeGroup>();
   tree::BatchProver& prover = *st.setup->prover;
   (void)prover.visit_unstored_nodes([&](const tree::Node& n) {
@@ -148,7 +157,7 @@ void bound_memory(State& st) {
   (void)prover.unload_below(depth, &released);  // fails only while a batch is pending: never here
 }
 
-void run_reads(caf::event_based_actor* self, State& st) {
+void run_reads(prover_actor::pointer self, State& st) {
   while (st.pending.empty() && st.stalled.empty() && !st.reads.empty()) {
     ProverView view(st.setup->prover.get(), st.setup->resolver.get(), st.setup->last_sequence,
                     [self, &st] { ship_nodes(self, st); }, st.stopped);
@@ -157,7 +166,7 @@ void run_reads(caf::event_based_actor* self, State& st) {
   }
 }
 
-void apply_batch(caf::event_based_actor* self, State& st, std::shared_ptr<BatchJob> job) {
+void apply_batch(prover_actor::pointer self, State& st, std::shared_ptr<BatchJob> job) {
   BatchResult r;
   tree::BatchProver& prover = *st.setup->prover;
   const auto& cfg = st.setup->config;
@@ -274,7 +283,7 @@ bool seals_lag(const State& st) {
   return !can_seal(st) && st.operations_since_seal >= p.checkpoint_lag_limit;
 }
 
-void submit_batch(caf::event_based_actor* self, State& st, std::shared_ptr<BatchJob> job) {
+void submit_batch(prover_actor::pointer self, State& st, std::shared_ptr<BatchJob> job) {
   if (!st.stalled.empty() || seals_lag(st)) {
     st.stalled.push_back(std::move(job));
     ++*st.setup->stalled_batches;
@@ -284,7 +293,7 @@ void submit_batch(caf::event_based_actor* self, State& st, std::shared_ptr<Batch
 }
 
 // After a seal was answered (or lost with a restarted actor).
-void resume_stalled(caf::event_based_actor* self, State& st) {
+void resume_stalled(prover_actor::pointer self, State& st) {
   while (!st.stalled.empty() && !seals_lag(st)) {
     std::shared_ptr<BatchJob> job = std::move(st.stalled.front());
     st.stalled.pop_front();
@@ -293,9 +302,18 @@ void resume_stalled(caf::event_based_actor* self, State& st) {
   run_reads(self, st);
 }
 
+// The checkpointer's answer to a periodic seal. A failed checkpoint loses
+// nothing (the log still holds every operation); the next seal tries again.
+void seal_answered(prover_actor::pointer self, State& st, tree::Status checkpoint) {
+  st.outstanding_seals = std::max(0, st.outstanding_seals - 1);
+  if (!checkpoint.is_ok()) runtime_logger(st.setup->config)->error("checkpoint failed: {}", checkpoint.to_string());
+  st.last_checkpoint = std::move(checkpoint);
+  resume_stalled(self, st);
+}
+
 }  // namespace
 
-caf::behavior tree_prover(caf::event_based_actor* self, std::shared_ptr<ProverSetup> setup) {
+prover_actor::behavior_type tree_prover(prover_actor::pointer self, std::shared_ptr<ProverSetup> setup) {
   auto st = std::make_shared<State>();
   st->setup = std::move(setup);
   // An exception (std::bad_alloc, say) leaves the tree half changed: the
@@ -354,14 +372,14 @@ caf::behavior tree_prover(caf::event_based_actor* self, std::shared_ptr<ProverSe
         st->stored_through = std::max(st->stored_through, ship_id);
         bound_memory(*st);
       },
-      [=](restarted_atom, appender_atom, caf::actor& a) {
+      [=](restarted_atom, appender_atom, appender_actor& a) {
         // The old appender's queue is gone: resend what is not durable yet.
         st->setup->appender = std::move(a);
         for (const Pending& p : st->pending) {
           if (p.group) self->send(st->setup->appender, append_atom::value, p.group);
         }
       },
-      [=](restarted_atom, writer_atom, caf::actor& w) {
+      [=](restarted_atom, writer_atom, node_writer_actor& w) {
         // Nodes the old writer accepted may be lost: write them all again
         // with the next seal, which verifies them.
         st->setup->node_writer = std::move(w);
@@ -374,16 +392,6 @@ caf::behavior tree_prover(caf::event_based_actor* self, std::shared_ptr<ProverSe
         // A seal in flight was lost: write and check every node again with the next.
         st->setup->prover->forget_stored();
         st->outstanding_seals = 0;
-        resume_stalled(self, *st);
-      },
-      [=](tree::Status& checkpoint) {  // the checkpointer's answer to a periodic seal
-        // A failed checkpoint loses nothing (the log still holds every
-        // operation); the next seal tries again.
-        st->outstanding_seals = std::max(0, st->outstanding_seals - 1);
-        if (!checkpoint.is_ok()) {
-          runtime_logger(st->setup->config)->error("checkpoint failed: {}", checkpoint.to_string());
-        }
-        st->last_checkpoint = std::move(checkpoint);
         resume_stalled(self, *st);
       },
       [=](seal_atom) {  // the time-based checkpoint tick

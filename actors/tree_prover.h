@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 
+#include "actors/protocol.h"
 #include "config/config.h"
 #include "storage/node_store.h"
 #include "tree/batch_prover.h"
@@ -48,14 +49,12 @@ struct ProverSetup {
   std::unique_ptr<tree::BatchProver> prover;
   uint64_t last_sequence = 0;
   config::Config config;
-  caf::actor appender;
-  caf::actor node_writer;
+  appender_actor appender;
+  node_writer_actor node_writer;
   // Batches that waited for a checkpoint to catch up (read by stats()).
   std::shared_ptr<std::atomic<uint64_t>> stalled_batches = std::make_shared<std::atomic<uint64_t>>(0);
 };
 
-// Handles apply_atom(shared_ptr<BatchJob>), read_atom(shared_ptr<ReadJob>),
-// durable_atom(DurableReport).
-caf::behavior tree_prover(caf::event_based_actor* self, std::shared_ptr<ProverSetup> setup);
+prover_actor::behavior_type tree_prover(prover_actor::pointer self, std::shared_ptr<ProverSetup> setup);
 
 }  // namespace basis::actors
