@@ -30,7 +30,7 @@ tree::Status spawn_appender(caf::actor_system& system, storage::Database* db, co
 
 prover_actor spawn_prover(caf::actor_system& system, storage::Database* db, const config::Config& config,
                           Recovered recovered, appender_actor appender, node_writer_actor node_writer,
-                          std::shared_ptr<std::atomic<uint64_t>> stalled_batches) {
+                          std::shared_ptr<ProverReports> reports) {
   auto setup = std::make_shared<ProverSetup>();
   setup->db = db;
   setup->resolver = std::move(recovered.resolver);
@@ -39,7 +39,7 @@ prover_actor spawn_prover(caf::actor_system& system, storage::Database* db, cons
   setup->config = config;
   setup->appender = std::move(appender);
   setup->node_writer = std::move(node_writer);
-  setup->stalled_batches = std::move(stalled_batches);
+  setup->reports = std::move(reports);
   return system.spawn(tree_prover, std::move(setup));
 }
 

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "actors/protocol.h"
+#include "actors/prover_reports.h"
 #include "actors/recovery.h"
 #include "actors/tree_prover.h"
 #include "config/config.h"
@@ -34,6 +35,6 @@ tree::Status spawn_appender(caf::actor_system& system, storage::Database* db, co
 // A prover serving the recovered tree, writing through these actors.
 prover_actor spawn_prover(caf::actor_system& system, storage::Database* db, const config::Config& config,
                           Recovered recovered, appender_actor appender, node_writer_actor node_writer,
-                          std::shared_ptr<std::atomic<uint64_t>> stalled_batches);
+                          std::shared_ptr<ProverReports> reports);
 
 }  // namespace basis::actors

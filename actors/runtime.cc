@@ -101,12 +101,12 @@ tree::Status Runtime::open(const config::Config& config, const OpenOptions& open
   SupervisedActors actors;
   actors.checkpointer = spawn_checkpointer(system, db, config);
   actors.gc_counters = impl->gc_counters;
-  actors.stalled_batches = impl->stalled_batches;
+  actors.reports = impl->reports;
   actors.slot = impl->slot;
   actors.node_writer = spawn_node_writer(system, db, config, actors.checkpointer, impl->gc_counters);
   actors.appender = spawn_appender(system, db, config, std::move(log));
   actors.prover = spawn_prover(system, db, config, std::move(recovered), actors.appender, actors.node_writer,
-                               impl->stalled_batches);
+                               impl->reports);
   impl->slot->serve(actors.prover);  // the supervisor serves it too, once it runs
   impl->supervisor = system.spawn<caf::detached>(supervisor, db, config, actors);
   impl->recovery.milliseconds =
@@ -208,9 +208,11 @@ tree::Digest Runtime::digest() {
 }
 
 Runtime::TreeState Runtime::state() {
-  return impl_->read<TreeState>(
-      [](ProverView& v) { return TreeState{v.prover().digest(), v.last_sequence(), v.writes(), true}; },
-      [](const tree::Status& s) { return TreeState{{}, 0, s, false}; });
+  TreeState state = impl_->read<TreeState>(
+      [](ProverView& v) { return TreeState{v.prover().digest(), v.last_sequence(), v.writes(), true, {}}; },
+      [](const tree::Status& s) { return TreeState{{}, 0, s, false, {}}; });
+  state.storage = impl_->reports->last_storage_failure();
+  return state;
 }
 
 uint64_t Runtime::last_sequence() {
@@ -219,7 +221,7 @@ uint64_t Runtime::last_sequence() {
 }
 
 LookupResult Runtime::lookup(const tree::Bytes& key, bool with_proof) {
-  return impl_->read_or_status<LookupResult>([key, with_proof](ProverView& v) {
+  LookupResult found = impl_->read_or_status<LookupResult>([key, with_proof](ProverView& v) {
     LookupResult r;
     r.digest = v.prover().digest();
     if (!with_proof) {
@@ -236,6 +238,8 @@ LookupResult Runtime::lookup(const tree::Bytes& key, bool with_proof) {
     }
     return r;
   });
+  impl_->note_storage_failure(found.status);
+  return found;
 }
 
 BatchResult Runtime::what_if(std::vector<OwnedOperation> operations) {
@@ -274,6 +278,7 @@ HealthReport Runtime::check_health(bool full) {
   if (impl_->stopped) return HealthReport{false, 0, "runtime is shut down"};
   std::optional<HealthReport> report = impl_->run_health_check(full);
   if (!report) return HealthReport{false, 0, "not checked: " + impl_->slot->status().to_string()};
+  if (full && report->ok) impl_->reports->storage_checked();  // every leaf and note read back
   return impl_->checks->record(*report);
 }
 
@@ -301,7 +306,7 @@ Runtime::Stats Runtime::stats() {
   s.gc_removed_nodes = impl_->gc_counters->removed;
   s.gc_removed_bytes = impl_->gc_counters->removed_bytes;
   s.gc_live_nodes = impl_->gc_counters->live;
-  s.stalled_batches = *impl_->stalled_batches;
+  s.stalled_batches = impl_->reports->stalled_batches();
   s.background = impl_->checks->status();
   return s;
 }

@@ -85,6 +85,9 @@ class Runtime {
     uint64_t last_sequence = 0;
     tree::Status writes;  // OK, or why batches are refused now
     bool served = false;  // false: no prover serves now (`writes` says why; digest and sequence unknown)
+    // The last read of the stored tree that failed (an I/O error, a damaged
+    // record), until a full check_health passes; OK when none.
+    tree::Status storage;
   };
   TreeState state();
   LookupResult lookup(const tree::Bytes& key, bool with_proof);

@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "actors/protocol.h"
+#include "actors/prover_reports.h"
 #include "actors/prover_slot.h"
 #include "actors/runtime.h"
 #include "actors/tree_prover.h"
@@ -55,7 +56,7 @@ struct Runtime::Impl {
   RecoveryReport recovery;
   std::unique_ptr<BackgroundChecks> checks;
   std::shared_ptr<storage::GcCounters> gc_counters = std::make_shared<storage::GcCounters>();
-  std::shared_ptr<std::atomic<uint64_t>> stalled_batches = std::make_shared<std::atomic<uint64_t>>(0);
+  std::shared_ptr<ProverReports> reports = std::make_shared<ProverReports>();
   std::atomic<uint64_t> health_seed{1};  // periodic checks and callers of check_health both draw
   bool stopped = false;
   // Backpressure: batches submitted and not yet answered.
@@ -98,6 +99,11 @@ struct Runtime::Impl {
       r.status = s;
       return r;
     });
+  }
+
+  // Health says so until a full check passes (see ProverReports).
+  void note_storage_failure(const tree::Status& s) {
+    if (s.kind() == tree::ErrorKind::kIOError || s.kind() == tree::ErrorKind::kCorruption) reports->storage_failed(s);
   }
 
   void start_background_checks(std::shared_ptr<spdlog::logger> log_to);

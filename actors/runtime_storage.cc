@@ -39,12 +39,18 @@ LookupResult Runtime::lookup_at_checkpoint(uint64_t checkpoint_id, const tree::B
   if (tree::Status s = storage::CheckpointStore(impl_->db.get()).read(checkpoint_id, &cp); !s.is_ok()) {
     return LookupResult{s, {}, {}, {}};
   }
-  return prove_at(impl_->db.get(), impl_->config, cp.digest, key);
+  LookupResult r = prove_at(impl_->db.get(), impl_->config, cp.digest, key);
+  impl_->note_storage_failure(r.status);
+  return r;
 }
 
 LookupResult Runtime::lookup_at_digest(const tree::Digest& digest, const tree::Bytes& key) {
   for (const auto& cp : checkpoints()) {
-    if (cp.digest == digest) return prove_at(impl_->db.get(), impl_->config, cp.digest, key);
+    if (cp.digest == digest) {
+      LookupResult r = prove_at(impl_->db.get(), impl_->config, cp.digest, key);
+      impl_->note_storage_failure(r.status);
+      return r;
+    }
   }
   return LookupResult{tree::Status(tree::ErrorKind::kNotFound, "no retained checkpoint has digest " + tree::to_hex(digest)), {}, {}, {}};
 }

@@ -76,7 +76,7 @@ void rebuild_prover(supervisor_actor::pointer self, State& st, storage::Database
   self->monitor(st.a.appender);
   const uint64_t at = r.last_sequence;
   st.a.prover = spawn_prover(self->system(), db, config, std::move(r), st.a.appender, st.a.node_writer,
-                             st.a.stalled_batches);
+                             st.a.reports);
   self->monitor(st.a.prover);
   st.a.slot->serve(st.a.prover);
   log_to->warn("rebuilt the tree prover from the durable state, at sequence {}", at);

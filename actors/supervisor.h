@@ -16,6 +16,7 @@
 #include <memory>
 
 #include "actors/protocol.h"
+#include "actors/prover_reports.h"
 #include "actors/prover_slot.h"
 #include "config/config.h"
 #include "storage/database.h"
@@ -29,7 +30,7 @@ struct SupervisedActors {
   node_writer_actor node_writer;
   checkpointer_actor checkpointer;
   std::shared_ptr<storage::GcCounters> gc_counters;  // kept across node writer restarts
-  std::shared_ptr<std::atomic<uint64_t>> stalled_batches;  // kept across prover rebuilds
+  std::shared_ptr<ProverReports> reports;  // kept across prover rebuilds
   std::shared_ptr<ProverSlot> slot;  // where callers find the prover; the supervisor writes it
 };
 

@@ -8,6 +8,7 @@
 #include "actors/log.h"
 #include "actors/recovery.h"
 #include "actors/protocol.h"
+#include "actors/prover_reports.h"
 #include "storage/node_store.h"
 
 namespace basis::actors {
@@ -73,6 +74,7 @@ void roll_back(prover_actor::pointer self, State& st, const tree::Status& failur
                                                              ") and the durable tree cannot be read back: " +
                                                              s.to_string());
     log->error("{}", st.stopped.to_string());
+    setup.reports->storage_failed(st.stopped);
     self->quit(caf::make_error(caf::sec::runtime_error, st.stopped.to_string()));
     return;
   }
@@ -186,6 +188,7 @@ void apply_batch(prover_actor::pointer self, State& st, std::shared_ptr<BatchJob
       // The tree cannot be read: batches behind this one must not be applied
       // around a refused one. The supervisor rebuilds the prover.
       st.stopped = r.status;
+      st.setup->reports->storage_failed(r.status);
       self->quit(caf::make_error(caf::sec::runtime_error, "reading the tree: " + r.status.to_string()));
     }
     job->finish(std::move(r));
@@ -239,6 +242,7 @@ void apply_batch(prover_actor::pointer self, State& st, std::shared_ptr<BatchJob
   }
   if (!st.stopped.is_ok()) {
     // This prover cannot go on: the supervisor rebuilds one from the durable state.
+    st.setup->reports->storage_failed(st.stopped);
     job->finish(BatchResult{st.stopped, {}, {}, {}, {}, {}, 0, 0});
     self->quit(caf::make_error(caf::sec::runtime_error, st.stopped.to_string()));
     return;
@@ -286,7 +290,7 @@ bool seals_lag(const State& st) {
 void submit_batch(prover_actor::pointer self, State& st, std::shared_ptr<BatchJob> job) {
   if (!st.stalled.empty() || seals_lag(st)) {
     st.stalled.push_back(std::move(job));
-    ++*st.setup->stalled_batches;
+    st.setup->reports->count_stalled_batch();
     return;
   }
   apply_batch(self, st, std::move(job));

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "actors/protocol.h"
+#include "actors/prover_reports.h"
 #include "config/config.h"
 #include "storage/node_store.h"
 #include "tree/batch_prover.h"
@@ -52,7 +53,7 @@ struct ProverSetup {
   appender_actor appender;
   node_writer_actor node_writer;
   // Batches that waited for a checkpoint to catch up (read by stats()).
-  std::shared_ptr<std::atomic<uint64_t>> stalled_batches = std::make_shared<std::atomic<uint64_t>>(0);
+  std::shared_ptr<ProverReports> reports = std::make_shared<ProverReports>();
 };
 
 prover_actor::behavior_type tree_prover(prover_actor::pointer self, std::shared_ptr<ProverSetup> setup);

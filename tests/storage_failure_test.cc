@@ -175,3 +175,51 @@ TEST_CASE("a disk budget refuses batches once reached, keeps reads, and loses no
   REQUIRE(rt->state().writes.is_ok());
   REQUIRE(rt->apply_and_wait(inserts(acknowledged, 10)).status.is_ok());
 }
+
+TEST_CASE("a node that cannot be read refuses the whole batch, and health says so until a full check passes",
+          "[failure]") {
+  TempDir dir;
+  config::Config cfg;
+  cfg.storage.data_dir = dir.path("data");
+  cfg.logging.level = "off";
+  tree::BatchProver model(tree::TreeParams{32, std::nullopt});
+  tree::OpOutcome out;
+  {
+    std::unique_ptr<actors::Runtime> rt;
+    REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
+    for (uint64_t b = 0; b < 2000; b += 500) REQUIRE(rt->apply_and_wait(inserts(b, 500)).status.is_ok());
+    REQUIRE(rt->shutdown().is_ok());  // sealed: the next open reads nodes from table files
+  }
+  for (const auto& op : inserts(0, 2000)) REQUIRE(model.perform(op.view(), &out).is_ok());
+  model.end_batch();
+  FaultEnv env;
+  auto rt = open_on(cfg, env);
+  const actors::Runtime::TreeState before = rt->state();
+  REQUIRE(before.storage.is_ok());
+
+  env.fs->fail_next(Fault::kRead, kTableFile, UINT64_MAX);
+  actors::BatchResult r = rt->apply_and_wait(inserts(5000, 20));
+  env.fs->clear_faults();
+  INFO(r.status.to_string());
+  REQUIRE(env.fs->injected(Fault::kRead, kTableFile) >= 1);
+  REQUIRE((r.status.kind() == tree::ErrorKind::kIOError || r.status.kind() == tree::ErrorKind::kCorruption));
+
+  // The prover is rebuilt from the durable state: none of the batch is there.
+  actors::Runtime::TreeState state;
+  for (int i = 0; i < 500 && !(state = rt->state()).served; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE(state.served);
+  REQUIRE(state.last_sequence == 2000);
+  REQUIRE(state.digest == model.digest());
+  REQUIRE(state.writes.is_ok());
+  REQUIRE_FALSE(state.storage.is_ok());  // health: degraded, naming the failed read
+  REQUIRE(state.storage.message().find("injected read error") != std::string::npos);
+
+  // Once every leaf and note reads back, health is clear again; batches go in.
+  REQUIRE(rt->check_health(true).ok);
+  REQUIRE(rt->state().storage.is_ok());
+  actors::BatchResult again = rt->apply_and_wait(inserts(5000, 20));
+  INFO(again.status.to_string());
+  REQUIRE(again.status.is_ok());
+  for (const auto& op : inserts(5000, 20)) REQUIRE(model.perform(op.view(), &out).is_ok());
+  REQUIRE(again.digest == model.digest());
+}

@@ -12,11 +12,12 @@ HealthSummary summarize_health(actors::Runtime& rt) {
   h.background = rt.background();
   const bool checks_pass =
       h.background.last_health.ok && h.background.verification != actors::VerificationState::kFailed;
-  h.status = !h.state.served           ? "unavailable"
-             : !h.state.writes.is_ok() ? "refusing_writes"
-             : checks_pass             ? "ok"
-                                       : "degraded";
-  h.ready = h.state.served && h.state.writes.is_ok() && checks_pass;
+  const bool storage_reads = h.state.storage.is_ok();
+  h.status = !h.state.served                     ? "unavailable"
+             : !h.state.writes.is_ok()           ? "refusing_writes"
+             : checks_pass && storage_reads      ? "ok"
+                                                 : "degraded";
+  h.ready = h.state.served && h.state.writes.is_ok() && checks_pass && storage_reads;
   return h;
 }
 
@@ -26,6 +27,8 @@ json health_json(const HealthSummary& h, const actors::Runtime::RecoveryReport& 
           {"writes", h.state.writes.is_ok() ? std::string("ok") : h.state.writes.to_string()},
           {"digest", h.state.served ? json(tree::to_hex(tree::ByteView(h.state.digest))) : json(nullptr)},
           {"last_seq", h.state.served ? json(h.state.last_sequence) : json(nullptr)},
+          // A read of the stored tree that failed, until a full health check passes.
+          {"storage", h.state.storage.is_ok() ? std::string("ok") : h.state.storage.to_string()},
           {"recovery",
            {{"path", actors::recovery_path_name(rec.path)},
             {"checkpoint_id", rec.checkpoint_id},

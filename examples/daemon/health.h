@@ -11,7 +11,8 @@ namespace basis::daemon {
 struct HealthSummary {
   // "ok"; "unavailable" (no prover serves: one failed and is being rebuilt,
   // or was given up on); "refusing_writes"; "degraded" (the last health
-  // check or the background verification failed).
+  // check or the background verification failed, or a read of the stored
+  // tree failed since the last full health check passed).
   const char* status = "ok";
   bool ready = true;  // everything it should do, it does: "ok" only
   actors::Runtime::TreeState state;
