@@ -1,5 +1,7 @@
 #include "actors/runtime.h"
 
+#include <sys/statvfs.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -17,6 +19,27 @@
 #include "storage/retention.h"
 
 namespace basis::actors {
+
+namespace {
+
+// RocksDB's recovery writes (a flush of the replayed log) and 7.8 aborts on
+// a full disk: below half of min_free_space, a start is refused, changing
+// nothing, until there is room.
+tree::Status check_room_to_start(const config::Config& config) {
+  const uint64_t needed = config.storage.min_free_space / 2;
+  struct statvfs fs {};
+  if (needed == 0 || ::statvfs(config.storage.data_dir.c_str(), &fs) != 0) return tree::Status::ok();
+  const uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  if (free_bytes >= needed) return tree::Status::ok();
+  return tree::Status(tree::ErrorKind::kResourceExhausted,
+                      "not starting: the file system holding " + config.storage.data_dir + " has " +
+                          std::to_string(free_bytes) + " bytes free, below half of storage.min_free_space (" +
+                          std::to_string(config.storage.min_free_space) +
+                          " bytes); recovery needs room to write. Free some space and start again (nothing "
+                          "was changed)");
+}
+
+}  // namespace
 
 Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
@@ -46,6 +69,10 @@ tree::Status Runtime::open(const config::Config& config, const OpenOptions& open
   options.env = open_options.env;
   options.compaction_reserve = config.storage.min_free_space;
   auto log_to = runtime_logger(config);
+  if (tree::Status s = check_room_to_start(config); !s.is_ok()) {
+    runtime_logger(config)->error("{}", s.to_string());
+    return s;
+  }
   if (tree::Status s = storage::Database::open(options, &impl->db); !s.is_ok()) {
     log_to->error("{}", s.to_string());
     return s;
@@ -330,7 +357,12 @@ tree::Status Runtime::shutdown() {
   impl_->system.reset();  // waits for the actors to finish
   impl_->system_config.reset();
   // Flushed memtables leave no write-ahead log to replay at the next open.
+  // On a disk too full to flush, the synced log keeps everything instead.
   tree::Status flushed = impl_->db->flush();
+  if (flushed.kind() == tree::ErrorKind::kResourceExhausted) {
+    runtime_logger(impl_->config)->warn("not flushed at shutdown ({}): the next start replays the log", flushed.to_string());
+    flushed = tree::Status::ok();
+  }
   impl_->db.reset();
   return s.is_ok() ? flushed : s;
 }

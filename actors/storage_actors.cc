@@ -64,6 +64,16 @@ tree::Status resolve_first_sequences(const storage::Database& db, std::vector<st
   return tree::Status::ok();
 }
 
+// About what a write of these records and notes takes in RocksDB's log.
+uint64_t write_bytes(const std::vector<storage::OperationRecord>& records,
+                     const std::vector<storage::NoteUpdate>& notes) {
+  constexpr uint64_t kRecordOverhead = 128;  // digests, sequence, framing
+  uint64_t bytes = 0;
+  for (const auto& r : records) bytes += kRecordOverhead + r.key.size() + r.value.size() + r.previous.size();
+  for (const auto& n : notes) bytes += kRecordOverhead + n.key.size() + (n.note ? n.note->value.size() : 0);
+  return bytes;
+}
+
 }  // namespace
 
 appender_actor::behavior_type oplog_appender(appender_actor::pointer self, storage::Database* db,
@@ -121,11 +131,15 @@ appender_actor::behavior_type oplog_appender(appender_actor::pointer self, stora
         bool attempted = false;  // the write was tried: a failed one may have left records in the log
         if (records.empty()) {
           s = tree::Status::ok();
-        } else if (limits.min_free_space > 0 && st->free_space < limits.min_free_space) {
+        } else if (const uint64_t needed = limits.min_free_space + 2 * write_bytes(records, notes);
+                   limits.min_free_space > 0 && st->free_space < needed) {
+          // The write itself counts (in the WAL, then in a flushed table):
+          // one large batch must not carry RocksDB past the reserve.
           s = tree::Status(tree::ErrorKind::kResourceExhausted,
                            "the file system holding " + db->path() + " has " + std::to_string(st->free_space) +
                                " bytes free, below storage.min_free_space (" +
-                               std::to_string(limits.min_free_space) + " bytes)");
+                               std::to_string(limits.min_free_space) + " bytes) with this write's " +
+                               std::to_string(needed - limits.min_free_space) + " bytes");
         } else if (disk_budget > 0 && st->in_use >= disk_budget) {
           s = tree::Status(tree::ErrorKind::kResourceExhausted,
                            "storage.max_disk_size (" + std::to_string(disk_budget) + " bytes) reached: " +
@@ -163,6 +177,8 @@ node_writer_actor::behavior_type node_writer(node_writer_actor::pointer self, st
         st->highest_ship = std::max(st->highest_ship, group->ship_id);
         bool wrote = false;
         if (tree::Status s = st->window->add(std::move(group->nodes), &wrote); !s.is_ok()) {
+          // No room: nothing was written, the nodes wait for the next write.
+          if (s.kind() == tree::ErrorKind::kResourceExhausted) return;
           // Fail loudly: the supervisor restarts this actor and the prover
           // writes every node again.
           self->quit(caf::sec::runtime_error);
@@ -175,6 +191,9 @@ node_writer_actor::behavior_type node_writer(node_writer_actor::pointer self, st
         // write until resumed: try, in case no batch came by to do it.
         (void)db->resume();
         if (tree::Status s = st->window->flush(); !s.is_ok()) {
+          if (s.kind() == tree::ErrorKind::kResourceExhausted) {
+            return tree::Status(s.kind(), "checkpoint not written: " + s.message());  // nothing written
+          }
           self->quit(caf::sec::runtime_error);  // restarted; the prover rewrites every node
           return s;
         }

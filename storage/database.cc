@@ -222,18 +222,7 @@ Status Database::write(rocksdb::WriteBatch* batch, bool sync) {
   // one RocksDB 7.8 does not survive (facebook/rocksdb#12448): below half
   // the reserve (the oplog appender already stops at all of it), checkpoints,
   // retention and pins are refused too, leaving the rest to compactions.
-  if (compaction_reserve_ > 0) {
-    struct statvfs fs {};
-    if (::statvfs(path_.c_str(), &fs) == 0) {
-      const uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
-      if (free_bytes < compaction_reserve_ / 2) {
-        return Status(ErrorKind::kResourceExhausted,
-                      "not writing to " + path_ + ": its file system has " + std::to_string(free_bytes) +
-                          " bytes free, below half of storage.min_free_space (" +
-                          std::to_string(compaction_reserve_) + " bytes)");
-      }
-    }
-  }
+  if (Status room = check_room(compaction_reserve_ / 2, "writing to"); !room.is_ok()) return room;
   rocksdb::WriteOptions wo;
   wo.sync = sync;
   rocksdb::Status s = db_->Write(wo, batch);
@@ -279,7 +268,22 @@ uint64_t Database::disk_bytes() const {
   return total;
 }
 
+Status Database::check_room(uint64_t needed, const char* what) const {
+  if (needed == 0) return Status::ok();
+  struct statvfs fs {};
+  if (::statvfs(path_.c_str(), &fs) != 0) return Status::ok();  // cannot tell: RocksDB answers
+  const uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  if (free_bytes >= needed) return Status::ok();
+  return Status(ErrorKind::kResourceExhausted,
+                std::string("not ") + what + " " + path_ + ": its file system has " + std::to_string(free_bytes) +
+                    " bytes free, below the " + std::to_string(needed) + " bytes kept free (storage.min_free_space " +
+                    std::to_string(compaction_reserve_) + ")");
+}
+
 Status Database::flush_async() {
+  // A flush writes tables: never into a full disk (see write()). The WAL
+  // keeps everything meanwhile.
+  if (Status room = check_room(compaction_reserve_ / 2, "flushing"); !room.is_ok()) return room;
   rocksdb::FlushOptions fo;
   fo.wait = false;
   fo.allow_write_stall = true;
@@ -290,6 +294,8 @@ Status Database::flush_async() {
 }
 
 Status Database::compact(std::initializer_list<Family> families) {
+  // A compaction writes the new tables before it deletes the old ones.
+  if (Status room = check_room(compaction_reserve_, "compacting"); !room.is_ok()) return room;
   rocksdb::CompactRangeOptions o;
   // Rewrite the last level too: that is where most deletions wait.
   o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
@@ -309,6 +315,7 @@ Status Database::resume() {
 }
 
 Status Database::flush() {
+  if (Status room = check_room(compaction_reserve_ / 2, "flushing"); !room.is_ok()) return room;
   rocksdb::FlushOptions fo;
   std::vector<rocksdb::ColumnFamilyHandle*> all(std::begin(handles_), std::end(handles_));
   if (Status s = from_rocksdb(db_->Flush(fo, all), "flushing " + path_); !s.is_ok()) return s;

@@ -90,7 +90,10 @@ class Database {
   Status wal_failure() const;
   // kNotFound when absent.
   Status get(Family family, std::string_view key, std::string* value) const;
-  // Flushes memtables and syncs the write-ahead log.
+  // Flushes memtables and syncs the write-ahead log. Flushes and compactions
+  // are refused (kResourceExhausted) while the free space is below half of
+  // `compaction_reserve` (compactions: below all of it): RocksDB must never
+  // meet a full disk.
   Status flush();
   // After RocksDB stopped writing on a background error (a compaction or
   // flush that met a full disk, say): clears it and resumes, once the cause
@@ -109,6 +112,11 @@ class Database {
   uint64_t family_bytes(Family family) const;
   // Bytes of the database's files on disk (tables, logs, manifests).
   uint64_t disk_bytes() const;
+
+  // kResourceExhausted, naming the numbers, while fewer than `needed` bytes
+  // are free on the store's file system (OK for 0, or when it cannot tell).
+  Status check_room(uint64_t needed, const char* what) const;
+  uint64_t compaction_reserve() const { return compaction_reserve_; }
 
   rocksdb::DB* raw() const { return db_.get(); }
   rocksdb::ColumnFamilyHandle* handle(Family f) const { return handles_[static_cast<int>(f)]; }

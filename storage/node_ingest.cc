@@ -17,6 +17,12 @@ Status ingest_nodes(Database* db, EncodedNodes nodes) {
   // RocksDB 7.8 aborts (TableFileName asserts) when asked to ingest after
   // its WAL failed: refuse first.
   if (Status failed = db->wal_failure(); !failed.is_ok()) return failed;
+  // The table, then its copy into the store's level: never into a full disk.
+  uint64_t bytes = 0;
+  for (const auto& n : nodes) bytes += n.first.size() + n.second.size();
+  if (Status room = db->check_room(db->compaction_reserve() / 2 + 2 * bytes, "writing nodes to"); !room.is_ok()) {
+    return room;
+  }
   std::sort(nodes.begin(), nodes.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   static std::atomic<uint64_t> counter{0};
