@@ -160,7 +160,15 @@ Database::~Database() {
 
 Status Database::open_mark() {
   MarkCheck& c = mark_check_;
-  if (Status s = DurableMark::open(path_, c.recovered, &mark_); !s.is_ok()) return s;
+  const std::string store_id = c.store_id.empty() ? DurableMark::new_store_id() : c.store_id;
+  if (Status s = DurableMark::open(path_, c.recovered, store_id, &mark_); !s.is_ok()) return s;
+  if (c.store_id.empty()) {
+    // After the mark exists: from now on the store itself says it keeps one.
+    rocksdb::WriteBatch batch;
+    batch.Put(handle(Family::kMetadata), kMarkIdKey, store_id);
+    if (Status s = write(&batch, true); !s.is_ok()) return s;
+    c.store_id = store_id;
+  }
   if ((c.had_mark && c.mark > c.recovered) || !c.log_damage.empty() || (c.accepted && !c.had_mark)) {
     // Accepted by the operator, or lost with the page cache (sync "never").
     if (Status s = mark_->set(c.recovered); !s.is_ok()) return s;

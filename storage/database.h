@@ -57,7 +57,11 @@ struct MarkCheck {
   bool accepted = false;       // the open was told accept_lost_log_tail
   bool moved_back = false;     // the mark was moved back to `recovered`
   std::string warning;         // why a loss was let pass (for the caller's log)
+  std::string store_id;        // the mark's id kept inside the store ("" before there was one)
 };
+
+// The metadata key of the store's mark id (DurableMark::new_store_id()).
+inline constexpr char kMarkIdKey[] = "mark_id";
 
 enum class Family { kNodes, kOperations, kCheckpoints, kMetadata, kNotes };
 std::string_view family_name(Family f);

@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <random>
 
 #include "storage/crc32c.h"
 
@@ -14,9 +15,10 @@ using tree::ErrorKind;
 
 namespace {
 
-constexpr char kMagic[8] = {'B', 'T', 'M', 'A', 'R', 'K', '1', '\0'};
+constexpr char kMagic[8] = {'B', 'T', 'M', 'A', 'R', 'K', '2', '\0'};
 constexpr size_t kBootBytes = 40;
-constexpr size_t kSlotBytes = 8 + 8 + 8 + 4 + kBootBytes + 4;
+constexpr size_t kStoreIdOffset = 28 + kBootBytes;
+constexpr size_t kSlotBytes = kStoreIdOffset + kMarkStoreIdBytes + 4;
 // One page apart: a torn write of one slot leaves the other whole.
 constexpr off_t kSlotOffset[2] = {0, 4096};
 
@@ -42,6 +44,7 @@ std::string encode_slot(const Slot& s) {
   put64(p + 16, s.state.sequence);
   p[24] = s.state.synced ? 1 : 0;  // flags (bytes 24..27)
   std::memcpy(p + 28, s.state.boot_id.data(), std::min(s.state.boot_id.size(), kBootBytes));
+  std::memcpy(p + kStoreIdOffset, s.state.store_id.data(), std::min(s.state.store_id.size(), kMarkStoreIdBytes));
   const uint32_t crc = crc32c(std::string_view(out.data(), kSlotBytes - 4));
   for (int i = 0; i < 4; ++i) p[kSlotBytes - 4 + i] = static_cast<char>(crc >> (8 * i));
   return out;
@@ -56,6 +59,7 @@ bool decode_slot(const char* p, Slot* out) {
   out->state.sequence = get64(p + 16);
   out->state.synced = (p[24] & 1) != 0;
   out->state.boot_id.assign(p + 28, strnlen(p + 28, kBootBytes));
+  out->state.store_id.assign(p + kStoreIdOffset, strnlen(p + kStoreIdOffset, kMarkStoreIdBytes));
   return true;
 }
 
@@ -106,13 +110,25 @@ Status DurableMark::read(const std::string& db_path, MarkState* out) {
   return Status::ok();
 }
 
-Status DurableMark::open(const std::string& db_path, uint64_t initial, std::unique_ptr<DurableMark>* out) {
+std::string DurableMark::new_store_id() {
+  std::random_device random;
+  static const char kHex[] = "0123456789abcdef";
+  std::string id;
+  while (id.size() < kMarkStoreIdBytes) {
+    const uint32_t r = random();
+    for (int i = 0; i < 8 && id.size() < kMarkStoreIdBytes; ++i) id.push_back(kHex[(r >> (4 * i)) & 15]);
+  }
+  return id;
+}
+
+Status DurableMark::open(const std::string& db_path, uint64_t initial, const std::string& store_id,
+                         std::unique_ptr<DurableMark>* out) {
   const std::string path = path_for(db_path);
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return Status(ErrorKind::kIOError, "cannot open " + path + ": " + std::strerror(errno));
-  std::unique_ptr<DurableMark> mark(new DurableMark(path, fd));
+  std::unique_ptr<DurableMark> mark(new DurableMark(path, fd, store_id.substr(0, kMarkStoreIdBytes)));
   Slot slot;
-  if (read_slots(fd, &slot)) {
+  if (read_slots(fd, &slot) && slot.state.store_id == mark->store_id_) {
     mark->generation_ = slot.generation;
     mark->sequence_ = slot.state.sequence;
   } else {
@@ -151,7 +167,7 @@ DurableMark::~DurableMark() {
 Status DurableMark::write_locked(uint64_t sequence, bool synced) {
   Slot slot;
   slot.generation = generation_ + 1;
-  slot.state = MarkState{sequence, synced, current_boot_id()};
+  slot.state = MarkState{sequence, synced, current_boot_id(), store_id_};
   const std::string bytes = encode_slot(slot);
   if (::pwrite(fd_, bytes.data(), bytes.size(), kSlotOffset[slot.generation % 2]) !=
       static_cast<ssize_t>(bytes.size())) {

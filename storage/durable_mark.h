@@ -34,7 +34,13 @@ struct MarkState {
   uint64_t sequence = 0;
   bool synced = true;   // written after a synced write of the log
   std::string boot_id;  // the boot it was written in
+  // The store it belongs to: the same id is kept inside the store (RocksDB,
+  // metadata "mark_id"), so a mark copied from another store is told apart.
+  std::string store_id;
 };
+
+// Up to this many bytes of a store id are kept.
+constexpr size_t kMarkStoreIdBytes = 32;
 
 class DurableMark {
  public:
@@ -43,9 +49,13 @@ class DurableMark {
   // kNotFound when the file is absent; kCorruption (naming the file) when no
   // slot is valid.
   static Status read(const std::string& db_path, MarkState* out);
-  // Opens (creating) the mark of `db_path`; `initial` is written when the file
-  // is new or no slot reads.
-  static Status open(const std::string& db_path, uint64_t initial, std::unique_ptr<DurableMark>* out);
+  // Opens (creating) the mark of `db_path` for the store `store_id` (every
+  // later write carries it); `initial` is written when the file is new or no
+  // slot reads.
+  static Status open(const std::string& db_path, uint64_t initial, const std::string& store_id,
+                     std::unique_ptr<DurableMark>* out);
+  // A new random store id.
+  static std::string new_store_id();
   ~DurableMark();
   DurableMark(const DurableMark&) = delete;
   DurableMark& operator=(const DurableMark&) = delete;
@@ -67,11 +77,13 @@ class DurableMark {
   static std::string current_boot_id();
 
  private:
-  DurableMark(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  DurableMark(std::string path, int fd, std::string store_id)
+      : path_(std::move(path)), fd_(fd), store_id_(std::move(store_id)) {}
   Status write_locked(uint64_t sequence, bool synced);
 
   const std::string path_;
   const int fd_;
+  const std::string store_id_;
   mutable std::mutex mu_;
   uint64_t generation_ = 0;
   uint64_t sequence_ = 0;

@@ -35,7 +35,7 @@ std::string accept_hint(const std::string& db_path) {
 
 // Where the store's log recovers to, read-only. `salvage`: read a damaged
 // write-ahead log up to the damage.
-Status probe(const DatabaseOptions& options, bool salvage, uint64_t* last) {
+Status probe(const DatabaseOptions& options, bool salvage, uint64_t* last, std::string* mark_id = nullptr) {
   DatabaseOptions p = options;
   p.read_only = true;
   p.salvage_log = salvage;
@@ -45,6 +45,14 @@ Status probe(const DatabaseOptions& options, bool salvage, uint64_t* last) {
   std::unique_ptr<Oplog> log;
   if (Status s = Oplog::open(db.get(), &log); !s.is_ok()) return s;
   *last = log->last_sequence();
+  if (mark_id) {
+    Status s = db->get(Family::kMetadata, kMarkIdKey, mark_id);
+    if (s.kind() == ErrorKind::kNotFound) {
+      mark_id->clear();  // a store from before the id, or a new one
+    } else if (!s.is_ok()) {
+      return s;
+    }
+  }
   return Status::ok();
 }
 
@@ -61,7 +69,8 @@ Status check_log_against_mark(const DatabaseOptions& options, MarkCheck* out) {
   MarkState mark;
   Status m = DurableMark::read(db, &mark);
   uint64_t recovered = 0;
-  Status s = probe(options, options.salvage_log, &recovered);
+  std::string store_id;
+  Status s = probe(options, options.salvage_log, &recovered, &store_id);
   if (std::string table = s.is_ok() ? std::string() : missing_table(s.message()); !table.empty()) {
     return Status(ErrorKind::kCorruption,
                   db + ": the table file " + table + " is missing (" + s.message() +
@@ -73,17 +82,33 @@ Status check_log_against_mark(const DatabaseOptions& options, MarkCheck* out) {
     // RocksDB refuses a log damaged in its middle: read what precedes the
     // damage, to name where it would recover to.
     out->log_damage = s.message();
-    if (Status again = probe(options, true, &recovered); !again.is_ok()) return s;
+    if (Status again = probe(options, true, &recovered, &store_id); !again.is_ok()) return s;
   }
   out->recovered = recovered;
-  if (m.kind() == ErrorKind::kNotFound && !identity_records_mark(db) && out->log_damage.empty()) {
+  out->store_id = store_id;
+  // The store itself records that it keeps a mark (its id, written inside
+  // RocksDB once the mark exists): files beside it lost or swapped do not
+  // make it a store from before marks.
+  const bool keeps_mark = !store_id.empty() || identity_records_mark(db);
+  if (m.kind() == ErrorKind::kNotFound && !keeps_mark && out->log_damage.empty()) {
     return Status::ok();  // a store from before marks: it gets one now
   }
+  if (m.is_ok() && !store_id.empty() && mark.store_id != store_id && !options.accept_lost_log_tail) {
+    return Status(ErrorKind::kCorruption,
+                  db + ": " + mark_file + " belongs to another store (its id " +
+                      (mark.store_id.empty() ? std::string("none") : mark.store_id) + ", this store's " + store_id +
+                      "): the last durable sequence cannot be checked (the log recovers through " +
+                      std::to_string(recovered) + "). Nothing was changed on disk. Put this store's own " + mark_file +
+                      " back, restore a backup (basis-tree restore DIR), or, to serve the log as it recovers, run " +
+                      accept_hint(db));
+  }
+  if (m.is_ok() && !store_id.empty() && mark.store_id != store_id) m = Status(ErrorKind::kNotFound, "foreign");
   if (!m.is_ok() && m.kind() != ErrorKind::kNotFound && m.kind() != ErrorKind::kCorruption) return m;
   if (!m.is_ok() && !options.accept_lost_log_tail) {
     const bool missing = m.kind() == ErrorKind::kNotFound;
     return Status(ErrorKind::kCorruption,
-                  db + ": " + (missing ? mark_file + " is missing, but " + identity_path(db) +
+                  db + ": " + (missing ? mark_file + " is missing, but " +
+                                             (store_id.empty() ? identity_path(db) : std::string("the store itself")) +
                                              " says this store keeps one"
                                        : m.message()) +
                       ": the last durable sequence cannot be checked, so a write-ahead log that was cut cannot be "
@@ -127,11 +152,13 @@ Status reset_mark_to_log(const std::string& db_path, uint64_t* sequence) {
   DatabaseOptions o;
   o.path = db_path;
   o.create_if_missing = false;
-  if (Status s = probe(o, false, sequence); !s.is_ok()) return s;
+  std::string store_id;
+  if (Status s = probe(o, false, sequence, &store_id); !s.is_ok()) return s;
   MarkState old;
   const bool had = DurableMark::read(db_path, &old).is_ok();
+  // A restored store without an id gets one at its first open.
   std::unique_ptr<DurableMark> mark;
-  if (Status s = DurableMark::open(db_path, *sequence, &mark); !s.is_ok()) return s;
+  if (Status s = DurableMark::open(db_path, *sequence, store_id, &mark); !s.is_ok()) return s;
   if (Status s = mark->set(*sequence); !s.is_ok()) return s;
   note_accepted_loss(db_path, "restored from a backup: the durable mark moves from " +
                                   (had ? std::to_string(old.sequence) : std::string("none")) + " to " +

@@ -45,6 +45,12 @@ Status check_store_presence(const std::string& db_path, bool* may_create) {
   std::error_code ec;
   const bool has_current = fs::exists(fs::path(db_path) / "CURRENT", ec);
   const std::string identity = identity_path(db_path);
+  // Checked before RocksDB opens anything for writing: an identity file that
+  // cannot be written later would leave a refused start that changed files.
+  if (fs::exists(identity, ec) && !fs::is_regular_file(identity, ec)) {
+    return Status(ErrorKind::kCorruption, identity + " is not a regular file: move it away (the store's identity "
+                                                     "is written there)");
+  }
   if (has_current) {
     // An existing store: open it, never create; but its manifest must be
     // there (RocksDB's own message for a missing one names no remedy).

@@ -5,6 +5,8 @@
 // the file, changing nothing.
 #include <catch2/catch.hpp>
 
+#include <rocksdb/db.h>
+
 #include "storage/backup.h"
 #include "storage/durable_mark.h"
 #include "storage/store_identity.h"
@@ -52,6 +54,23 @@ void accept_and_open(const config::Config& cfg, uint64_t expected_sequence) {
   CHECK(rt->last_sequence() == expected_sequence);
 }
 
+// Deletes the mark id the store keeps inside RocksDB, as a store from before
+// marks never had one.
+void forget_mark_id(const std::string& db) {
+  std::vector<std::string> names;
+  REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), db, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const auto& n : names) families.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), db, families, &handles, &raw).ok());
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == storage::kMetadata) REQUIRE(raw->Delete(rocksdb::WriteOptions(), handles[i], storage::kMarkIdKey).ok());
+  }
+  for (auto* h : handles) raw->DestroyColumnFamilyHandle(h);
+  delete raw;
+}
+
 }  // namespace
 
 TEST_CASE("a damaged durable mark is refused until the operator accepts the log", "[recovery][mark]") {
@@ -73,7 +92,7 @@ TEST_CASE("a missing durable mark is refused where the identity file says there 
   config::Config cfg = written_store(dir);
   const std::string db = cfg.storage.data_dir + "/db";
   fs::remove(storage::DurableMark::path_for(db));
-  refused(cfg, {"db.durable is missing", "db.identity", "accept-loss --yes"});
+  refused(cfg, {"db.durable is missing", "keeps one", "accept-loss --yes"});
   accept_and_open(cfg, 100);
   REQUIRE(fs::exists(storage::DurableMark::path_for(db)));
 }
@@ -85,6 +104,7 @@ TEST_CASE("a store from before durable marks opens and gets one", "[recovery][ma
   fs::remove(storage::DurableMark::path_for(db));
   std::ofstream(storage::identity_path(db), std::ios::trunc) << "basis-trees store db\ncreated_ms 1\n";
   REQUIRE_FALSE(storage::identity_records_mark(db));
+  forget_mark_id(db);  // nor does the store itself know of one
   std::unique_ptr<actors::Runtime> rt;
   REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
   CHECK(rt->last_sequence() == 100);

@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "storage/durable_mark.h"
+#include "storage/store_identity.h"
 #include "tests/storage_test_util.h"
 #include "tests/wal_damage_test.h"
 
@@ -182,9 +183,11 @@ TEST_CASE("a WAL damaged in its middle is refused even when the mark lags", "[re
   TempDir dir;
   const std::string data = dir.path("data");
   REQUIRE(testing::killed_store(data, kBatches) == kAcked);
-  REQUIRE(storage::DurableMark::write_state(data + "/db", storage::MarkState{10, true,
-                                                                             storage::DurableMark::current_boot_id()})
-              .is_ok());
+  storage::MarkState lagging;
+  REQUIRE(storage::DurableMark::read(data + "/db", &lagging).is_ok());  // this store's, with its id
+  lagging.sequence = 10;
+  lagging.boot_id = storage::DurableMark::current_boot_id();
+  REQUIRE(storage::DurableMark::write_state(data + "/db", lagging).is_ok());
   const std::string wal = testing::live_wal(data);
   {
     std::fstream f(wal, std::ios::in | std::ios::out | std::ios::binary);
@@ -200,4 +203,56 @@ TEST_CASE("a WAL damaged in its middle is refused even when the mark lags", "[re
   CHECK(s.message().find("only up to the damage") != std::string::npos);
   CHECK(s.message().find("accept-loss --yes") != std::string::npos);
   REQUIRE(testing::snapshot(data) == before);
+}
+
+namespace {
+
+// Opening `cfg` is refused with a message holding `words`, twice, and changes nothing.
+void refused_twice(const config::Config& cfg, const std::vector<std::string>& words) {
+  const auto before = testing::snapshot(cfg.storage.data_dir);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::unique_ptr<actors::Runtime> rt;
+    tree::Status s = actors::Runtime::open(cfg, &rt);
+    INFO(s.to_string());
+    REQUIRE_FALSE(s.is_ok());
+    for (const auto& word : words) CHECK(s.message().find(word) != std::string::npos);
+    REQUIRE(testing::snapshot(cfg.storage.data_dir) == before);
+  }
+}
+
+// Cuts the live WAL of a killed store to half its length.
+void cut_wal(const std::string& data) {
+  const std::string wal = testing::live_wal(data);
+  fs::resize_file(wal, fs::file_size(wal) / 2);
+}
+
+}  // namespace
+
+TEST_CASE("the files beside the store cannot switch the mark check off: the store keeps the mark's id",
+          "[recovery][mark]") {
+  // An attacker's cases: the WAL cut, and the identity file and the mark
+  // both deleted, or a mark copied from another store. Each was served
+  // silently, short of what was acknowledged.
+  TempDir dir, other;
+  const std::string data = dir.path("data");
+  REQUIRE(testing::killed_store(data, kBatches) == kAcked);
+  REQUIRE(testing::killed_store(other.path("data"), 2) > 0);
+  config::Config cfg = testing::wal_config(data);
+  cut_wal(data);
+  const std::string db = data + "/db";
+  const std::string saved = dir.path("saved");
+  fs::create_directories(saved);
+  fs::copy(storage::DurableMark::path_for(db), saved + "/db.durable");
+  fs::copy(storage::identity_path(db), saved + "/db.identity");
+
+  fs::remove(storage::DurableMark::path_for(db));
+  fs::remove(storage::identity_path(db));
+  refused_twice(cfg, {"db.durable is missing", "the store itself", "accept-loss --yes"});
+
+  fs::copy(storage::DurableMark::path_for(other.path("data") + "/db"), storage::DurableMark::path_for(db));
+  fs::copy(saved + "/db.identity", storage::identity_path(db));
+  refused_twice(cfg, {"belongs to another store", "accept-loss --yes"});
+
+  fs::copy(saved + "/db.durable", storage::DurableMark::path_for(db), fs::copy_options::overwrite_existing);
+  refused_twice(cfg, {"damaged or cut", "acknowledged operations short"});  // its own mark: the cut is seen
 }
