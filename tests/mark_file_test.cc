@@ -31,19 +31,6 @@ config::Config written_store(const TempDir& dir, uint64_t count = 100) {
   return cfg;
 }
 
-// Opening `cfg` is refused with a message holding `words`, twice, and changes nothing.
-void refused(const config::Config& cfg, const std::vector<std::string>& words) {
-  const auto before = testing::snapshot(cfg.storage.data_dir);
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    std::unique_ptr<actors::Runtime> rt;
-    tree::Status s = actors::Runtime::open(cfg, &rt);
-    INFO(s.to_string());
-    REQUIRE_FALSE(s.is_ok());
-    for (const auto& w : words) CHECK(s.message().find(w) != std::string::npos);
-    REQUIRE(testing::snapshot(cfg.storage.data_dir) == before);
-  }
-}
-
 void accept_and_open(const config::Config& cfg, uint64_t expected_sequence) {
   std::string out;
   REQUIRE(testing::run_tool("accept-loss --yes --data-dir " + cfg.storage.data_dir, &out) == 0);
@@ -83,7 +70,7 @@ TEST_CASE("a damaged durable mark is refused until the operator accepts the log"
     f.seekp(4096);
     f.write("garbage!", 8);
   }
-  refused(cfg, {"db.durable is damaged", "accept-loss --yes", "restore"});
+  testing::refused_twice(cfg, {"db.durable is damaged", "accept-loss --yes", "restore"});
   accept_and_open(cfg, 100);
 }
 
@@ -92,7 +79,7 @@ TEST_CASE("a missing durable mark is refused where the identity file says there 
   config::Config cfg = written_store(dir);
   const std::string db = cfg.storage.data_dir + "/db";
   fs::remove(storage::DurableMark::path_for(db));
-  refused(cfg, {"db.durable is missing", "keeps one", "accept-loss --yes"});
+  testing::refused_twice(cfg, {"db.durable is missing", "keeps one", "accept-loss --yes"});
   accept_and_open(cfg, 100);
   REQUIRE(fs::exists(storage::DurableMark::path_for(db)));
 }
@@ -147,7 +134,7 @@ TEST_CASE("a missing table file is refused naming it, and the refusal changes no
   }
   REQUIRE_FALSE(table.empty());
   fs::rename(cfg.storage.data_dir + "/db/" + table, dir.path(table));
-  refused(cfg, {table, "is missing", "restore"});
+  testing::refused_twice(cfg, {table, "is missing", "restore"});
   std::string out;
   CHECK(testing::run_tool("verify --data-dir " + cfg.storage.data_dir, &out) == 1);
   fs::rename(dir.path(table), cfg.storage.data_dir + "/db/" + table);  // put back: whole again

@@ -207,19 +207,6 @@ TEST_CASE("a WAL damaged in its middle is refused even when the mark lags", "[re
 
 namespace {
 
-// Opening `cfg` is refused with a message holding `words`, twice, and changes nothing.
-void refused_twice(const config::Config& cfg, const std::vector<std::string>& words) {
-  const auto before = testing::snapshot(cfg.storage.data_dir);
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    std::unique_ptr<actors::Runtime> rt;
-    tree::Status s = actors::Runtime::open(cfg, &rt);
-    INFO(s.to_string());
-    REQUIRE_FALSE(s.is_ok());
-    for (const auto& word : words) CHECK(s.message().find(word) != std::string::npos);
-    REQUIRE(testing::snapshot(cfg.storage.data_dir) == before);
-  }
-}
-
 // Cuts the live WAL of a killed store to half its length.
 void cut_wal(const std::string& data) {
   const std::string wal = testing::live_wal(data);
@@ -247,12 +234,12 @@ TEST_CASE("the files beside the store cannot switch the mark check off: the stor
 
   fs::remove(storage::DurableMark::path_for(db));
   fs::remove(storage::identity_path(db));
-  refused_twice(cfg, {"db.durable is missing", "the store itself", "accept-loss --yes"});
+  testing::refused_twice(cfg, {"db.durable is missing", "the store itself", "accept-loss --yes"});
 
   fs::copy(storage::DurableMark::path_for(other.path("data") + "/db"), storage::DurableMark::path_for(db));
   fs::copy(saved + "/db.identity", storage::identity_path(db));
-  refused_twice(cfg, {"belongs to another store", "accept-loss --yes"});
+  testing::refused_twice(cfg, {"belongs to another store", "accept-loss --yes"});
 
   fs::copy(saved + "/db.durable", storage::DurableMark::path_for(db), fs::copy_options::overwrite_existing);
-  refused_twice(cfg, {"damaged or cut", "acknowledged operations short"});  // its own mark: the cut is seen
+  testing::refused_twice(cfg, {"damaged or cut", "acknowledged operations short"});  // its own mark: the cut is seen
 }

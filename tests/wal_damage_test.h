@@ -117,4 +117,18 @@ inline int run_tool(const std::string& args, std::string* out) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+// Opening `cfg` is refused with a message holding `words`, twice, and the
+// refusals change nothing on disk. Include after <catch2/catch.hpp>.
+inline void refused_twice(const config::Config& cfg, const std::vector<std::string>& words) {
+  const auto before = snapshot(cfg.storage.data_dir);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::unique_ptr<actors::Runtime> rt;
+    tree::Status s = actors::Runtime::open(cfg, &rt);
+    INFO(s.to_string());
+    REQUIRE_FALSE(s.is_ok());
+    for (const auto& word : words) CHECK(s.message().find(word) != std::string::npos);
+    REQUIRE(snapshot(cfg.storage.data_dir) == before);
+  }
+}
+
 }  // namespace basis::testing
