@@ -239,6 +239,7 @@ Runtime::TreeState Runtime::state() {
       [](ProverView& v) { return TreeState{v.prover().digest(), v.last_sequence(), v.writes(), true, {}}; },
       [](const tree::Status& s) { return TreeState{{}, 0, s, false, {}}; });
   state.storage = impl_->reports->last_storage_failure();
+  state.restart_needed = !impl_->db->wal_failure().is_ok();
   return state;
 }
 

@@ -94,6 +94,7 @@ void fail_the_log(Fault fault, tree::ErrorKind kind, const std::string& what, bo
   REQUIRE(retried.status.kind() == kind);
   REQUIRE(retried.status.message().find("restart to write again") != std::string::npos);
   REQUIRE(rt->state().writes.message().find("restart to write again") != std::string::npos);
+  REQUIRE(rt->state().restart_needed);  // the daemon exits 75 on it, for its service manager to restart it
   REQUIRE(rt->state().last_sequence == 100);
   (void)rt->shutdown();  // its checkpoint is refused too
   rt.reset();
@@ -110,6 +111,7 @@ void fail_the_log(Fault fault, tree::ErrorKind kind, const std::string& what, bo
   REQUIRE(rt->state().last_sequence == recovered);
   REQUIRE(rt->digest() == (comes_back ? model.digest() : durable));
   REQUIRE(rt->state().writes.is_ok());
+  REQUIRE_FALSE(rt->state().restart_needed);
   actors::BatchResult resumed = rt->apply_and_wait(inserts(300, 40));
   INFO(resumed.status.to_string());
   REQUIRE(resumed.status.is_ok());

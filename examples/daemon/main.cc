@@ -1,7 +1,8 @@
 // basis-treed: the example daemon. It embeds the runtime and serves the HTTP
 // API of http_api.h until SIGTERM or SIGINT, then finishes the requests in
 // flight, shuts the runtime down (everything acknowledged is durable) and
-// exits 0.
+// exits 0 (75 when it stopped because RocksDB's write-ahead log failed and
+// only a restart heals it).
 //
 //   basis-treed [--config FILE]
 //
@@ -10,6 +11,7 @@
 // printed on standard output as "listening on HOST:PORT".
 #include <signal.h>
 
+#include <atomic>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -126,6 +128,23 @@ int main(int argc, char** argv) {
   options.token = token;
   daemon::install_api(*server, *rt, metrics, options, log);
 
+  // RocksDB 7.8 writes nothing more to a write-ahead log that failed, and
+  // only a reopen heals it: the daemon then exits with 75 (EX_TEMPFAIL), as
+  // after SIGTERM, so that its service manager (Restart=on-failure) starts
+  // it again at once; the restart recovers every acknowledged batch.
+  std::atomic<bool> restart_needed{false}, stopping{false};
+  std::thread watchdog([&] {
+    while (!stopping) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      if (stopping || !rt->state().restart_needed) continue;
+      log->error("the write-ahead log failed and RocksDB cannot write again without a reopen: stopping with "
+                 "exit code 75 so that the service manager restarts the daemon (every acknowledged batch is "
+                 "durable)");
+      restart_needed = true;
+      ::kill(::getpid(), SIGTERM);  // the stopper below finishes the requests in flight
+      return;
+    }
+  });
   std::thread stopper([&] {
     int sig = 0;
     sigwait(&stop_signals, &sig);
@@ -138,6 +157,8 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   server->listen_after_bind();  // returns once stopped, after the requests in flight
   stopper.join();
+  stopping = true;
+  watchdog.join();
   uint64_t last = rt->last_sequence();
   tree::Status s = rt->shutdown();
   if (!s.is_ok()) {
@@ -146,6 +167,7 @@ int main(int argc, char** argv) {
     log->error("shutdown: {} (every acknowledged batch is durable in the log; the next start replays it)",
                s.to_string());
   }
+  if (restart_needed) return 75;
   log->info("stopped cleanly at sequence {}", last);
   return 0;
 }
