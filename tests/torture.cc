@@ -104,7 +104,8 @@ std::string one_line(std::string s) {
       tree::OpOutcome o;
       provable = v.status().is_ok() && v.perform(tree::Operation::lookup(tree::view(probe)), &o).is_ok();
     }
-    say(out, "p " + std::to_string(id) + " " + tree::to_hex(r.digest) + " " + (provable ? "1" : "0"));
+    say(out, "p " + std::to_string(id) + " " + tree::to_hex(r.digest) + " " + (provable ? "1" : "0") + " " +
+                 one_line(r.status.to_string()));
   }
   say(out, "end");
   uint64_t next = 0;
@@ -296,18 +297,22 @@ TortureReport run_torture(const std::string& dir, uint64_t iterations, uint64_t 
         problem(it, "opened at (" + std::to_string(sequence) + ", " + hex + "): no prefix of the batches");
         wipe = true;
       }
-      std::map<uint64_t, std::string> listed;
+      std::map<uint64_t, std::string> listed, unprovable;  // id -> digest; id -> why not provable
       while (in.next(&line, Clock::now() + std::chrono::seconds(60)) && line != "end") {
         std::istringstream p(line);
         uint64_t id = 0;
-        std::string digest, provable;
+        std::string digest, provable, why;
         p >> word >> id >> digest >> provable;
+        std::getline(p, why);
         if (provable == "1") listed[id] = digest;
+        else unprovable[id] = digest + ":" + why;
       }
       for (const auto& [id, digest] : pins) {
         if (!listed.count(id) || listed[id] != digest) {
           ++report.lost_pins;
-          problem(it, "answered pin " + std::to_string(id) + " is not listed and provable at " + digest);
+          problem(it, "answered pin " + std::to_string(id) + " at " + digest + " is " +
+                          (unprovable.count(id) ? "listed but not provable: " + unprovable[id] : "not listed") +
+                          " (opened at " + std::to_string(sequence) + ")");
           wipe = true;
         }
       }
