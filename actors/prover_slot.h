@@ -30,6 +30,17 @@ class ProverSlot {
     prover_ = nullptr;
     status_ = std::move(why);
   }
+  // No prover serves, and none will: only a restart can help.
+  void give_up(tree::Status why) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    prover_ = nullptr;
+    status_ = std::move(why);
+    given_up_ = true;
+  }
+  bool given_up() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return given_up_;
+  }
   // The serving prover, or an invalid handle (messages sent to it are
   // dropped, and a dropped job answers with an error).
   prover_actor prover() const {
@@ -45,6 +56,7 @@ class ProverSlot {
  private:
   mutable std::mutex mutex_;
   prover_actor prover_;
+  bool given_up_ = false;
   tree::Status status_ = tree::Status(tree::ErrorKind::kUnavailable, "the tree prover has not started");
 };
 

@@ -26,17 +26,23 @@ namespace {
 // a full disk: below half of min_free_space, a start is refused, changing
 // nothing, until there is room.
 tree::Status check_room_to_start(const config::Config& config) {
-  const uint64_t needed = config.storage.min_free_space / 2;
+  if (config.storage.min_free_space == 0) return tree::Status::ok();
+  // The write-ahead logs are replayed into memtables and flushed to tables.
+  uint64_t needed = config.storage.min_free_space / 2;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(config.storage.data_dir) / "db", ec)) {
+    if (e.path().extension() == ".log") needed += e.file_size(ec);
+  }
   struct statvfs fs {};
-  if (needed == 0 || ::statvfs(config.storage.data_dir.c_str(), &fs) != 0) return tree::Status::ok();
+  if (::statvfs(config.storage.data_dir.c_str(), &fs) != 0) return tree::Status::ok();
   const uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
   if (free_bytes >= needed) return tree::Status::ok();
   return tree::Status(tree::ErrorKind::kResourceExhausted,
                       "not starting: the file system holding " + config.storage.data_dir + " has " +
-                          std::to_string(free_bytes) + " bytes free, below half of storage.min_free_space (" +
-                          std::to_string(config.storage.min_free_space) +
-                          " bytes); recovery needs room to write. Free some space and start again (nothing "
-                          "was changed)");
+                          std::to_string(free_bytes) + " bytes free; recovery needs " + std::to_string(needed) +
+                          " (half of storage.min_free_space, " + std::to_string(config.storage.min_free_space) +
+                          " bytes, and the write-ahead logs it replays and flushes). Free some space and start "
+                          "again (nothing was changed)");
 }
 
 }  // namespace
@@ -239,7 +245,7 @@ Runtime::TreeState Runtime::state() {
       [](ProverView& v) { return TreeState{v.prover().digest(), v.last_sequence(), v.writes(), true, {}}; },
       [](const tree::Status& s) { return TreeState{{}, 0, s, false, {}}; });
   state.storage = impl_->reports->last_storage_failure();
-  state.restart_needed = !impl_->db->wal_failure().is_ok();
+  state.restart_needed = !impl_->db->wal_failure().is_ok() || impl_->slot->given_up();
   return state;
 }
 

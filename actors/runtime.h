@@ -88,8 +88,9 @@ class Runtime {
     // The last read of the stored tree that failed (an I/O error, a damaged
     // record), until a full check_health passes; OK when none.
     tree::Status storage;
-    // RocksDB's write-ahead log failed: nothing is written again until the
-    // store is reopened (a restart; every acknowledged batch is durable).
+    // Only a restart heals it: RocksDB's write-ahead log failed (nothing is
+    // written again until the store is reopened), or the prover failed too
+    // often to be rebuilt. Every acknowledged batch is durable.
     bool restart_needed = false;
   };
   TreeState state();

@@ -131,15 +131,17 @@ appender_actor::behavior_type oplog_appender(appender_actor::pointer self, stora
         bool attempted = false;  // the write was tried: a failed one may have left records in the log
         if (records.empty()) {
           s = tree::Status::ok();
-        } else if (const uint64_t needed = limits.min_free_space + 2 * write_bytes(records, notes);
+        } else if (const uint64_t needed = limits.min_free_space + 2 * write_bytes(records, notes) +
+                                           (limits.min_free_space > 0 ? db->memtable_bytes() : 0);
                    limits.min_free_space > 0 && st->free_space < needed) {
-          // The write itself counts (in the WAL, then in a flushed table):
-          // one large batch must not carry RocksDB past the reserve.
+          // The write itself counts (in the WAL, then in a flushed table),
+          // and so do the memtables a flush will write: neither one large
+          // batch nor the next flush may carry RocksDB past the reserve.
           s = tree::Status(tree::ErrorKind::kResourceExhausted,
                            "the file system holding " + db->path() + " has " + std::to_string(st->free_space) +
                                " bytes free, below storage.min_free_space (" +
-                               std::to_string(limits.min_free_space) + " bytes) with this write's " +
-                               std::to_string(needed - limits.min_free_space) + " bytes");
+                               std::to_string(limits.min_free_space) + " bytes) with this write and the "
+                               "memtables to flush (" + std::to_string(needed - limits.min_free_space) + " bytes)");
         } else if (disk_budget > 0 && st->in_use >= disk_budget) {
           s = tree::Status(tree::ErrorKind::kResourceExhausted,
                            "storage.max_disk_size (" + std::to_string(disk_budget) + " bytes) reached: " +
@@ -173,7 +175,13 @@ node_writer_actor::behavior_type node_writer(node_writer_actor::pointer self, st
   st->window = std::make_unique<storage::SealWindow>(db, storage::SealWindow::Limits{});
   return {
       [=](nodes_atom, std::shared_ptr<NodeGroup>& group) {
-        st->shipper = caf::actor_cast<prover_actor>(self->current_sender());
+        auto sender = caf::actor_cast<prover_actor>(self->current_sender());
+        if (sender != st->shipper) {
+          // A rebuilt prover numbers its shipments from 1 again: "stored
+          // through N" must count its own, never the old prover's higher ids.
+          st->shipper = std::move(sender);
+          st->highest_ship = 0;
+        }
         st->highest_ship = std::max(st->highest_ship, group->ship_id);
         bool wrote = false;
         if (tree::Status s = st->window->add(std::move(group->nodes), &wrote); !s.is_ok()) {

@@ -34,7 +34,7 @@ bool count_prover_failure(State& st) {
 
 void give_up(State& st, const config::Config& config, const std::string& last) {
   st.given_up = true;
-  st.a.slot->vacate(unavailable("the tree prover failed " + std::to_string(st.prover_failures.size()) +
+  st.a.slot->give_up(unavailable("the tree prover failed " + std::to_string(st.prover_failures.size()) +
                                 " times within " + std::to_string(kProverFailureWindow.count()) +
                                 " s and is not rebuilt again (last: " + last +
                                 "); batches and reads are refused: restart the service once the cause is found"));

@@ -288,6 +288,15 @@ Status Database::check_room(uint64_t needed, const char* what) const {
                     std::to_string(compaction_reserve_) + ")");
 }
 
+uint64_t Database::memtable_bytes() const {
+  uint64_t total = 0;
+  for (auto* h : handles_) {
+    uint64_t bytes = 0;
+    if (h && db_->GetIntProperty(h, rocksdb::DB::Properties::kCurSizeAllMemTables, &bytes)) total += bytes;
+  }
+  return total;
+}
+
 Status Database::flush_async() {
   // A flush writes tables: never into a full disk (see write()). The WAL
   // keeps everything meanwhile.

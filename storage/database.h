@@ -121,6 +121,8 @@ class Database {
   // are free on the store's file system (OK for 0, or when it cannot tell).
   Status check_room(uint64_t needed, const char* what) const;
   uint64_t compaction_reserve() const { return compaction_reserve_; }
+  // Bytes in memtables, which a flush will write to tables.
+  uint64_t memtable_bytes() const;
 
   rocksdb::DB* raw() const { return db_.get(); }
   rocksdb::ColumnFamilyHandle* handle(Family f) const { return handles_[static_cast<int>(f)]; }

@@ -158,6 +158,7 @@ TEST_CASE("a prover that keeps dying is given up on with a clear refusal, and th
     REQUIRE_FALSE(state.served);
     REQUIRE(state.writes.kind() == tree::ErrorKind::kUnavailable);
     REQUIRE(state.writes.message().find("restart the service") != std::string::npos);
+    REQUIRE(state.restart_needed);  // the daemon exits 75 on it, for its service manager to restart it
     BatchResult refused = answer_of(rt->apply(basis::testing::inserts(300, 10)), 2s);
     REQUIRE(refused.status.kind() == tree::ErrorKind::kUnavailable);
     REQUIRE(rt->lookup(basis::testing::key_of(0), false).status.kind() == tree::ErrorKind::kUnavailable);

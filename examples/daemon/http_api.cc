@@ -391,12 +391,15 @@ void install_api(httplib::Server& server, actors::Runtime& rt, Metrics& metrics,
     reply(res, h.ready ? 200 : 503, health_json(h, rt.recovery()));
   });
   // For an orchestrator: ready (send traffic) is the same decision; live
-  // (do not restart) holds while the process answers, whatever the tree does.
+  // (do not restart) holds while the process answers, unless only a restart
+  // can heal the store.
   server.Get("/v1/health/ready", [&rt](const httplib::Request&, httplib::Response& res) {
     HealthSummary h = summarize_health(rt);
     reply(res, h.ready ? 200 : 503, {{"status", h.status}});
   });
-  server.Get("/v1/health/live", [](const httplib::Request&, httplib::Response& res) {
+  server.Get("/v1/health/live", [&rt](const httplib::Request&, httplib::Response& res) {
+    const actors::Runtime::TreeState state = rt.state();
+    if (state.restart_needed) return reply(res, 503, {{"status", "restart_needed"}, {"why", state.writes.to_string()}});
     reply(res, 200, {{"status", "live"}});
   });
 

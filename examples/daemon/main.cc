@@ -128,18 +128,19 @@ int main(int argc, char** argv) {
   options.token = token;
   daemon::install_api(*server, *rt, metrics, options, log);
 
-  // RocksDB 7.8 writes nothing more to a write-ahead log that failed, and
-  // only a reopen heals it: the daemon then exits with 75 (EX_TEMPFAIL), as
-  // after SIGTERM, so that its service manager (Restart=on-failure) starts
-  // it again at once; the restart recovers every acknowledged batch.
+  // When only a restart heals the store (RocksDB 7.8 writes nothing more to
+  // a write-ahead log that failed; a prover that failed too often is not
+  // rebuilt again), the daemon exits with 75 (EX_TEMPFAIL), as after
+  // SIGTERM, so that its service manager (Restart=on-failure) starts it
+  // again at once; the restart recovers every acknowledged batch.
   std::atomic<bool> restart_needed{false}, stopping{false};
   std::thread watchdog([&] {
     while (!stopping) {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
       if (stopping || !rt->state().restart_needed) continue;
-      log->error("the write-ahead log failed and RocksDB cannot write again without a reopen: stopping with "
-                 "exit code 75 so that the service manager restarts the daemon (every acknowledged batch is "
-                 "durable)");
+      log->error("only a restart can heal the store ({}): stopping with exit code 75 so that the service "
+                 "manager restarts the daemon (every acknowledged batch is durable)",
+                 rt->state().writes.to_string());
       restart_needed = true;
       ::kill(::getpid(), SIGTERM);  // the stopper below finishes the requests in flight
       return;

@@ -64,7 +64,8 @@ std::string Metrics::render(actors::Runtime& rt) {
   HealthSummary h = summarize_health(rt);
   set("ready", h.ready ? 1 : 0);
   set("serving", h.state.served ? 1 : 0);
-  set("writes_refused", h.state.served && !h.state.writes.is_ok() ? 1 : 0);
+  set("writes_refused", h.state.writes.is_ok() ? 0 : 1);  // also while no prover serves
+  set("restart_needed", h.state.restart_needed ? 1 : 0);
   set("storage_read_failed", h.state.storage.is_ok() ? 0 : 1);
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
