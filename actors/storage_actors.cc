@@ -235,10 +235,25 @@ node_writer_actor::behavior_type node_writer(node_writer_actor::pointer self, st
 void collect_node_garbage(storage::Database* db, storage::GcCounters* counters) {
   // Every retained checkpoint is a version in use; the current tree's stored
   // nodes all belong to the latest one (nodes are stored only at seals).
-  std::vector<storage::CheckpointRecord> kept;
+  // Every pinned version is a root too, from the copy its pin holds. Nodes
+  // are removed for ever, so the checkpoints are listed twice and must
+  // agree: RocksDB 7.8's iterators can pass over a block they failed to
+  // read, and a root left out would lose its whole version.
+  std::vector<storage::CheckpointRecord> kept, again, pinned;
   std::vector<storage::Digest> roots;
   tree::Status s = storage::CheckpointStore(db).list(&kept);
+  if (s.is_ok()) s = storage::pinned_checkpoint_records(*db, &pinned);
+  if (s.is_ok()) s = storage::CheckpointStore(db).list(&again);
+  auto ids = [](const std::vector<storage::CheckpointRecord>& v) {
+    std::vector<uint64_t> out;
+    for (const auto& c : v) out.push_back(c.id);
+    return out;
+  };
+  if (s.is_ok() && ids(kept) != ids(again)) {
+    s = tree::Status(tree::ErrorKind::kIOError, "two listings of the checkpoints disagree: no garbage collected");
+  }
   for (const auto& c : kept) roots.push_back(c.digest);
+  for (const auto& c : pinned) roots.push_back(c.digest);
   storage::GcReport report;
   if (s.is_ok() && !roots.empty()) s = storage::collect_garbage(db, roots, &report);
   if (!counters) return;

@@ -51,6 +51,18 @@ Status pinned_checkpoints(const Database& db, std::set<uint64_t>* out) {
   return from_rocksdb(it->status(), "reading the pins");
 }
 
+Status pinned_checkpoint_records(const Database& db, std::vector<CheckpointRecord>* out) {
+  out->clear();
+  std::unique_ptr<rocksdb::Iterator> it(db.raw()->NewIterator(rocksdb::ReadOptions(), db.handle(Family::kMetadata)));
+  for (it->Seek(kPinPrefix); it->Valid() && it->key().starts_with(kPinPrefix); it->Next()) {
+    CheckpointRecord cp;
+    std::string_view key(it->key().data(), it->key().size());
+    if (Status s = decode(std::string_view(it->value().data(), it->value().size()), key, &cp); !s.is_ok()) return s;
+    out->push_back(std::move(cp));
+  }
+  return from_rocksdb(it->status(), "listing pins");
+}
+
 Status apply_retention(Database* db, const RetentionPolicy& policy, uint64_t now_ms, RetentionReport* out) {
   *out = RetentionReport();
   CheckpointStore store(db);
@@ -58,6 +70,13 @@ Status apply_retention(Database* db, const RetentionPolicy& policy, uint64_t now
   std::set<uint64_t> pinned;
   if (Status s = store.list(&checkpoints); !s.is_ok()) return s;
   if (Status s = pinned_checkpoints(*db, &pinned); !s.is_ok()) return s;
+  // Removing is for ever: the pins are read twice, and must agree (RocksDB
+  // 7.8's iterators can pass over a block they failed to read).
+  std::set<uint64_t> pinned_again;
+  if (Status s = pinned_checkpoints(*db, &pinned_again); !s.is_ok()) return s;
+  if (pinned_again != pinned) {
+    return Status(ErrorKind::kIOError, "two readings of the pins disagree: no checkpoint removed this time");
+  }
   std::vector<CheckpointRecord> kept;
   for (size_t i = 0; i < checkpoints.size(); ++i) {
     if (i < policy.checkpoints || pinned.count(checkpoints[i].id)) {

@@ -35,5 +35,7 @@ Status apply_retention(Database* db, const RetentionPolicy& policy, uint64_t now
 Status pin_checkpoint(Database* db, uint64_t id);
 Status unpin_checkpoint(Database* db, uint64_t id);
 Status pinned_checkpoints(const Database& db, std::set<uint64_t>* out);
+// The checkpoints the pins hold (each pin keeps a copy of what it pins).
+Status pinned_checkpoint_records(const Database& db, std::vector<CheckpointRecord>* out);
 
 }  // namespace basis::storage
