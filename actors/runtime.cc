@@ -1,7 +1,5 @@
 #include "actors/runtime.h"
 
-#include <sys/statvfs.h>
-
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -33,13 +31,11 @@ tree::Status check_room_to_start(const config::Config& config) {
   for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(config.storage.data_dir) / "db", ec)) {
     if (e.path().extension() == ".log") needed += e.file_size(ec);
   }
-  struct statvfs fs {};
-  if (::statvfs(config.storage.data_dir.c_str(), &fs) != 0) return tree::Status::ok();
-  const uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
-  if (free_bytes >= needed) return tree::Status::ok();
+  const uint64_t free = storage::free_bytes(config.storage.data_dir);
+  if (free >= needed) return tree::Status::ok();
   return tree::Status(tree::ErrorKind::kResourceExhausted,
                       "not starting: the file system holding " + config.storage.data_dir + " has " +
-                          std::to_string(free_bytes) + " bytes free; recovery needs " + std::to_string(needed) +
+                          std::to_string(free) + " bytes free; recovery needs " + std::to_string(needed) +
                           " (half of storage.min_free_space, " + std::to_string(config.storage.min_free_space) +
                           " bytes, and the write-ahead logs it replays and flushes). Free some space and start "
                           "again (nothing was changed)");

@@ -103,7 +103,7 @@ struct Runtime::Impl {
 
   // Health says so until a full check passes (see ProverReports).
   void note_storage_failure(const tree::Status& s) {
-    if (s.kind() == tree::ErrorKind::kIOError || s.kind() == tree::ErrorKind::kCorruption) reports->storage_failed(s);
+    if (tree::is_storage_failure(s)) reports->storage_failed(s);
   }
 
   void start_background_checks(std::shared_ptr<spdlog::logger> log_to);

@@ -1,7 +1,5 @@
 #include "actors/storage_actors.h"
 
-#include <sys/statvfs.h>
-
 #include <rocksdb/db.h>
 
 #include <chrono>
@@ -19,14 +17,6 @@ namespace basis::actors {
 using storage::Family;
 
 namespace {
-
-// Bytes available to the store on the file system holding `path`
-// (UINT64_MAX when it cannot be told: then the limit does not refuse).
-uint64_t free_bytes(const std::string& path) {
-  struct statvfs fs {};
-  if (::statvfs(path.c_str(), &fs) != 0) return UINT64_MAX;
-  return static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
-}
 
 uint64_t now_ms() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -121,7 +111,7 @@ appender_actor::behavior_type oplog_appender(appender_actor::pointer self, stora
         // Free space at every write (one statvfs): compactions and flushes
         // take space between writes. The store's size (a directory walk) at
         // most every 100 ms.
-        if (limits.min_free_space > 0) st->free_space = free_bytes(db->path());
+        if (limits.min_free_space > 0) st->free_space = storage::free_bytes(db->path());
         if (disk_budget > 0 && std::chrono::steady_clock::now() - st->measured > std::chrono::milliseconds(100)) {
           st->in_use = db->disk_bytes();
           st->measured = std::chrono::steady_clock::now();

@@ -124,11 +124,6 @@ void send_due_seal(prover_actor::pointer self, State& st) {
 // writer writes everything shipped before it delegates a seal).
 bool can_seal(const State& st) { return !st.seal && st.outstanding_seals == 0; }
 
-// A failure of the storage below, not of the operation itself.
-bool is_storage_failure(const tree::Status& s) {
-  return s.kind() == tree::ErrorKind::kIOError || s.kind() == tree::ErrorKind::kCorruption;
-}
-
 bool changes_value(tree::OpType t) {
   return t == tree::OpType::kInsert || t == tree::OpType::kUpdate || t == tree::OpType::kInsertOrUpdate;
 }
@@ -184,7 +179,7 @@ void apply_batch(prover_actor::pointer self, State& st, std::shared_ptr<BatchJob
   }
   if (r.status.is_ok()) r.status = check_answer_size(prover, job->operations, cfg.persistence.max_answer_bytes);
   if (!r.status.is_ok()) {
-    if (is_storage_failure(r.status)) {
+    if (tree::is_storage_failure(r.status)) {
       // The tree cannot be read: batches behind this one must not be applied
       // around a refused one. The supervisor rebuilds the prover.
       st.stopped = r.status;
@@ -207,7 +202,7 @@ void apply_batch(prover_actor::pointer self, State& st, std::shared_ptr<BatchJob
       st.stopped = prover.status();  // a storage failure mid-change: the tree is not whole
       break;
     }
-    if (is_storage_failure(s)) {
+    if (tree::is_storage_failure(s)) {
       // A node could not be read: the batch must not be half applied (its
       // other operations are in the tree already), so none of it is.
       st.stopped = tree::Status(s.kind(), "operation " + std::to_string(i) + " of the batch: " + s.message());

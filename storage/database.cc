@@ -278,23 +278,23 @@ uint64_t Database::disk_bytes() const {
 
 Status Database::check_room(uint64_t needed, const char* what) const {
   if (needed == 0) return Status::ok();
-  struct statvfs fs {};
-  if (::statvfs(path_.c_str(), &fs) != 0) return Status::ok();  // cannot tell: RocksDB answers
-  const uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
-  if (free_bytes >= needed) return Status::ok();
+  const uint64_t free = free_bytes(path_);
+  if (free >= needed) return Status::ok();  // UINT64_MAX, when it cannot tell: RocksDB answers
   return Status(ErrorKind::kResourceExhausted,
-                std::string("not ") + what + " " + path_ + ": its file system has " + std::to_string(free_bytes) +
+                std::string("not ") + what + " " + path_ + ": its file system has " + std::to_string(free) +
                     " bytes free, below the " + std::to_string(needed) + " bytes kept free (storage.min_free_space " +
                     std::to_string(compaction_reserve_) + ")");
 }
 
+uint64_t free_bytes(const std::string& path) {
+  struct statvfs fs {};
+  if (::statvfs(path.c_str(), &fs) != 0) return UINT64_MAX;
+  return static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+}
+
 uint64_t Database::memtable_bytes() const {
-  uint64_t total = 0;
-  for (auto* h : handles_) {
-    uint64_t bytes = 0;
-    if (h && db_->GetIntProperty(h, rocksdb::DB::Properties::kCurSizeAllMemTables, &bytes)) total += bytes;
-  }
-  return total;
+  uint64_t total = 0;  // every family at once
+  return db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &total) ? total : 0;
 }
 
 Status Database::flush_async() {

@@ -63,6 +63,10 @@ struct MarkCheck {
 // The metadata key of the store's mark id (DurableMark::new_store_id()).
 inline constexpr char kMarkIdKey[] = "mark_id";
 
+// Bytes available to an unprivileged writer on the file system holding
+// `path`; UINT64_MAX when it cannot be told (then no limit refuses).
+uint64_t free_bytes(const std::string& path);
+
 enum class Family { kNodes, kOperations, kCheckpoints, kMetadata, kNotes };
 std::string_view family_name(Family f);
 

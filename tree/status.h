@@ -54,4 +54,10 @@ class Status {
   std::string message_;
 };
 
+// A failure of the storage below (an I/O error, a damaged or missing
+// record), not of the operation asked for.
+inline bool is_storage_failure(const Status& s) {
+  return s.kind() == ErrorKind::kIOError || s.kind() == ErrorKind::kCorruption;
+}
+
 }  // namespace basis::tree
