@@ -29,7 +29,7 @@ tree::Status spawn_appender(caf::actor_system& system, storage::Database* db, co
 }
 
 prover_actor spawn_prover(caf::actor_system& system, storage::Database* db, const config::Config& config,
-                          Recovered recovered, appender_actor appender, node_writer_actor node_writer,
+                          engine::Recovered recovered, appender_actor appender, node_writer_actor node_writer,
                           std::shared_ptr<ProverReports> reports) {
   auto setup = std::make_shared<ProverSetup>();
   setup->db = db;

@@ -10,9 +10,9 @@
 
 #include "actors/protocol.h"
 #include "actors/prover_reports.h"
-#include "actors/recovery.h"
+#include "engine/recovery.h"
 #include "actors/tree_prover.h"
-#include "config/config.h"
+#include "basis/config.h"
 #include "storage/database.h"
 #include "storage/node_gc.h"
 #include "storage/oplog.h"
@@ -34,7 +34,7 @@ tree::Status spawn_appender(caf::actor_system& system, storage::Database* db, co
                             appender_actor* out);
 // A prover serving the recovered tree, writing through these actors.
 prover_actor spawn_prover(caf::actor_system& system, storage::Database* db, const config::Config& config,
-                          Recovered recovered, appender_actor appender, node_writer_actor node_writer,
+                          engine::Recovered recovered, appender_actor appender, node_writer_actor node_writer,
                           std::shared_ptr<ProverReports> reports);
 
 }  // namespace basis::actors

@@ -8,7 +8,7 @@
 #include <memory>
 #include <vector>
 
-#include "actors/runtime.h"
+#include "basis/runtime.h"
 #include "storage/oplog.h"
 
 namespace basis::actors {

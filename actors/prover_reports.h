@@ -6,7 +6,7 @@
 #include <atomic>
 #include <mutex>
 
-#include "tree/status.h"
+#include "basis/tree/status.h"
 
 namespace basis::actors {
 

@@ -8,7 +8,7 @@
 #include <mutex>
 
 #include "actors/protocol.h"
-#include "tree/status.h"
+#include "basis/tree/status.h"
 
 namespace basis::actors {
 

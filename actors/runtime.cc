@@ -1,4 +1,4 @@
-#include "actors/runtime.h"
+#include "basis/runtime.h"
 
 #include <chrono>
 #include <condition_variable>
@@ -6,17 +6,22 @@
 #include <mutex>
 
 #include "actors/actor_spawn.h"
-#include "actors/answer_limit.h"
-#include "actors/log.h"
 #include "actors/protocol.h"
-#include "actors/recovery.h"
+#include "actors/runtime_access.h"
 #include "actors/runtime_impl.h"
 #include "actors/supervisor.h"
+#include "engine/answer_limit.h"
+#include "engine/health_check.h"
+#include "engine/logger.h"
+#include "engine/recovery.h"
 #include "storage/checkpoint_store.h"
 #include "storage/oplog.h"
 #include "storage/retention.h"
 
-namespace basis::actors {
+namespace basis {
+
+using namespace actors;  // the facade is written over the actors' protocols
+using namespace engine;
 
 namespace {
 
@@ -48,11 +53,11 @@ Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Runtime::~Runtime() { (void)shutdown(); }
 
 tree::Status Runtime::open(const config::Config& config, std::unique_ptr<Runtime>* out) {
-  return open(config, OpenOptions{}, out);
+  return RuntimeAccess::open(config, nullptr, out);
 }
 
-tree::Status Runtime::open(const config::Config& config, const OpenOptions& open_options,
-                           std::unique_ptr<Runtime>* out) {
+tree::Status actors::RuntimeAccess::open(const config::Config& config, rocksdb::Env* env,
+                                         std::unique_ptr<Runtime>* out) {
   auto started = std::chrono::steady_clock::now();
   if (config::Status s = config.validate(); !s.is_ok()) {
     return tree::Status(tree::ErrorKind::kInvalidArgument, s.message());
@@ -62,13 +67,13 @@ tree::Status Runtime::open(const config::Config& config, const OpenOptions& open
   }
   std::error_code ec;
   std::filesystem::create_directories(config.storage.data_dir, ec);
-  auto impl = std::make_unique<Impl>();
+  auto impl = std::make_unique<Runtime::Impl>();
   impl->config = config;
   storage::DatabaseOptions options;
   options.path = (std::filesystem::path(config.storage.data_dir) / "db").string();
   options.params = tree::TreeParams{config.tree.key_length, config.tree.value_length};
   options.node_compression = config.persistence.node_compression;
-  options.env = open_options.env;
+  options.env = env;
   options.compaction_reserve = config.storage.min_free_space;
   auto log_to = runtime_logger(config);
   if (tree::Status s = check_room_to_start(config); !s.is_ok()) {
@@ -179,7 +184,7 @@ std::optional<HealthReport> Runtime::Impl::run_health_check(bool full) {
   return read<std::optional<HealthReport>>(
       [=](ProverView& v) {
         return std::optional<HealthReport>(
-            actors::check_health(v.prover(), *store, v.last_sequence(), samples, seed));
+            engine::check_health(v.prover(), *store, v.last_sequence(), samples, seed));
       },
       [](const tree::Status&) { return std::optional<HealthReport>(); });
 }
@@ -370,4 +375,4 @@ tree::Status Runtime::shutdown() {
   return s.is_ok() ? flushed : s;
 }
 
-}  // namespace basis::actors
+}  // namespace basis

@@ -16,8 +16,9 @@
 #include "actors/protocol.h"
 #include "actors/prover_reports.h"
 #include "actors/prover_slot.h"
-#include "actors/runtime.h"
+#include "basis/runtime.h"
 #include "actors/tree_prover.h"
+#include "engine/background_checks.h"
 #include "storage/database.h"
 #include "storage/node_gc.h"
 
@@ -45,19 +46,23 @@ class HostCaller {
   caf::scoped_actor self_;
 };
 
+}  // namespace basis::actors
+
+namespace basis {
+
 struct Runtime::Impl {
   config::Config config;
   std::unique_ptr<storage::Database> db;
   std::unique_ptr<caf::actor_system_config> system_config;
   std::unique_ptr<caf::actor_system> system;
-  supervisor_actor supervisor;
+  actors::supervisor_actor supervisor;
   // Where the prover is found: the supervisor replaces it when it rebuilds one.
-  std::shared_ptr<ProverSlot> slot = std::make_shared<ProverSlot>();
+  std::shared_ptr<actors::ProverSlot> slot = std::make_shared<actors::ProverSlot>();
   RecoveryReport recovery;
-  std::unique_ptr<BackgroundChecks> checks;
+  std::unique_ptr<engine::BackgroundChecks> checks;
   std::shared_ptr<storage::GcCounters> gc_counters = std::make_shared<storage::GcCounters>();
-  std::shared_ptr<ProverReports> reports = std::make_shared<ProverReports>();
-  std::atomic<uint64_t> health_seed{1};  // periodic checks and callers of check_health both draw
+  std::shared_ptr<actors::ProverReports> reports = std::make_shared<actors::ProverReports>();
+  std::atomic<uint64_t> health_seed{1};  // periodic checks and callers of engine::check_health both draw
   bool stopped = false;
   // Backpressure: batches submitted and not yet answered.
   std::mutex inflight_mutex;
@@ -67,12 +72,12 @@ struct Runtime::Impl {
   std::future<BatchResult> submit(std::vector<OwnedOperation> operations, bool wait);
 
   // The supervised actor as it is now (it may have been restarted):
-  // Handle is appender_actor, node_writer_actor or checkpointer_actor.
+  // Handle is appender_actor, actors::node_writer_actor or checkpointer_actor.
   template <class Handle, class Which>
   Handle current(Which which) {
-    HostCaller self{*system};
+    actors::HostCaller self{*system};
     Handle result;
-    self->request(supervisor, caf::infinite, get_atom::value, which)
+    self->request(supervisor, caf::infinite, actors::get_atom::value, which)
         .receive([&](Handle& a) { result = std::move(a); }, [](caf::error&) {});
     return result;
   }
@@ -81,19 +86,19 @@ struct Runtime::Impl {
   // prover to run it (failed, being rebuilt, shut down), answers
   // `on_failure` of why, at once.
   template <class T>
-  T read(std::function<T(ProverView&)> fn, std::function<T(const tree::Status&)> on_failure) {
+  T read(std::function<T(actors::ProverView&)> fn, std::function<T(const tree::Status&)> on_failure) {
     if (tree::Status s = slot->status(); !s.is_ok()) return on_failure(s);
     auto promise = std::make_shared<std::promise<T>>();
     auto future = promise->get_future();
-    auto job = std::make_shared<ReadJob>();
-    job->run = [promise, fn](ProverView& v) { promise->set_value(fn(v)); };
+    auto job = std::make_shared<actors::ReadJob>();
+    job->run = [promise, fn](actors::ProverView& v) { promise->set_value(fn(v)); };
     job->fail = [promise, on_failure](const tree::Status& s) { promise->set_value(on_failure(s)); };
-    caf::anon_send(slot->prover(), read_atom::value, std::move(job));  // dropped if none: `fail` answers
+    caf::anon_send(slot->prover(), actors::read_atom::value, std::move(job));  // dropped if none: `fail` answers
     return future.get();
   }
   // A read whose answer is a Status-carrying result built from the failure.
   template <class T>
-  T read_or_status(std::function<T(ProverView&)> fn) {
+  T read_or_status(std::function<T(actors::ProverView&)> fn) {
     return read<T>(std::move(fn), [](const tree::Status& s) {
       T r;
       r.status = s;
@@ -101,7 +106,7 @@ struct Runtime::Impl {
     });
   }
 
-  // Health says so until a full check passes (see ProverReports).
+  // Health says so until a full check passes (see actors::ProverReports).
   void note_storage_failure(const tree::Status& s) {
     if (tree::is_storage_failure(s)) reports->storage_failed(s);
   }
@@ -113,22 +118,22 @@ struct Runtime::Impl {
   tree::Status seal(bool collect_garbage = false) {
     struct Order {
       tree::Status status;
-      SealOrder order;
+      actors::SealOrder order;
     };
-    Order o = read_or_status<Order>([collect_garbage](ProverView& v) {
+    Order o = read_or_status<Order>([collect_garbage](actors::ProverView& v) {
       v.ship_unstored_nodes();
-      return Order{tree::Status::ok(), SealOrder{v.prover().digest(), v.last_sequence(), 0, collect_garbage}};
+      return Order{tree::Status::ok(), actors::SealOrder{v.prover().digest(), v.last_sequence(), 0, collect_garbage}};
     });
     if (!o.status.is_ok()) return o.status;
-    node_writer_actor writer = current<node_writer_actor>(writer_atom::value);
+    actors::node_writer_actor writer = current<actors::node_writer_actor>(actors::writer_atom::value);
     if (!writer) return tree::Status(tree::ErrorKind::kUnavailable, "the node writer is not running");
-    HostCaller self{*system};
+    actors::HostCaller self{*system};
     tree::Status result;
-    self->request(writer, caf::infinite, seal_atom::value, o.order)
+    self->request(writer, caf::infinite, actors::seal_atom::value, o.order)
         .receive([&](tree::Status& s) { result = std::move(s); },
                  [&](caf::error& e) { result = tree::Status(tree::ErrorKind::kIOError, system->render(e)); });
     return result;
   }
 };
 
-}  // namespace basis::actors
+}  // namespace basis

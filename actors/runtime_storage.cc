@@ -9,7 +9,10 @@
 #include "storage/oplog.h"
 #include "storage/retention.h"
 
-namespace basis::actors {
+namespace basis {
+
+using namespace actors;  // the facade is written over the actors' protocols
+using namespace engine;
 
 namespace {
 
@@ -63,9 +66,14 @@ tree::Status Runtime::verify_latest_checkpoint(uint64_t* nodes) {
                               static_cast<int>(impl_->config.persistence.recovery_parallelism), nodes);
 }
 
-std::vector<storage::CheckpointRecord> Runtime::checkpoints() {
-  std::vector<storage::CheckpointRecord> list;
-  (void)storage::CheckpointStore(impl_->db.get()).list(&list);
+std::vector<CheckpointInfo> Runtime::checkpoints() {
+  std::vector<storage::CheckpointRecord> records;
+  (void)storage::CheckpointStore(impl_->db.get()).list(&records);
+  std::vector<CheckpointInfo> list;
+  list.reserve(records.size());
+  for (storage::CheckpointRecord& r : records) {
+    list.push_back({r.id, r.timestamp_ms, r.digest, r.last_sequence, r.node_count, std::move(r.metadata)});
+  }
   return list;
 }
 
@@ -99,7 +107,7 @@ std::set<uint64_t> Runtime::pinned_checkpoints() {
   return pins;
 }
 
-tree::Status Runtime::read_log(uint64_t from, size_t limit, std::vector<storage::OperationRecord>* out) {
+tree::Status Runtime::read_log(uint64_t from, size_t limit, std::vector<LogRecord>* out) {
   out->clear();
   if (impl_->stopped) return tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down");
   std::unique_ptr<storage::Oplog> log;
@@ -113,10 +121,11 @@ tree::Status Runtime::read_log(uint64_t from, size_t limit, std::vector<storage:
   }
   uint64_t to = std::min(log->last_sequence(), from + (limit - 1));
   return log->scan(std::max<uint64_t>(from, 1), to, [&](const storage::OperationRecord& r) {
-    out->push_back(r);
+    out->push_back({r.sequence, r.type, r.timestamp_ms, r.key, r.value, r.delta, r.had_previous, r.previous,
+                    r.digest_before, r.digest_after});
     return true;
   });
 }
 
 
-}  // namespace basis::actors
+}  // namespace basis

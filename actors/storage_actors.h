@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "actors/protocol.h"
-#include "config/config.h"
+#include "basis/config.h"
 #include "storage/database.h"
 #include "storage/oplog.h"
 #include "storage/node_gc.h"

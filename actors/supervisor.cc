@@ -4,9 +4,9 @@
 #include <deque>
 
 #include "actors/actor_spawn.h"
-#include "actors/log.h"
+#include "engine/logger.h"
 #include "actors/protocol.h"
-#include "actors/recovery.h"
+#include "engine/recovery.h"
 
 namespace basis::actors {
 
@@ -38,7 +38,7 @@ void give_up(State& st, const config::Config& config, const std::string& last) {
                                 " times within " + std::to_string(kProverFailureWindow.count()) +
                                 " s and is not rebuilt again (last: " + last +
                                 "); batches and reads are refused: restart the service once the cause is found"));
-  runtime_logger(config)->error("{}", st.a.slot->status().to_string());
+  engine::runtime_logger(config)->error("{}", st.a.slot->status().to_string());
 }
 
 // After the first failure at once, then 250 ms, 500 ms, 1 s, ...
@@ -54,11 +54,11 @@ void schedule_rebuild(supervisor_actor::pointer self, State& st) {
 
 // Rebuilds the prover from the durable state; the old appender has stopped.
 void rebuild_prover(supervisor_actor::pointer self, State& st, storage::Database* db, const config::Config& config) {
-  auto log_to = runtime_logger(config);
-  Recovered r;
+  auto log_to = engine::runtime_logger(config);
+  engine::Recovered r;
   tree::Status s;
   try {
-    s = recover(db, config, &r);
+    s = engine::recover(db, config, &r);
   } catch (const std::exception& e) {  // bad_alloc, most likely: a failure like the prover's own
     s = unavailable(std::string("rebuilding the tree raised ") + e.what());
   }
@@ -84,7 +84,7 @@ void rebuild_prover(supervisor_actor::pointer self, State& st, storage::Database
 
 void on_prover_down(supervisor_actor::pointer self, State& st, const config::Config& config, const std::string& why) {
   st.a.prover = nullptr;
-  runtime_logger(config)->error("the tree prover failed: {}", why);
+  engine::runtime_logger(config)->error("the tree prover failed: {}", why);
   if (!count_prover_failure(st)) return give_up(st, config, why);
   st.a.slot->vacate(unavailable("the tree prover failed (" + why + ") and is being rebuilt from the durable state"));
   if (st.a.appender) {
@@ -108,7 +108,7 @@ supervisor_actor::behavior_type supervisor(supervisor_actor::pointer self, stora
   self->monitor(st->a.appender);
   self->monitor(st->a.node_writer);
   self->monitor(st->a.checkpointer);
-  auto log_to = runtime_logger(config);
+  auto log_to = engine::runtime_logger(config);
   self->set_down_handler([=](caf::down_msg& down) {
     const std::string why = self->system().render(down.reason);
     SupervisedActors& a = st->a;

@@ -18,7 +18,7 @@
 #include "actors/protocol.h"
 #include "actors/prover_reports.h"
 #include "actors/prover_slot.h"
-#include "config/config.h"
+#include "basis/config.h"
 #include "storage/database.h"
 #include "storage/node_gc.h"
 

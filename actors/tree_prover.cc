@@ -4,9 +4,9 @@
 #include <deque>
 #include <optional>
 
-#include "actors/answer_limit.h"
-#include "actors/log.h"
-#include "actors/recovery.h"
+#include "engine/answer_limit.h"
+#include "engine/logger.h"
+#include "engine/recovery.h"
 #include "actors/protocol.h"
 #include "actors/prover_reports.h"
 #include "storage/node_store.h"
@@ -62,12 +62,12 @@ void roll_back(prover_actor::pointer self, State& st, const tree::Status& failur
   st.rolled_back_through = st.last_sent_batch;
   st.seal.reset();  // it was of a version that is not durable
   self->send(setup.appender, reset_atom::value);
-  Recovered r;
-  tree::Status s = recover(setup.db, setup.config, &r);
+  engine::Recovered r;
+  tree::Status s = engine::recover(setup.db, setup.config, &r);
   if (s.is_ok() && r.path == RecoveryPath::kNotesRebuild) {
     s = tree::Status(tree::ErrorKind::kCorruption, "only a rebuild from notes would do, which needs a restart");
   }
-  auto log = runtime_logger(setup.config);
+  auto log = engine::runtime_logger(setup.config);
   if (!s.is_ok()) {
     // Quit: the supervisor rebuilds a prover once the store reads again.
     st.stopped = tree::Status(tree::ErrorKind::kIOError, "storage failed (" + failure.to_string() +
@@ -177,7 +177,7 @@ void apply_batch(prover_actor::pointer self, State& st, std::shared_ptr<BatchJob
                                 " operations exceeds operation_batch_size " +
                                 std::to_string(cfg.persistence.operation_batch_size));
   }
-  if (r.status.is_ok()) r.status = check_answer_size(prover, job->operations, cfg.persistence.max_answer_bytes);
+  if (r.status.is_ok()) r.status = engine::check_answer_size(prover, job->operations, cfg.persistence.max_answer_bytes);
   if (!r.status.is_ok()) {
     if (tree::is_storage_failure(r.status)) {
       // The tree cannot be read: batches behind this one must not be applied
@@ -305,7 +305,7 @@ void resume_stalled(prover_actor::pointer self, State& st) {
 // nothing (the log still holds every operation); the next seal tries again.
 void seal_answered(prover_actor::pointer self, State& st, tree::Status checkpoint) {
   st.outstanding_seals = std::max(0, st.outstanding_seals - 1);
-  if (!checkpoint.is_ok()) runtime_logger(st.setup->config)->error("checkpoint failed: {}", checkpoint.to_string());
+  if (!checkpoint.is_ok()) engine::runtime_logger(st.setup->config)->error("checkpoint failed: {}", checkpoint.to_string());
   st.last_checkpoint = std::move(checkpoint);
   resume_stalled(self, st);
 }

@@ -12,9 +12,9 @@
 
 #include "actors/protocol.h"
 #include "actors/prover_reports.h"
-#include "config/config.h"
+#include "basis/config.h"
 #include "storage/node_store.h"
-#include "tree/batch_prover.h"
+#include "basis/tree/batch_prover.h"
 
 namespace basis::actors {
 
@@ -45,7 +45,7 @@ class ProverView {
 };
 
 struct ProverSetup {
-  storage::Database* db = nullptr;  // to recover the durable tree after a failed write
+  storage::Database* db = nullptr;  // to engine::recover the durable tree after a failed write
   std::unique_ptr<storage::NodeStore> resolver;  // reads only; may be null
   std::unique_ptr<tree::BatchProver> prover;
   uint64_t last_sequence = 0;

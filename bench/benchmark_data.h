@@ -4,8 +4,8 @@
 
 #include <cstdint>
 
-#include "tree/bytes.h"
-#include "tree/hash.h"
+#include "basis/tree/bytes.h"
+#include "basis/tree/hash.h"
 
 namespace basis::bench {
 

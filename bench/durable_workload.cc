@@ -8,11 +8,11 @@
 #include <deque>
 #include <filesystem>
 
-#include "actors/runtime.h"
+#include "basis/runtime.h"
 #include "bench/benchmark_data.h"
 #include "bench/workloads.h"
 #include "storage/database.h"
-#include "tree/hash.h"
+#include "basis/tree/hash.h"
 
 namespace basis::bench {
 

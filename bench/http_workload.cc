@@ -17,7 +17,7 @@
 #include <fstream>
 #include <thread>
 
-#include "actors/runtime.h"
+#include "basis/runtime.h"
 #include "bench/benchmark_data.h"
 #include "bench/workloads.h"
 
@@ -39,11 +39,11 @@ std::string hex(const uint8_t* p, size_t n) { return tree::to_hex(tree::ByteView
 
 // W1 written straight through the runtime (not timed).
 void preload(const config::Config& cfg, uint64_t n) {
-  std::unique_ptr<actors::Runtime> rt;
-  if (tree::Status s = actors::Runtime::open(cfg, &rt); !s.is_ok()) fail(s.to_string());
-  std::deque<std::future<actors::BatchResult>> inflight;
+  std::unique_ptr<basis::Runtime> rt;
+  if (tree::Status s = basis::Runtime::open(cfg, &rt); !s.is_ok()) fail(s.to_string());
+  std::deque<std::future<basis::BatchResult>> inflight;
   for (uint64_t i = 0; i < n; i += 1000) {
-    std::vector<actors::OwnedOperation> ops;
+    std::vector<basis::OwnedOperation> ops;
     for (uint64_t k = i; k < std::min(n, i + 1000); ++k) {
       tree::Label key = benchmark_key(k);
       auto v = benchmark_value(k, 0);

@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "actors/runtime.h"
+#include "basis/runtime.h"
 #include "bench/benchmark_data.h"
 #include "bench/workloads.h"
 

@@ -9,8 +9,8 @@
 #include "bench/workloads.h"
 #include "storage/node_store.h"
 #include "storage/oplog.h"
-#include "tree/batch_prover.h"
-#include "tree/hash.h"
+#include "basis/tree/batch_prover.h"
+#include "basis/tree/hash.h"
 
 namespace basis::bench {
 

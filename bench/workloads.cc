@@ -6,8 +6,8 @@
 #include <chrono>
 #include <vector>
 
-#include "tree/batch_prover.h"
-#include "tree/hash.h"
+#include "basis/tree/batch_prover.h"
+#include "basis/tree/hash.h"
 
 namespace basis::bench {
 

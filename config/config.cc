@@ -1,4 +1,4 @@
-#include "config/config.h"
+#include "basis/config.h"
 
 #include <unistd.h>
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "tree/bytes.h"
+#include "basis/tree/bytes.h"
 
 namespace basis::storage {
 

@@ -10,8 +10,8 @@
 #include <string_view>
 
 #include "storage/records.h"
-#include "tree/params.h"
-#include "tree/status.h"
+#include "basis/tree/params.h"
+#include "basis/tree/status.h"
 
 namespace rocksdb {
 class DB;

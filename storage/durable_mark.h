@@ -24,7 +24,7 @@
 #include <mutex>
 #include <string>
 
-#include "tree/status.h"
+#include "basis/tree/status.h"
 
 namespace basis::storage {
 

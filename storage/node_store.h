@@ -10,8 +10,8 @@
 
 #include "storage/database.h"
 #include "storage/staged_nodes.h"
-#include "tree/node.h"
-#include "tree/node_resolver.h"
+#include "basis/tree/node.h"
+#include "basis/tree/node_resolver.h"
 
 namespace rocksdb {
 class WriteBatch;

@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "storage/records.h"
-#include "tree/node_resolver.h"
+#include "basis/tree/node_resolver.h"
 
 namespace basis::storage {
 

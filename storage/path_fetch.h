@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "storage/database.h"
-#include "tree/bytes.h"
+#include "basis/tree/bytes.h"
 
 namespace basis::storage {
 

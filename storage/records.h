@@ -10,11 +10,11 @@
 #include <string>
 #include <string_view>
 
-#include "tree/bytes.h"
-#include "tree/node_resolver.h"
-#include "tree/operation.h"
-#include "tree/params.h"
-#include "tree/status.h"
+#include "basis/tree/bytes.h"
+#include "basis/tree/node_resolver.h"
+#include "basis/tree/operation.h"
+#include "basis/tree/params.h"
+#include "basis/tree/status.h"
 
 namespace basis::storage {
 

@@ -9,7 +9,7 @@
 
 #include <string>
 
-#include "tree/status.h"
+#include "basis/tree/status.h"
 
 namespace basis::storage {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "storage/coding.h"
-#include "tree/labels.h"
+#include "basis/tree/labels.h"
 
 namespace basis::storage {
 

@@ -8,12 +8,12 @@
 #include <cstdio>
 #include <memory>
 
-#include "actors/runtime.h"
+#include "basis/runtime.h"
 #include "bench/benchmark_data.h"
 #include "storage/checkpoint_store.h"
 #include "tests/runtime_test_util.h"
 #include "tests/storage_test_util.h"
-#include "tree/batch_prover.h"
+#include "basis/tree/batch_prover.h"
 
 using namespace basis;
 using basis::storage::testing::TempDir;
@@ -42,9 +42,9 @@ tree::Digest build(const std::string& data_dir, uint64_t keys) {
   config::Config c;
   c.storage.data_dir = data_dir;
   c.logging.level = "off";
-  std::unique_ptr<actors::Runtime> rt;
-  REQUIRE(actors::Runtime::open(c, &rt).is_ok());
-  std::vector<actors::OwnedOperation> ops;
+  std::unique_ptr<basis::Runtime> rt;
+  REQUIRE(basis::Runtime::open(c, &rt).is_ok());
+  std::vector<basis::OwnedOperation> ops;
   for (uint64_t i = 0; i < keys; ++i) {
     tree::Label k = bench::benchmark_key(i);
     auto v = bench::benchmark_value(i, 0);

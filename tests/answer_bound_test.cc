@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "tests/tree_test_util.h"
-#include "tree/answer_bound.h"
+#include "basis/tree/answer_bound.h"
 
 using namespace basis::tree;
 using namespace basis::tree::testing;

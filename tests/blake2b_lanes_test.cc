@@ -5,7 +5,7 @@
 #include <random>
 
 #include "tree/blake2b_lanes.h"
-#include "tree/hash.h"
+#include "basis/tree/hash.h"
 
 using namespace basis::tree;
 

@@ -5,7 +5,7 @@
 
 #include <future>
 
-#include "actors/runtime.h"
+#include "basis/runtime.h"
 #include "tests/runtime_test_util.h"
 #include "tests/storage_test_util.h"
 
@@ -21,11 +21,11 @@ TEST_CASE("batches wait for a lagging checkpoint and keep their order", "[runtim
   cfg.persistence.checkpoint_lag_limit = 200;
   tree::BatchProver model(tree::TreeParams{32, std::nullopt});
   std::vector<tree::Digest> expected;
-  std::vector<std::future<actors::BatchResult>> results;
+  std::vector<std::future<basis::BatchResult>> results;
   const uint64_t batches = 150, size = 100;
   {
-    std::unique_ptr<actors::Runtime> rt;
-    REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
+    std::unique_ptr<basis::Runtime> rt;
+    REQUIRE(basis::Runtime::open(cfg, &rt).is_ok());
     for (uint64_t b = 0; b < batches; ++b) {
       auto ops = basis::testing::inserts(b * size, size);
       tree::OpOutcome out;
@@ -35,13 +35,13 @@ TEST_CASE("batches wait for a lagging checkpoint and keep their order", "[runtim
       results.push_back(rt->apply(std::move(ops)));  // not waiting: the log runs ahead of the seals
     }
     for (uint64_t b = 0; b < batches; ++b) {
-      actors::BatchResult r = results[b].get();
+      basis::BatchResult r = results[b].get();
       REQUIRE(r.status.is_ok());
       REQUIRE(r.digest == expected[b]);
       REQUIRE(r.first_sequence == b * size + 1);
     }
     REQUIRE(rt->digest() == model.digest());
-    actors::Runtime::Stats stats = rt->stats();
+    basis::Runtime::Stats stats = rt->stats();
     INFO("stalled batches: " << stats.stalled_batches);
     REQUIRE(stats.stalled_batches > 0);
     // The newest checkpoint is never far behind the log.
@@ -51,7 +51,7 @@ TEST_CASE("batches wait for a lagging checkpoint and keep their order", "[runtim
     REQUIRE(rt->last_sequence() - kept.front().last_sequence <= 3 * (200 + size));
     REQUIRE(rt->shutdown().is_ok());
   }
-  std::unique_ptr<actors::Runtime> rt;
-  REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
+  std::unique_ptr<basis::Runtime> rt;
+  REQUIRE(basis::Runtime::open(cfg, &rt).is_ok());
   REQUIRE(rt->digest() == model.digest());
 }

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "config/config.h"
+#include "basis/config.h"
 
 using namespace basis::config;
 using std::chrono::milliseconds;

@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "actors/runtime.h"
+#include "basis/runtime.h"
 #include "bench/benchmark_data.h"
 #include "storage/checkpoint_store.h"
 #include "storage/coding.h"
@@ -25,8 +25,8 @@ namespace {
 
 constexpr uint64_t kBatches = 7;  // of 500 inserts; checkpoints after 1,000, 2,000 and 3,000
 
-std::vector<actors::OwnedOperation> batch(uint64_t b) {
-  std::vector<actors::OwnedOperation> ops;
+std::vector<basis::OwnedOperation> batch(uint64_t b) {
+  std::vector<basis::OwnedOperation> ops;
   for (uint64_t i = b * 500; i < (b + 1) * 500; ++i) {
     tree::Label k = bench::benchmark_key(i);
     auto v = bench::benchmark_value(i, 0);
@@ -115,15 +115,15 @@ struct Outcome {
   bool opened = false;
   tree::Status status;
   tree::Digest digest{};
-  actors::RecoveryPath path = actors::RecoveryPath::kEmpty;
+  basis::RecoveryPath path = basis::RecoveryPath::kEmpty;
   std::vector<std::string> fallbacks;
-  actors::HealthReport health;  // a full health check after the reopen
+  basis::HealthReport health;  // a full health check after the reopen
 };
 
 Outcome reopen(const config::Config& cfg) {
   Outcome o;
-  std::unique_ptr<actors::Runtime> rt;
-  o.status = actors::Runtime::open(cfg, &rt);
+  std::unique_ptr<basis::Runtime> rt;
+  o.status = basis::Runtime::open(cfg, &rt);
   if (!o.status.is_ok()) return o;
   o.opened = true;
   o.digest = rt->digest();
@@ -182,7 +182,7 @@ void operation_case(Fault fault) {
   // Only the notes still hold that operation: if it opened, it was rebuilt
   // from them, and the rebuilt tree agrees with its notes.
   if (o.opened) {
-    REQUIRE(o.path == actors::RecoveryPath::kNotesRebuild);
+    REQUIRE(o.path == basis::RecoveryPath::kNotesRebuild);
     REQUIRE(o.health.ok);
   }
 }
@@ -244,7 +244,7 @@ void note_case(Fault fault) {
   INFO(o.status.to_string());
   REQUIRE(o.opened);
   REQUIRE(o.digest == expected);
-  REQUIRE(o.path == actors::RecoveryPath::kLatestCheckpoint);
+  REQUIRE(o.path == basis::RecoveryPath::kLatestCheckpoint);
   INFO(o.health.problem);
   REQUIRE_FALSE(o.health.ok);
   REQUIRE(o.health.problem.find(tree::to_hex(tree::ByteView(k))) != std::string::npos);
@@ -264,8 +264,8 @@ TEST_CASE("child: build the corruption store", "[.]") {
   std::string dir = basis::testing::child_env("BASIS_CHILD_DIR");
   if (dir.empty()) return;  // run by build_store() only
   int fd = std::stoi(basis::testing::child_env("BASIS_CHILD_FD"));
-  std::unique_ptr<actors::Runtime> rt;
-  if (!actors::Runtime::open(config_in(dir), &rt).is_ok()) _exit(2);
+  std::unique_ptr<basis::Runtime> rt;
+  if (!basis::Runtime::open(config_in(dir), &rt).is_ok()) _exit(2);
   for (uint64_t b = 0; b < kBatches; ++b) {
     if (!rt->apply_and_wait(batch(b)).status.is_ok()) _exit(3);
     if (b % 2 == 1 && !rt->checkpoint_now().is_ok()) _exit(5);  // after 1,000, 2,000, 3,000
@@ -304,8 +304,8 @@ TEST_CASE("corruption: a batch over a damaged note is refused, and the note is n
     const tree::Bytes k = basis::testing::key_of(7);
     const std::string key(reinterpret_cast<const char*>(k.data()), k.size());
     {
-      std::unique_ptr<actors::Runtime> rt;
-      REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
+      std::unique_ptr<basis::Runtime> rt;
+      REQUIRE(basis::Runtime::open(cfg, &rt).is_ok());
       REQUIRE(rt->apply_and_wait({{tree::OpType::kInsert, k, tree::Bytes(8, 1), 0}}).status.is_ok());
       REQUIRE(rt->shutdown().is_ok());
     }
@@ -313,9 +313,9 @@ TEST_CASE("corruption: a batch over a damaged note is refused, and the note is n
     std::string damaged;
     bool present = open_closed_store(cfg)->get(storage::Family::kNotes, key, &damaged).is_ok();
     {
-      std::unique_ptr<actors::Runtime> rt;
-      REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
-      actors::BatchResult r = rt->apply_and_wait({{tree::OpType::kUpdateLongBy, k, {}, 1}});
+      std::unique_ptr<basis::Runtime> rt;
+      REQUIRE(basis::Runtime::open(cfg, &rt).is_ok());
+      basis::BatchResult r = rt->apply_and_wait({{tree::OpType::kUpdateLongBy, k, {}, 1}});
       INFO(r.status.to_string());
       REQUIRE_FALSE(r.status.is_ok());
       REQUIRE(r.status.message().find("reading the note") != std::string::npos);

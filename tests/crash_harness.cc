@@ -9,12 +9,12 @@
 #include <random>
 #include <vector>
 
-#include "actors/runtime.h"
+#include "basis/runtime.h"
 #include "bench/benchmark_data.h"
 
 namespace basis::testing {
 
-using actors::OwnedOperation;
+using basis::OwnedOperation;
 
 std::vector<OwnedOperation> batch_ops(uint64_t seed, uint64_t b) {
   bench::SplitMix64 rng{seed * 0x9e3779b97f4a7c15ULL + b};
@@ -73,8 +73,8 @@ bool write_all(int fd, const std::string& s) { return ::write(fd, s.data(), s.si
   cfg.storage.data_dir = dir;
   cfg.logging.level = "error";
   cfg.persistence.checkpoint_interval.operations = 700;  // many checkpoints, many kill points
-  std::unique_ptr<actors::Runtime> rt;
-  tree::Status s = actors::Runtime::open(cfg, &rt);
+  std::unique_ptr<basis::Runtime> rt;
+  tree::Status s = basis::Runtime::open(cfg, &rt);
   if (!s.is_ok()) {
     write_all(to_parent, "fail " + s.to_string() + "\n");
     _exit(2);
@@ -82,12 +82,12 @@ bool write_all(int fd, const std::string& s) { return ::write(fd, s.data(), s.si
   write_all(to_parent, "open " + std::to_string(rt->last_sequence()) + " " + tree::to_hex(rt->digest()) + "\n");
   uint64_t next = 0;
   if (::read(from_parent, &next, sizeof next) != sizeof next) _exit(3);
-  std::vector<std::future<actors::BatchResult>> inflight;
+  std::vector<std::future<basis::BatchResult>> inflight;
   uint64_t acked = next;
   for (uint64_t b = next; b < batches; ++b) {
     inflight.push_back(rt->apply(batch_ops(seed, b)));
     while (inflight.size() > 4 || (b + 1 == batches && !inflight.empty())) {
-      actors::BatchResult r = inflight.front().get();
+      basis::BatchResult r = inflight.front().get();
       inflight.erase(inflight.begin());
       if (!r.status.is_ok()) _exit(4);
       ++acked;  // batch `acked` (1-based count of batches) is durable

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/runtime.h"
+#include "basis/runtime.h"
 
 namespace basis::testing {
 
@@ -27,7 +27,7 @@ struct CrashReport {
 // small key space (collisions, removals, failures). The torture harness
 // runs the same churn.
 constexpr uint64_t kKeySpace = 600;
-std::vector<actors::OwnedOperation> batch_ops(uint64_t seed, uint64_t b);
+std::vector<basis::OwnedOperation> batch_ops(uint64_t seed, uint64_t b);
 
 // Runs `kills` rounds in `dir` (created, and reused across rounds).
 CrashReport run_crash_harness(const std::string& dir, uint64_t kills, uint64_t seed);

@@ -18,7 +18,7 @@
 #include "bench/benchmark_data.h"
 #include "tests/daemon_test_util.h"
 #include "tests/storage_test_util.h"
-#include "tree/batch_verifier.h"
+#include "basis/tree/batch_verifier.h"
 
 using nlohmann::json;
 using namespace basis;

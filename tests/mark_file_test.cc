@@ -22,8 +22,8 @@ namespace {
 // A store with `count` operations, shut down cleanly.
 config::Config written_store(const TempDir& dir, uint64_t count = 100) {
   config::Config cfg = testing::wal_config(dir.path("data"));
-  std::unique_ptr<actors::Runtime> rt;
-  REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
+  std::unique_ptr<basis::Runtime> rt;
+  REQUIRE(basis::Runtime::open(cfg, &rt).is_ok());
   for (uint64_t first = 0; first < count; first += 500) {
     REQUIRE(rt->apply_and_wait(testing::inserts(first, std::min<uint64_t>(500, count - first))).status.is_ok());
   }
@@ -34,8 +34,8 @@ config::Config written_store(const TempDir& dir, uint64_t count = 100) {
 void accept_and_open(const config::Config& cfg, uint64_t expected_sequence) {
   std::string out;
   REQUIRE(testing::run_tool("accept-loss --yes --data-dir " + cfg.storage.data_dir, &out) == 0);
-  std::unique_ptr<actors::Runtime> rt;
-  tree::Status s = actors::Runtime::open(cfg, &rt);
+  std::unique_ptr<basis::Runtime> rt;
+  tree::Status s = basis::Runtime::open(cfg, &rt);
   INFO(s.to_string());
   REQUIRE(s.is_ok());
   CHECK(rt->last_sequence() == expected_sequence);
@@ -92,8 +92,8 @@ TEST_CASE("a store from before durable marks opens and gets one", "[recovery][ma
   std::ofstream(storage::identity_path(db), std::ios::trunc) << "basis-trees store db\ncreated_ms 1\n";
   REQUIRE_FALSE(storage::identity_records_mark(db));
   forget_mark_id(db);  // nor does the store itself know of one
-  std::unique_ptr<actors::Runtime> rt;
-  REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
+  std::unique_ptr<basis::Runtime> rt;
+  REQUIRE(basis::Runtime::open(cfg, &rt).is_ok());
   CHECK(rt->last_sequence() == 100);
   REQUIRE(rt->shutdown().is_ok());
   storage::MarkState m;
@@ -111,15 +111,15 @@ TEST_CASE("a restored older backup moves the durable mark back to it", "[recover
     REQUIRE(storage::create_backup(store.get(), dir.path("backup")).is_ok());
   }
   {
-    std::unique_ptr<actors::Runtime> rt;
-    REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
+    std::unique_ptr<basis::Runtime> rt;
+    REQUIRE(basis::Runtime::open(cfg, &rt).is_ok());
     REQUIRE(rt->apply_and_wait(testing::inserts(1000, 50)).status.is_ok());
     REQUIRE(rt->shutdown().is_ok());
   }
   std::string out;
   REQUIRE(testing::run_tool("restore " + dir.path("backup") + " --data-dir " + cfg.storage.data_dir, &out) == 0);
-  std::unique_ptr<actors::Runtime> rt;
-  tree::Status s = actors::Runtime::open(cfg, &rt);
+  std::unique_ptr<basis::Runtime> rt;
+  tree::Status s = basis::Runtime::open(cfg, &rt);
   INFO(s.to_string());
   REQUIRE(s.is_ok());
   CHECK(rt->last_sequence() == 100);
@@ -138,7 +138,7 @@ TEST_CASE("a missing table file is refused naming it, and the refusal changes no
   std::string out;
   CHECK(testing::run_tool("verify --data-dir " + cfg.storage.data_dir, &out) == 1);
   fs::rename(dir.path(table), cfg.storage.data_dir + "/db/" + table);  // put back: whole again
-  std::unique_ptr<actors::Runtime> rt;
-  REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
+  std::unique_ptr<basis::Runtime> rt;
+  REQUIRE(basis::Runtime::open(cfg, &rt).is_ok());
   CHECK(rt->last_sequence() == 2000);
 }

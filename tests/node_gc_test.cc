@@ -9,13 +9,13 @@
 #include <random>
 #include <unordered_set>
 
-#include "actors/runtime.h"
+#include "basis/runtime.h"
 #include "bench/benchmark_data.h"
 #include "storage/checkpoint_store.h"
 #include "storage/node_gc.h"
 #include "tests/runtime_test_util.h"
 #include "tests/storage_test_util.h"
-#include "tree/labels.h"
+#include "basis/tree/labels.h"
 
 using namespace basis;
 using basis::storage::testing::TempDir;
@@ -25,7 +25,7 @@ using basis::testing::value_of;
 namespace {
 
 // Applies `ops` to the runtime and to the in-memory model alike.
-void apply(actors::Runtime* rt, tree::BatchProver* model, std::vector<actors::OwnedOperation> ops) {
+void apply(basis::Runtime* rt, tree::BatchProver* model, std::vector<basis::OwnedOperation> ops) {
   tree::OpOutcome out;
   for (const auto& op : ops) (void)model->perform(op.view(), &out);
   model->end_batch();
@@ -69,10 +69,10 @@ TEST_CASE("garbage collection under churn keeps exactly the nodes retained versi
   const uint64_t keys = 3000;
   std::vector<tree::Label> first_leaves;
   {
-    std::unique_ptr<actors::Runtime> rt;
-    REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
+    std::unique_ptr<basis::Runtime> rt;
+    REQUIRE(basis::Runtime::open(cfg, &rt).is_ok());
     for (uint64_t b = 0; b < keys; b += 500) {
-      std::vector<actors::OwnedOperation> ops;
+      std::vector<basis::OwnedOperation> ops;
       for (uint64_t i = b; i < b + 500; ++i) ops.push_back({tree::OpType::kInsert, key_of(i), value_of(i, 0), 0});
       apply(rt.get(), &model, std::move(ops));
     }
@@ -84,7 +84,7 @@ TEST_CASE("garbage collection under churn keeps exactly the nodes retained versi
     // each round, so that old versions leave retention and their nodes die.
     uint64_t next_key = keys;
     for (int round = 0; round < 12; ++round) {
-      std::vector<actors::OwnedOperation> ops;
+      std::vector<basis::OwnedOperation> ops;
       for (int j = 0; j < 150; ++j) {
         uint64_t x = random();
         uint64_t idx = (x >> 8) % keys;
@@ -105,14 +105,14 @@ TEST_CASE("garbage collection under churn keeps exactly the nodes retained versi
     REQUIRE(st.gc_removed_nodes > 0);
     // Undo the churn on the same keys and put the removed key back: nodes that
     // died long ago (leaves, and whole paths) are born again with their labels.
-    std::vector<actors::OwnedOperation> undo;
+    std::vector<basis::OwnedOperation> undo;
     for (uint64_t i = 0; i < keys; ++i) {
       if (i != 1234) undo.push_back({tree::OpType::kUpdate, key_of(i), value_of(i, 0), 0});
     }
     for (uint64_t i = keys; i < next_key; ++i) undo.push_back({tree::OpType::kRemove, key_of(i), {}, 0});
     for (size_t at = 0; at < undo.size(); at += 1000) {
       apply(rt.get(), &model,
-            std::vector<actors::OwnedOperation>(undo.begin() + static_cast<std::ptrdiff_t>(at),
+            std::vector<basis::OwnedOperation>(undo.begin() + static_cast<std::ptrdiff_t>(at),
                                                 undo.begin() + static_cast<std::ptrdiff_t>(std::min(undo.size(), at + 1000))));
     }
     apply(rt.get(), &model, {{tree::OpType::kInsert, key_of(1234), value_of(1234, 0), 0}});
@@ -145,10 +145,10 @@ TEST_CASE("garbage collection under churn keeps exactly the nodes retained versi
     REQUIRE(report.live == stored);    // and every stored node is reachable
   }
   // Reopened, the tree is the model's, whole.
-  std::unique_ptr<actors::Runtime> rt;
-  REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
+  std::unique_ptr<basis::Runtime> rt;
+  REQUIRE(basis::Runtime::open(cfg, &rt).is_ok());
   REQUIRE(rt->digest() == model.digest());
-  actors::HealthReport h = rt->check_health(true);
+  basis::HealthReport h = rt->check_health(true);
   INFO(h.problem);
   REQUIRE(h.ok);
 }
@@ -163,25 +163,25 @@ TEST_CASE("compaction on demand removes garbage from disk and keeps the tree who
   cfg.persistence.node_gc_every = 0;  // never by itself: only compact() collects
   tree::BatchProver model(tree::TreeParams{32, std::nullopt});
   {
-    std::unique_ptr<actors::Runtime> rt;
-    REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
+    std::unique_ptr<basis::Runtime> rt;
+    REQUIRE(basis::Runtime::open(cfg, &rt).is_ok());
     for (uint64_t b = 0; b < 2000; b += 500) apply(rt.get(), &model, basis::testing::inserts(b, 500));
     for (uint64_t round = 1; round <= 6; ++round) {
-      std::vector<actors::OwnedOperation> ops;
+      std::vector<basis::OwnedOperation> ops;
       for (uint64_t i = round % 3; i < 2000; i += 3) ops.push_back({tree::OpType::kUpdate, key_of(i), value_of(i, round), 0});
       apply(rt.get(), &model, std::move(ops));
       REQUIRE(rt->checkpoint_now().is_ok());
     }
-    actors::Runtime::Stats before = rt->stats();
+    basis::Runtime::Stats before = rt->stats();
     REQUIRE(before.gc_runs == 0);
     REQUIRE(rt->compact().is_ok());
-    actors::Runtime::Stats after = rt->stats();
+    basis::Runtime::Stats after = rt->stats();
     REQUIRE(after.gc_runs == 1);
     REQUIRE(after.gc_failures == 0);
     REQUIRE(after.gc_removed_nodes > 0);
     REQUIRE(after.node_bytes < before.node_bytes);  // gone from the disk, not only deleted
     REQUIRE(rt->digest() == model.digest());
-    actors::HealthReport h = rt->check_health(true);
+    basis::HealthReport h = rt->check_health(true);
     INFO(h.problem);
     REQUIRE(h.ok);
     REQUIRE(rt->shutdown().is_ok());

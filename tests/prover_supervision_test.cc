@@ -9,7 +9,7 @@
 #include <future>
 #include <thread>
 
-#include "actors/runtime.h"
+#include "basis/runtime.h"
 #include "tests/runtime_test_util.h"
 #include "tests/storage_test_util.h"
 #include "tests/support/allocation_faults.h"

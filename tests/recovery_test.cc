@@ -9,13 +9,13 @@
 #include <chrono>
 #include <thread>
 
-#include "actors/runtime.h"
+#include "basis/runtime.h"
 #include "bench/benchmark_data.h"
 #include "storage/checkpoint_store.h"
 #include "storage/coding.h"
 #include "tests/runtime_test_util.h"
 #include "tests/storage_test_util.h"
-#include "tree/labels.h"
+#include "basis/tree/labels.h"
 
 using namespace basis;
 using namespace basis::actors;

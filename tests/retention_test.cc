@@ -11,7 +11,7 @@
 #include <fstream>
 #include <thread>
 
-#include "actors/runtime.h"
+#include "basis/runtime.h"
 
 #include "storage/checkpoint_store.h"
 #include "storage/oplog.h"
@@ -174,10 +174,10 @@ TEST_CASE("the runtime applies retention at each checkpoint: old records archive
   cfg.persistence.checkpoint_interval.operations = 1'000'000;  // only the explicit ones
   tree::Digest digest{};
   {
-    std::unique_ptr<actors::Runtime> rt;
-    REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
+    std::unique_ptr<basis::Runtime> rt;
+    REQUIRE(basis::Runtime::open(cfg, &rt).is_ok());
     for (uint64_t b = 0; b < 5; ++b) {
-      std::vector<actors::OwnedOperation> ops;
+      std::vector<basis::OwnedOperation> ops;
       for (uint64_t i = b * 100; i < (b + 1) * 100; ++i) {
         ops.push_back({tree::OpType::kInsert, tree::Bytes(32, 0), tree::Bytes{1}, 0});
         ops.back().key[0] = static_cast<uint8_t>(i >> 8);
@@ -189,7 +189,7 @@ TEST_CASE("the runtime applies retention at each checkpoint: old records archive
       REQUIRE(rt->checkpoint_now().is_ok());
     }
     REQUIRE(rt->checkpoints().size() == 2);
-    std::vector<OperationRecord> records;
+    std::vector<basis::LogRecord> records;
     tree::Status s = rt->read_log(1, 10, &records);
     REQUIRE(s.kind() == tree::ErrorKind::kNotFound);
     REQUIRE(s.message().find("archived in") != std::string::npos);
@@ -208,9 +208,9 @@ TEST_CASE("the runtime applies retention at each checkpoint: old records archive
     next = f.last + 1;
   }
   REQUIRE(next == 401);
-  std::unique_ptr<actors::Runtime> rt;
-  REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
-  REQUIRE(rt->recovery().path == actors::RecoveryPath::kLatestCheckpoint);
+  std::unique_ptr<basis::Runtime> rt;
+  REQUIRE(basis::Runtime::open(cfg, &rt).is_ok());
+  REQUIRE(rt->recovery().path == basis::RecoveryPath::kLatestCheckpoint);
   REQUIRE(rt->digest() == digest);
 }
 
@@ -226,8 +226,8 @@ TEST_CASE("a pin answered OK is never lost to retention or garbage collection, u
   cfg.persistence.checkpoint_interval.operations = 50;
   cfg.persistence.checkpoint_retention = 2;
   cfg.persistence.node_gc_every = 1;
-  std::unique_ptr<actors::Runtime> rt;
-  REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
+  std::unique_ptr<basis::Runtime> rt;
+  REQUIRE(basis::Runtime::open(cfg, &rt).is_ok());
   auto key_of = [](uint64_t i) {
     tree::Bytes k(32, 7);
     k[0] = static_cast<uint8_t>(i >> 8);
@@ -237,7 +237,7 @@ TEST_CASE("a pin answered OK is never lost to retention or garbage collection, u
   std::atomic<bool> done{false};
   std::thread churn([&] {
     for (uint64_t b = 0; b < 600; ++b) {
-      std::vector<actors::OwnedOperation> ops;
+      std::vector<basis::OwnedOperation> ops;
       for (uint64_t i = 0; i < 25; ++i) {
         uint64_t k = (b * 25 + i) % 400;
         ops.push_back({tree::OpType::kInsertOrUpdate, key_of(k), tree::Bytes{static_cast<uint8_t>(b)}, 0});
@@ -286,7 +286,7 @@ TEST_CASE("a pin answered OK is never lost to retention or garbage collection, u
     INFO("checkpoint " << id);
     REQUIRE(kept.count(id) == 1);
     REQUIRE(pinned.count(id) == 1);
-    actors::LookupResult r = rt->lookup_at_checkpoint(id, key_of(1));
+    basis::LookupResult r = rt->lookup_at_checkpoint(id, key_of(1));
     REQUIRE(r.status.is_ok());  // its nodes are all there: a proof at it
   }
 }

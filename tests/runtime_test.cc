@@ -9,13 +9,13 @@
 #include <thread>
 #include <unistd.h>
 
-#include "actors/runtime.h"
+#include "basis/runtime.h"
 #include "bench/benchmark_data.h"
 #include "tests/self_exec.h"
 #include "tests/runtime_test_util.h"
 #include "tests/storage_test_util.h"
-#include "tree/batch_verifier.h"
-#include "tree/hash.h"
+#include "basis/tree/batch_verifier.h"
+#include "basis/tree/hash.h"
 
 using namespace basis;
 using namespace basis::actors;
@@ -179,7 +179,7 @@ TEST_CASE("proofs at a retained checkpoint verify against its digest after newer
   REQUIRE(Runtime::open(cfg, &rt).is_ok());
   REQUIRE(rt->apply_and_wait(w1_batch(0, 500)).status.is_ok());
   REQUIRE(rt->checkpoint_now().is_ok());
-  storage::CheckpointRecord confirmed = rt->checkpoints().front();
+  basis::CheckpointInfo confirmed = rt->checkpoints().front();
   // Newer batches change the key and the digest.
   std::vector<OwnedOperation> update{{tree::OpType::kUpdate, key_of(42), value_of(42, 9), 0}};
   REQUIRE(rt->apply_and_wait(update).status.is_ok());

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/runtime.h"
+#include "basis/runtime.h"
 #include "bench/benchmark_data.h"
 #include "storage/database.h"
 #include "tests/storage_test_util.h"
@@ -25,8 +25,8 @@ inline tree::Bytes value_of(uint64_t i, uint64_t r = 0) {
 }
 
 // Inserts of keys first..first+count-1 with their first values.
-inline std::vector<actors::OwnedOperation> inserts(uint64_t first, uint64_t count) {
-  std::vector<actors::OwnedOperation> ops;
+inline std::vector<basis::OwnedOperation> inserts(uint64_t first, uint64_t count) {
+  std::vector<basis::OwnedOperation> ops;
   for (uint64_t i = first; i < first + count; ++i) ops.push_back({tree::OpType::kInsert, key_of(i), value_of(i), 0});
   return ops;
 }

@@ -9,12 +9,13 @@
 #include <filesystem>
 #include <thread>
 
-#include "actors/runtime.h"
+#include "basis/runtime.h"
+#include "actors/runtime_access.h"
 #include "bench/benchmark_data.h"
 #include "tests/runtime_test_util.h"
 #include "tests/storage_test_util.h"
 #include "tests/support/fault_file_system.h"
-#include "tree/batch_verifier.h"
+#include "basis/tree/batch_verifier.h"
 
 using namespace basis;
 using basis::storage::testing::TempDir;
@@ -24,11 +25,9 @@ using namespace basis::testing;
 namespace {
 
 // Opens a runtime whose files all go through `fault`.
-std::unique_ptr<actors::Runtime> open_on(const config::Config& cfg, FaultEnv& fault) {
-  std::unique_ptr<actors::Runtime> rt;
-  actors::Runtime::OpenOptions options;
-  options.env = fault.env.get();
-  tree::Status s = actors::Runtime::open(cfg, options, &rt);
+std::unique_ptr<basis::Runtime> open_on(const config::Config& cfg, FaultEnv& fault) {
+  std::unique_ptr<basis::Runtime> rt;
+  tree::Status s = actors::RuntimeAccess::open(cfg, fault.env.get(), &rt);
   INFO(s.to_string());
   REQUIRE(s.is_ok());
   return rt;
@@ -51,7 +50,7 @@ void fail_the_log(Fault fault, tree::ErrorKind kind, const std::string& what, bo
   const tree::Digest durable = rt->digest();
 
   env.fs->fail_next(fault, kWalFile, UINT64_MAX);  // until cleared
-  actors::BatchResult failed = rt->apply_and_wait(inserts(100, 50));
+  basis::BatchResult failed = rt->apply_and_wait(inserts(100, 50));
   INFO(failed.status.to_string());
   REQUIRE(failed.status.kind() == kind);
   REQUIRE(failed.status.message().find(what) != std::string::npos);
@@ -62,7 +61,7 @@ void fail_the_log(Fault fault, tree::ErrorKind kind, const std::string& what, bo
   REQUIRE(env.fs->injected(fault, kWalFile) >= 1);
 
   // Reads are served, at the durable state: the refused batch is not there.
-  actors::Runtime::TreeState state = rt->state();
+  basis::Runtime::TreeState state = rt->state();
   REQUIRE(state.digest == durable);
   REQUIRE(state.last_sequence == 100);
   REQUIRE(state.writes.kind() == kind);  // health: refusing_writes, naming why
@@ -71,7 +70,7 @@ void fail_the_log(Fault fault, tree::ErrorKind kind, const std::string& what, bo
   REQUIRE_FALSE(rt->lookup(tree::Bytes(refused.begin(), refused.end()), false).outcome.existed);
   tree::Label kept = bench::benchmark_key(7);
   tree::Bytes key(kept.begin(), kept.end());
-  actors::LookupResult proof = rt->lookup(key, true);
+  basis::LookupResult proof = rt->lookup(key, true);
   REQUIRE(proof.status.is_ok());
   REQUIRE(proof.digest == durable);
   {
@@ -80,7 +79,7 @@ void fail_the_log(Fault fault, tree::ErrorKind kind, const std::string& what, bo
     REQUIRE(out.existed);
   }
   // Batches are refused at once for a while, naming why.
-  actors::BatchResult at_once = rt->apply_and_wait(inserts(200, 5));
+  basis::BatchResult at_once = rt->apply_and_wait(inserts(200, 5));
   REQUIRE(at_once.status.kind() == kind);
   REQUIRE(at_once.status.message().find("refused after a storage failure") != std::string::npos);
 
@@ -89,7 +88,7 @@ void fail_the_log(Fault fault, tree::ErrorKind kind, const std::string& what, bo
   // refused, saying to restart. Nothing is resumed.
   env.fs->clear_faults();
   std::this_thread::sleep_for(std::chrono::milliseconds(600));  // past the first back-off
-  actors::BatchResult retried = rt->apply_and_wait(inserts(300, 40));
+  basis::BatchResult retried = rt->apply_and_wait(inserts(300, 40));
   INFO(retried.status.to_string());
   REQUIRE(retried.status.kind() == kind);
   REQUIRE(retried.status.message().find("restart to write again") != std::string::npos);
@@ -112,7 +111,7 @@ void fail_the_log(Fault fault, tree::ErrorKind kind, const std::string& what, bo
   REQUIRE(rt->digest() == (comes_back ? model.digest() : durable));
   REQUIRE(rt->state().writes.is_ok());
   REQUIRE_FALSE(rt->state().restart_needed);
-  actors::BatchResult resumed = rt->apply_and_wait(inserts(300, 40));
+  basis::BatchResult resumed = rt->apply_and_wait(inserts(300, 40));
   INFO(resumed.status.to_string());
   REQUIRE(resumed.status.is_ok());
   REQUIRE(resumed.first_sequence == recovered + 1);
@@ -141,8 +140,8 @@ TEST_CASE("a disk budget refuses batches once reached, keeps reads, and loses no
   config::Config cfg;
   cfg.storage.data_dir = dir.path("data");
   cfg.logging.level = "off";
-  std::unique_ptr<actors::Runtime> rt;
-  REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
+  std::unique_ptr<basis::Runtime> rt;
+  REQUIRE(basis::Runtime::open(cfg, &rt).is_ok());
   REQUIRE(rt->apply_and_wait(inserts(0, 10)).status.is_ok());
   REQUIRE(rt->shutdown().is_ok());
   rt.reset();
@@ -151,9 +150,9 @@ TEST_CASE("a disk budget refuses batches once reached, keeps reads, and loses no
     if (e.is_regular_file()) used += e.file_size();
   }
   cfg.storage.max_disk_size = used + (256u << 10);
-  REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
+  REQUIRE(basis::Runtime::open(cfg, &rt).is_ok());
   uint64_t acknowledged = 10;
-  actors::BatchResult r;
+  basis::BatchResult r;
   for (int b = 0; b < 200; ++b) {
     r = rt->apply_and_wait(inserts(acknowledged, 500));
     if (!r.status.is_ok()) break;
@@ -172,7 +171,7 @@ TEST_CASE("a disk budget refuses batches once reached, keeps reads, and loses no
   rt.reset();
   // More room: nothing acknowledged was lost, and writing works.
   cfg.storage.max_disk_size = 0;
-  REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
+  REQUIRE(basis::Runtime::open(cfg, &rt).is_ok());
   REQUIRE(rt->state().last_sequence == acknowledged);
   REQUIRE(rt->state().writes.is_ok());
   REQUIRE(rt->apply_and_wait(inserts(acknowledged, 10)).status.is_ok());
@@ -187,8 +186,8 @@ TEST_CASE("a node that cannot be read refuses the whole batch, and health says s
   tree::BatchProver model(tree::TreeParams{32, std::nullopt});
   tree::OpOutcome out;
   {
-    std::unique_ptr<actors::Runtime> rt;
-    REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
+    std::unique_ptr<basis::Runtime> rt;
+    REQUIRE(basis::Runtime::open(cfg, &rt).is_ok());
     for (uint64_t b = 0; b < 2000; b += 500) REQUIRE(rt->apply_and_wait(inserts(b, 500)).status.is_ok());
     REQUIRE(rt->shutdown().is_ok());  // sealed: the next open reads nodes from table files
   }
@@ -196,18 +195,18 @@ TEST_CASE("a node that cannot be read refuses the whole batch, and health says s
   model.end_batch();
   FaultEnv env;
   auto rt = open_on(cfg, env);
-  const actors::Runtime::TreeState before = rt->state();
+  const basis::Runtime::TreeState before = rt->state();
   REQUIRE(before.storage.is_ok());
 
   env.fs->fail_next(Fault::kRead, kTableFile, UINT64_MAX);
-  actors::BatchResult r = rt->apply_and_wait(inserts(5000, 20));
+  basis::BatchResult r = rt->apply_and_wait(inserts(5000, 20));
   env.fs->clear_faults();
   INFO(r.status.to_string());
   REQUIRE(env.fs->injected(Fault::kRead, kTableFile) >= 1);
   REQUIRE((r.status.kind() == tree::ErrorKind::kIOError || r.status.kind() == tree::ErrorKind::kCorruption));
 
   // The prover is rebuilt from the durable state: none of the batch is there.
-  actors::Runtime::TreeState state;
+  basis::Runtime::TreeState state;
   for (int i = 0; i < 500 && !(state = rt->state()).served; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   REQUIRE(state.served);
   REQUIRE(state.last_sequence == 2000);
@@ -219,7 +218,7 @@ TEST_CASE("a node that cannot be read refuses the whole batch, and health says s
   // Once every leaf and note reads back, health is clear again; batches go in.
   REQUIRE(rt->check_health(true).ok);
   REQUIRE(rt->state().storage.is_ok());
-  actors::BatchResult again = rt->apply_and_wait(inserts(5000, 20));
+  basis::BatchResult again = rt->apply_and_wait(inserts(5000, 20));
   INFO(again.status.to_string());
   REQUIRE(again.status.is_ok());
   for (const auto& op : inserts(5000, 20)) REQUIRE(model.perform(op.view(), &out).is_ok());

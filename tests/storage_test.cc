@@ -13,7 +13,7 @@
 #include "storage/oplog.h"
 #include "tests/storage_test_util.h"
 #include "tests/tree_test_util.h"
-#include "tree/hash.h"
+#include "basis/tree/hash.h"
 
 using namespace basis::storage;
 using namespace basis::tree;

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <map>
 
-#include "actors/runtime.h"
+#include "basis/runtime.h"
 #include "storage/backup.h"
 #include "storage/store_identity.h"
 #include "tests/runtime_test_util.h"
@@ -42,8 +42,8 @@ TEST_CASE("a store whose CURRENT is lost refuses to open, every time, and change
   config::Config cfg = config_in(dir);
   tree::Digest digest{};
   {
-    std::unique_ptr<actors::Runtime> rt;
-    REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
+    std::unique_ptr<basis::Runtime> rt;
+    REQUIRE(basis::Runtime::open(cfg, &rt).is_ok());
     REQUIRE(rt->apply_and_wait(testing::inserts(0, 100)).status.is_ok());
     digest = rt->digest();
     REQUIRE(rt->shutdown().is_ok());
@@ -57,8 +57,8 @@ TEST_CASE("a store whose CURRENT is lost refuses to open, every time, and change
   fs::remove(db + "/CURRENT");
   auto before = listing(cfg.storage.data_dir);
   for (int attempt = 0; attempt < 2; ++attempt) {
-    std::unique_ptr<actors::Runtime> rt;
-    tree::Status s = actors::Runtime::open(cfg, &rt);
+    std::unique_ptr<basis::Runtime> rt;
+    tree::Status s = basis::Runtime::open(cfg, &rt);
     INFO(s.to_string());
     REQUIRE_FALSE(s.is_ok());
     REQUIRE(s.message().find("CURRENT is missing") != std::string::npos);
@@ -72,8 +72,8 @@ TEST_CASE("a store whose CURRENT is lost refuses to open, every time, and change
     std::getline(std::ifstream(db + "/CURRENT"), manifest);
     fs::remove(db + "/" + manifest);
     auto with_current = listing(cfg.storage.data_dir);
-    std::unique_ptr<actors::Runtime> rt;
-    tree::Status s = actors::Runtime::open(cfg, &rt);
+    std::unique_ptr<basis::Runtime> rt;
+    tree::Status s = basis::Runtime::open(cfg, &rt);
     INFO(s.to_string());
     REQUIRE_FALSE(s.is_ok());
     REQUIRE(s.message().find(manifest + ", which is missing") != std::string::npos);
@@ -83,14 +83,14 @@ TEST_CASE("a store whose CURRENT is lost refuses to open, every time, and change
   // A store from before identity files: RocksDB's files without CURRENT are refused too.
   fs::remove(storage::identity_path(db));
   {
-    std::unique_ptr<actors::Runtime> rt;
-    tree::Status s = actors::Runtime::open(cfg, &rt);
+    std::unique_ptr<basis::Runtime> rt;
+    tree::Status s = basis::Runtime::open(cfg, &rt);
     REQUIRE_FALSE(s.is_ok());
     REQUIRE(s.message().find("no CURRENT") != std::string::npos);
   }
   REQUIRE(storage::restore_latest_backup(dir.path("backup"), db).is_ok());
-  std::unique_ptr<actors::Runtime> rt;
-  REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
+  std::unique_ptr<basis::Runtime> rt;
+  REQUIRE(basis::Runtime::open(cfg, &rt).is_ok());
   REQUIRE(rt->digest() == digest);
   REQUIRE(fs::exists(storage::identity_path(db)));  // written again
 }
@@ -100,8 +100,8 @@ TEST_CASE("a new store is created where none was, and knows itself from then on"
   config::Config cfg = config_in(dir);
   const std::string db = cfg.storage.data_dir + "/db";
   REQUIRE_FALSE(fs::exists(storage::identity_path(db)));
-  std::unique_ptr<actors::Runtime> rt;
-  REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
+  std::unique_ptr<basis::Runtime> rt;
+  REQUIRE(basis::Runtime::open(cfg, &rt).is_ok());
   REQUIRE(fs::exists(storage::identity_path(db)));
   REQUIRE(rt->shutdown().is_ok());
 }

@@ -7,7 +7,8 @@
 #include <chrono>
 #include <thread>
 
-#include "actors/runtime.h"
+#include "basis/runtime.h"
+#include "actors/runtime_access.h"
 #include "tests/runtime_test_util.h"
 #include "tests/storage_test_util.h"
 #include "tests/support/fault_file_system.h"
@@ -38,9 +39,7 @@ struct FaultedRuntime {
   explicit FaultedRuntime(const config::Config& c) : cfg(c) { reopen(); }
   void reopen() {
     rt.reset();
-    Runtime::OpenOptions options;
-    options.env = fault.env.get();
-    tree::Status s = Runtime::open(cfg, options, &rt);
+    tree::Status s = actors::RuntimeAccess::open(cfg, fault.env.get(), &rt);
     INFO(s.to_string());
     REQUIRE(s.is_ok());
   }

@@ -21,8 +21,9 @@
 
 #include "tests/crash_harness.h"
 #include "bench/benchmark_data.h"
+#include "actors/runtime_access.h"
 #include "tests/support/fault_file_system.h"
-#include "tree/batch_verifier.h"
+#include "basis/tree/batch_verifier.h"
 
 namespace basis::testing {
 
@@ -49,7 +50,7 @@ class Model {
   const std::pair<uint64_t, std::string>& at(uint64_t k) {
     while (out_.size() <= k) {
       tree::OpOutcome o;
-      for (const actors::OwnedOperation& op : batch_ops(seed_, out_.size() - 1)) {
+      for (const basis::OwnedOperation& op : batch_ops(seed_, out_.size() - 1)) {
         tree::Digest before = prover_.digest();
         if (prover_.perform(op.view(), &o).is_ok() && prover_.digest() != before) ++sequence_;
       }
@@ -85,19 +86,17 @@ std::string one_line(std::string s) {
   cfg.persistence.checkpoint_interval.operations = 50;
   cfg.persistence.checkpoint_retention = 2;
   cfg.persistence.node_gc_every = 1;
-  actors::Runtime::OpenOptions options;
-  options.env = fault.env.get();
-  std::unique_ptr<actors::Runtime> rt;
-  if (tree::Status s = actors::Runtime::open(cfg, options, &rt); !s.is_ok()) {
+  std::unique_ptr<basis::Runtime> rt;
+  if (tree::Status s = actors::RuntimeAccess::open(cfg, fault.env.get(), &rt); !s.is_ok()) {
     say(out, "fail " + one_line(s.to_string()));
     _exit(2);
   }
-  actors::Runtime::TreeState state = rt->state();
+  basis::Runtime::TreeState state = rt->state();
   say(out, "open " + std::to_string(state.last_sequence) + " " + tree::to_hex(state.digest));
   const tree::Label first = bench::benchmark_key(0);
   const tree::Bytes probe(first.begin(), first.end());
   for (uint64_t id : rt->pinned_checkpoints()) {
-    actors::LookupResult r = rt->lookup_at_checkpoint(id, probe);
+    basis::LookupResult r = rt->lookup_at_checkpoint(id, probe);
     bool provable = false;
     if (r.status.is_ok()) {
       tree::BatchVerifier v(tree::TreeParams{32, std::nullopt}, r.digest, tree::view(r.proof));
@@ -134,7 +133,7 @@ std::string one_line(std::string s) {
   reporter.detach();
 
   uint64_t acked = next, submit = next, acks = 0;
-  std::deque<std::pair<uint64_t, std::future<actors::BatchResult>>> inflight;
+  std::deque<std::pair<uint64_t, std::future<basis::BatchResult>>> inflight;
   std::deque<uint64_t> pins;
   for (;;) {
     while (inflight.size() < 4) {
@@ -143,12 +142,12 @@ std::string one_line(std::string s) {
     }
     auto [index, future] = std::move(inflight.front());
     inflight.pop_front();
-    actors::BatchResult r = future.get();
+    basis::BatchResult r = future.get();
     if (r.status.is_ok()) {
       acked = index + 1;  // every batch before it is durable too
       say(out, "ack " + std::to_string(acked));
       if (++acks % 8 == 0) {
-        std::vector<storage::CheckpointRecord> cps = rt->checkpoints();
+        std::vector<basis::CheckpointInfo> cps = rt->checkpoints();
         if (!cps.empty() && rt->pin_checkpoint(cps.front().id).is_ok()) {
           say(out, "pin " + std::to_string(cps.front().id) + " " + tree::to_hex(cps.front().digest));
           pins.push_back(cps.front().id);

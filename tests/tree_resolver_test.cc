@@ -6,7 +6,7 @@
 #include <map>
 
 #include "tests/tree_test_util.h"
-#include "tree/labels.h"
+#include "basis/tree/labels.h"
 
 using namespace basis::tree;
 using namespace basis::tree::testing;

@@ -7,9 +7,9 @@
 #include <random>
 #include <vector>
 
-#include "tree/batch_prover.h"
-#include "tree/batch_verifier.h"
-#include "tree/tree_check.h"
+#include "basis/tree/batch_prover.h"
+#include "basis/tree/batch_verifier.h"
+#include "basis/tree/tree_check.h"
 
 namespace basis::tree::testing {
 

@@ -13,7 +13,7 @@
 #include "storage/tree_verify.h"
 #include "tests/storage_test_util.h"
 #include "tests/tree_test_util.h"
-#include "tree/tree_check.h"
+#include "basis/tree/tree_check.h"
 
 using namespace basis::storage;
 using namespace basis::tree;

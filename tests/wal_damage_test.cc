@@ -33,8 +33,8 @@ void refused_until_accepted(const std::function<void(const std::string& wal)>& d
   const auto before = testing::snapshot(data);
   config::Config cfg = testing::wal_config(data);
   for (int attempt = 0; attempt < 2; ++attempt) {  // a refused start leaves nothing for the next one
-    std::unique_ptr<actors::Runtime> rt;
-    tree::Status s = actors::Runtime::open(cfg, &rt);
+    std::unique_ptr<basis::Runtime> rt;
+    tree::Status s = basis::Runtime::open(cfg, &rt);
     INFO(s.to_string());
     REQUIRE_FALSE(s.is_ok());
     CHECK(s.message().find("write-ahead log") != std::string::npos);
@@ -53,8 +53,8 @@ void refused_until_accepted(const std::function<void(const std::string& wal)>& d
 
   REQUIRE(testing::run_tool("accept-loss --yes --data-dir " + data, &out) == 0);
   CHECK(out.find("are lost") != std::string::npos);
-  std::unique_ptr<actors::Runtime> rt;
-  tree::Status s = actors::Runtime::open(cfg, &rt);
+  std::unique_ptr<basis::Runtime> rt;
+  tree::Status s = basis::Runtime::open(cfg, &rt);
   INFO(s.to_string());
   REQUIRE(s.is_ok());
   const uint64_t recovered = rt->last_sequence();
@@ -62,13 +62,13 @@ void refused_until_accepted(const std::function<void(const std::string& wal)>& d
   CHECK(recovered % 50 == 0);  // whole batches
   CHECK(out.find("serves from sequence " + std::to_string(recovered)) != std::string::npos);
   // New operations continue from the accepted sequence: the log has no gaps.
-  actors::BatchResult r = rt->apply_and_wait(testing::inserts(100'000, 10));
+  basis::BatchResult r = rt->apply_and_wait(testing::inserts(100'000, 10));
   REQUIRE(r.status.is_ok());
   CHECK(r.first_sequence == recovered + 1);
   const tree::Digest digest = rt->digest();
   REQUIRE(rt->shutdown().is_ok());
   rt.reset();
-  REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
+  REQUIRE(basis::Runtime::open(cfg, &rt).is_ok());
   CHECK(rt->last_sequence() == recovered + 10);
   CHECK(rt->digest() == digest);
   REQUIRE(rt->shutdown().is_ok());
@@ -82,11 +82,11 @@ void refused_until_accepted(const std::function<void(const std::string& wal)>& d
 TEST_CASE(testing::kWalChild, "[.]") {
   const std::string data = testing::child_env("WAL_DIR");
   const int batches = std::stoi(testing::child_env("WAL_BATCHES"));
-  std::unique_ptr<actors::Runtime> rt;
-  REQUIRE(actors::Runtime::open(testing::wal_config(data, testing::child_env("WAL_SYNC") != "never"), &rt).is_ok());
+  std::unique_ptr<basis::Runtime> rt;
+  REQUIRE(basis::Runtime::open(testing::wal_config(data, testing::child_env("WAL_SYNC") != "never"), &rt).is_ok());
   uint64_t last = 0;
   for (int b = 0; b < batches; ++b) {
-    actors::BatchResult r = rt->apply_and_wait(testing::inserts(static_cast<uint64_t>(b) * 50, 50));
+    basis::BatchResult r = rt->apply_and_wait(testing::inserts(static_cast<uint64_t>(b) * 50, 50));
     REQUIRE(r.status.is_ok());
     last = r.last_sequence;
   }
@@ -102,8 +102,8 @@ TEST_CASE("a killed store reopens with every acknowledged batch, and so does a c
   const std::string data = dir.path("data");
   REQUIRE(testing::killed_store(data, kBatches) == kAcked);
   config::Config cfg = testing::wal_config(data);
-  std::unique_ptr<actors::Runtime> rt;
-  tree::Status s = actors::Runtime::open(cfg, &rt);
+  std::unique_ptr<basis::Runtime> rt;
+  tree::Status s = basis::Runtime::open(cfg, &rt);
   INFO(s.to_string());
   REQUIRE(s.is_ok());
   CHECK(rt->last_sequence() == kAcked);
@@ -113,7 +113,7 @@ TEST_CASE("a killed store reopens with every acknowledged batch, and so does a c
   REQUIRE(rt->apply_and_wait(testing::inserts(5000, 10)).status.is_ok());
   REQUIRE(rt->shutdown().is_ok());
   rt.reset();
-  REQUIRE(actors::Runtime::open(cfg, &rt).is_ok());
+  REQUIRE(basis::Runtime::open(cfg, &rt).is_ok());
   CHECK(rt->last_sequence() == kAcked + 10);
 }
 
@@ -154,8 +154,8 @@ TEST_CASE("with sync never, a mark ahead of the log is a loss only after a reboo
   config::Config cfg = testing::wal_config(data, false);
   {  // the same boot: a process kill keeps the page cache, so this is damage
     const auto before = testing::snapshot(data);
-    std::unique_ptr<actors::Runtime> rt;
-    tree::Status s = actors::Runtime::open(cfg, &rt);
+    std::unique_ptr<basis::Runtime> rt;
+    tree::Status s = basis::Runtime::open(cfg, &rt);
     INFO(s.to_string());
     REQUIRE_FALSE(s.is_ok());
     CHECK(s.message().find("damaged or cut") != std::string::npos);
@@ -163,8 +163,8 @@ TEST_CASE("with sync never, a mark ahead of the log is a loss only after a reboo
   }
   mark.boot_id = "an-earlier-boot";
   REQUIRE(storage::DurableMark::write_state(data + "/db", mark).is_ok());
-  std::unique_ptr<actors::Runtime> rt;
-  tree::Status s = actors::Runtime::open(cfg, &rt);
+  std::unique_ptr<basis::Runtime> rt;
+  tree::Status s = basis::Runtime::open(cfg, &rt);
   INFO(s.to_string());
   REQUIRE(s.is_ok());
   const uint64_t recovered = rt->last_sequence();
@@ -195,8 +195,8 @@ TEST_CASE("a WAL damaged in its middle is refused even when the mark lags", "[re
     f.write("\xde\xad\xbe\xef\xde\xad\xbe\xef", 8);
   }
   const auto before = testing::snapshot(data);
-  std::unique_ptr<actors::Runtime> rt;
-  tree::Status s = actors::Runtime::open(testing::wal_config(data), &rt);
+  std::unique_ptr<basis::Runtime> rt;
+  tree::Status s = basis::Runtime::open(testing::wal_config(data), &rt);
   INFO(s.to_string());
   REQUIRE_FALSE(s.is_ok());
   CHECK(s.message().find("the write-ahead log is damaged") != std::string::npos);

@@ -16,7 +16,7 @@
 #include <string>
 #include <thread>
 
-#include "actors/runtime.h"
+#include "basis/runtime.h"
 #include "storage/crc32c.h"
 #include "tests/runtime_test_util.h"
 #include "tests/self_exec.h"
@@ -122,8 +122,8 @@ inline int run_tool(const std::string& args, std::string* out) {
 inline void refused_twice(const config::Config& cfg, const std::vector<std::string>& words) {
   const auto before = snapshot(cfg.storage.data_dir);
   for (int attempt = 0; attempt < 2; ++attempt) {
-    std::unique_ptr<actors::Runtime> rt;
-    tree::Status s = actors::Runtime::open(cfg, &rt);
+    std::unique_ptr<basis::Runtime> rt;
+    tree::Status s = basis::Runtime::open(cfg, &rt);
     INFO(s.to_string());
     REQUIRE_FALSE(s.is_ok());
     for (const auto& word : words) CHECK(s.message().find(word) != std::string::npos);

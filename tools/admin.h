@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "config/config.h"
+#include "basis/config.h"
 #include "storage/database.h"
 
 namespace basis::tools {

@@ -7,8 +7,8 @@
 #include <sstream>
 #include <vector>
 
-#include "tree/batch_prover.h"
-#include "tree/batch_verifier.h"
+#include "basis/tree/batch_prover.h"
+#include "basis/tree/batch_verifier.h"
 
 namespace basis::tools {
 

@@ -5,8 +5,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "tree/batch_prover.h"
-#include "tree/batch_verifier.h"
+#include "basis/tree/batch_prover.h"
+#include "basis/tree/batch_verifier.h"
 
 namespace basis::tools {
 

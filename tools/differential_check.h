@@ -10,8 +10,8 @@
 
 #include "tools/differential_gen.h"
 #include "tools/oracle_client.h"
-#include "tree/params.h"
-#include "tree/status.h"
+#include "basis/tree/params.h"
+#include "basis/tree/status.h"
 
 namespace basis::tools {
 

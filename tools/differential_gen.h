@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "tree/bytes.h"
-#include "tree/operation.h"
-#include "tree/params.h"
+#include "basis/tree/bytes.h"
+#include "basis/tree/operation.h"
+#include "basis/tree/params.h"
 
 namespace basis::tools {
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "tools/differential_gen.h"
-#include "tree/params.h"
+#include "basis/tree/params.h"
 
 namespace basis::tools {
 

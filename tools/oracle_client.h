@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "tools/differential_gen.h"
-#include "tree/bytes.h"
-#include "tree/params.h"
-#include "tree/status.h"
+#include "basis/tree/bytes.h"
+#include "basis/tree/params.h"
+#include "basis/tree/status.h"
 
 namespace basis::tools {
 

@@ -5,14 +5,14 @@
 #include <cstdio>
 #include <cstring>
 
-#include "actors/health_check.h"
-#include "actors/recovery.h"
+#include "engine/health_check.h"
+#include "engine/recovery.h"
 #include "storage/checkpoint_store.h"
 #include "storage/node_ingest.h"
 #include "storage/node_store.h"
 #include "storage/oplog.h"
 #include "tools/admin.h"
-#include "tree/batch_verifier.h"
+#include "basis/tree/batch_verifier.h"
 
 namespace basis::tools {
 
@@ -54,14 +54,14 @@ int verify_command(int argc, char** argv) {
   auto started = std::chrono::steady_clock::now();
   config::Config cfg = args.config;
   cfg.persistence.recovery_validation = config::RecoveryValidation::kDigests;  // checked below, with progress
-  actors::Recovered r;
-  tree::Status s = actors::recover(db.get(), cfg, &r);
+  engine::Recovered r;
+  tree::Status s = engine::recover(db.get(), cfg, &r);
   if (!s.is_ok()) {
     std::printf("recovery: FAILED: %s\n", s.to_string().c_str());
     return 1;
   }
   std::printf("recovery: %s, checkpoint %llu, %llu operations replayed, at sequence %llu\n",
-              actors::recovery_path_name(r.path), static_cast<unsigned long long>(r.checkpoint_id),
+              basis::recovery_path_name(r.path), static_cast<unsigned long long>(r.checkpoint_id),
               static_cast<unsigned long long>(r.replayed), static_cast<unsigned long long>(r.last_sequence));
   for (const auto& f : r.fallbacks) {
     std::printf("  refused: %s\n", f.c_str());
@@ -81,7 +81,7 @@ int verify_command(int argc, char** argv) {
       ++problems;
     }
   }
-  actors::HealthReport h = actors::check_health(*r.prover, *db, r.last_sequence, 0, 0);
+  basis::HealthReport h = engine::check_health(*r.prover, *db, r.last_sequence, 0, 0);
   if (h.ok) {
     std::printf("notes: %llu keys, every leaf matches its note\n", static_cast<unsigned long long>(h.keys_checked));
   } else {
@@ -120,9 +120,9 @@ int rebuild_command(int argc, char** argv) {
     std::fprintf(stderr, "basis-tree rebuild: %s\n", s.to_string().c_str());
     return 2;
   }
-  actors::Recovered r;
-  tree::Status s = from == "oplog" ? actors::replay_whole_log(db.get(), args.config, &r)
-                                   : actors::rebuild_from_notes(db.get(), args.config, &r);
+  engine::Recovered r;
+  tree::Status s = from == "oplog" ? engine::replay_whole_log(db.get(), args.config, &r)
+                                   : engine::rebuild_from_notes(db.get(), args.config, &r);
   if (!s.is_ok()) {
     std::fprintf(stderr, "basis-tree rebuild: %s\n", s.to_string().c_str());
     return 1;

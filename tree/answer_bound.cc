@@ -1,4 +1,4 @@
-#include "tree/answer_bound.h"
+#include "basis/tree/answer_bound.h"
 
 #include <algorithm>
 #include <map>

@@ -1,8 +1,8 @@
-#include "tree/batch_prover.h"
+#include "basis/tree/batch_prover.h"
 
 #include <limits>
 
-#include "tree/labels.h"
+#include "basis/tree/labels.h"
 #include "tree/proof_format.h"
 
 namespace basis::tree {

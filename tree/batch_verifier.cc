@@ -1,9 +1,9 @@
-#include "tree/batch_verifier.h"
+#include "basis/tree/batch_verifier.h"
 
 #include <algorithm>
 #include <vector>
 
-#include "tree/labels.h"
+#include "basis/tree/labels.h"
 #include "tree/proof_format.h"
 
 namespace basis::tree {

@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "tree/hash.h"
+#include "basis/tree/hash.h"
 
 namespace basis::tree {
 

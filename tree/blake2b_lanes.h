@@ -4,7 +4,7 @@
 
 #include <cstddef>
 
-#include "tree/bytes.h"
+#include "basis/tree/bytes.h"
 
 namespace basis::tree {
 

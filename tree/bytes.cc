@@ -1,4 +1,4 @@
-#include "tree/bytes.h"
+#include "basis/tree/bytes.h"
 
 #include <algorithm>
 #include <cstring>

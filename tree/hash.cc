@@ -1,4 +1,4 @@
-#include "tree/hash.h"
+#include "basis/tree/hash.h"
 
 #include <blake2.h>
 

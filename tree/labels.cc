@@ -1,10 +1,10 @@
-#include "tree/labels.h"
+#include "basis/tree/labels.h"
 
 #include <algorithm>
 #include <vector>
 
 #include "tree/blake2b_lanes.h"
-#include "tree/hash.h"
+#include "basis/tree/hash.h"
 
 namespace basis::tree {
 

@@ -1,4 +1,4 @@
-#include "tree/node.h"
+#include "basis/tree/node.h"
 
 #include <algorithm>
 #include <cstdlib>

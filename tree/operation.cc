@@ -1,4 +1,4 @@
-#include "tree/operation.h"
+#include "basis/tree/operation.h"
 
 #include <array>
 #include <string>

@@ -1,4 +1,4 @@
-#include "tree/params.h"
+#include "basis/tree/params.h"
 
 #include <string>
 

@@ -3,7 +3,7 @@
 
 #include <cstdint>
 
-#include "tree/bytes.h"
+#include "basis/tree/bytes.h"
 
 namespace basis::tree::proof_format {
 

@@ -1,4 +1,4 @@
-#include "tree/status.h"
+#include "basis/tree/status.h"
 
 namespace basis::tree {
 

@@ -1,9 +1,9 @@
-#include "tree/tree_check.h"
+#include "basis/tree/tree_check.h"
 
 #include <algorithm>
 #include <string>
 
-#include "tree/labels.h"
+#include "basis/tree/labels.h"
 
 namespace basis::tree {
 

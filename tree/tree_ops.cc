@@ -1,4 +1,4 @@
-#include "tree/tree_ops.h"
+#include "basis/tree/tree_ops.h"
 
 namespace basis::tree {
 

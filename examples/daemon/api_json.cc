@@ -92,7 +92,7 @@ bool parse_key(std::string_view hex, const tree::TreeParams& params, tree::Bytes
   return true;
 }
 
-bool parse_batch(std::string_view body, const tree::TreeParams& params, std::vector<actors::OwnedOperation>* out,
+bool parse_batch(std::string_view body, const tree::TreeParams& params, std::vector<basis::OwnedOperation>* out,
                  std::string* error) {
   // nlohmann keeps the last of duplicate keys; a reader that keeps the first
   // would see another batch, so a duplicate is refused.
@@ -142,7 +142,7 @@ bool parse_batch(std::string_view body, const tree::TreeParams& params, std::vec
       *error = at + ": unknown operation type '" + name + "'";
       return false;
     }
-    actors::OwnedOperation o;
+    basis::OwnedOperation o;
     o.type = *type;
     // A field the type does not read is refused: "delta" on an Insert, say,
     // would otherwise be dropped without a word.
@@ -203,7 +203,7 @@ bool parse_batch(std::string_view body, const tree::TreeParams& params, std::vec
   return true;
 }
 
-json batch_json(const actors::BatchResult& r, bool dry_run) {
+json batch_json(const basis::BatchResult& r, bool dry_run) {
   json results = json::array();
   for (size_t i = 0; i < r.statuses.size(); ++i) {
     if (r.statuses[i].is_ok()) {
@@ -224,7 +224,7 @@ json batch_json(const actors::BatchResult& r, bool dry_run) {
   return out;
 }
 
-json lookup_json(const tree::Bytes& key, const actors::LookupResult& r, bool with_proof) {
+json lookup_json(const tree::Bytes& key, const basis::LookupResult& r, bool with_proof) {
   json out = {{"key", tree::to_hex(tree::view(key))},
               {"found", r.outcome.existed},
               {"value", hex_or_null(r.outcome.existed, r.outcome.old_value)},
@@ -233,7 +233,7 @@ json lookup_json(const tree::Bytes& key, const actors::LookupResult& r, bool wit
   return out;
 }
 
-json checkpoint_json(const storage::CheckpointRecord& c) {
+json checkpoint_json(const CheckpointInfo& c) {
   return {{"id", c.id},
           {"timestamp_ms", c.timestamp_ms},
           {"digest", tree::to_hex(tree::ByteView(c.digest))},
@@ -241,7 +241,7 @@ json checkpoint_json(const storage::CheckpointRecord& c) {
           {"node_count", c.node_count}};
 }
 
-json operation_json(const storage::OperationRecord& r) {
+json operation_json(const LogRecord& r) {
   json out = {{"seq", r.sequence},
               {"type", std::string(tree::op_type_name(r.type))},
               {"timestamp_ms", r.timestamp_ms},

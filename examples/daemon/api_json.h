@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "actors/runtime.h"
+#include "basis/runtime.h"
 #include "storage/records.h"
 
 namespace basis::daemon {
@@ -17,7 +17,7 @@ namespace basis::daemon {
 // Parses {"ops":[{"type":"Insert","key":"…","value":"…"},…]} (UpdateLongBy
 // takes "delta", a number or a decimal string). On failure returns false
 // and says what is wrong and where in `error`.
-bool parse_batch(std::string_view body, const tree::TreeParams& params, std::vector<actors::OwnedOperation>* out,
+bool parse_batch(std::string_view body, const tree::TreeParams& params, std::vector<basis::OwnedOperation>* out,
                  std::string* error);
 
 // Before a batch body is parsed into a document: refuses (false, `error`
@@ -30,10 +30,10 @@ bool check_batch_shape(std::string_view body, size_t max_operations, bool* too_l
 // Parses a hex key of the tree's key length.
 bool parse_key(std::string_view hex, const tree::TreeParams& params, tree::Bytes* out, std::string* error);
 
-nlohmann::json batch_json(const actors::BatchResult& r, bool dry_run);
-nlohmann::json lookup_json(const tree::Bytes& key, const actors::LookupResult& r, bool with_proof);
-nlohmann::json checkpoint_json(const storage::CheckpointRecord& c);
-nlohmann::json operation_json(const storage::OperationRecord& r);
+nlohmann::json batch_json(const basis::BatchResult& r, bool dry_run);
+nlohmann::json lookup_json(const tree::Bytes& key, const basis::LookupResult& r, bool with_proof);
+nlohmann::json checkpoint_json(const CheckpointInfo& c);
+nlohmann::json operation_json(const LogRecord& r);
 nlohmann::json error_json(const std::string& message);
 
 }  // namespace basis::daemon

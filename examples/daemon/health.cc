@@ -1,17 +1,17 @@
 #include "examples/daemon/health.h"
 
-#include "tree/hash.h"
+#include "basis/tree/hash.h"
 
 namespace basis::daemon {
 
 using nlohmann::json;
 
-HealthSummary summarize_health(actors::Runtime& rt) {
+HealthSummary summarize_health(basis::Runtime& rt) {
   HealthSummary h;
   h.state = rt.state();
   h.background = rt.background();
   const bool checks_pass =
-      h.background.last_health.ok && h.background.verification != actors::VerificationState::kFailed;
+      h.background.last_health.ok && h.background.verification != basis::VerificationState::kFailed;
   const bool storage_reads = h.state.storage.is_ok();
   h.status = !h.state.served                     ? "unavailable"
              : !h.state.writes.is_ok()           ? "refusing_writes"
@@ -21,8 +21,8 @@ HealthSummary summarize_health(actors::Runtime& rt) {
   return h;
 }
 
-json health_json(const HealthSummary& h, const actors::Runtime::RecoveryReport& rec) {
-  const actors::BackgroundStatus& bg = h.background;
+json health_json(const HealthSummary& h, const basis::Runtime::RecoveryReport& rec) {
+  const basis::BackgroundStatus& bg = h.background;
   return {{"status", h.status},
           {"writes", h.state.writes.is_ok() ? std::string("ok") : h.state.writes.to_string()},
           {"digest", h.state.served ? json(tree::to_hex(tree::ByteView(h.state.digest))) : json(nullptr)},
@@ -30,13 +30,13 @@ json health_json(const HealthSummary& h, const actors::Runtime::RecoveryReport& 
           // A read of the stored tree that failed, until a full health check passes.
           {"storage", h.state.storage.is_ok() ? std::string("ok") : h.state.storage.to_string()},
           {"recovery",
-           {{"path", actors::recovery_path_name(rec.path)},
+           {{"path", basis::recovery_path_name(rec.path)},
             {"checkpoint_id", rec.checkpoint_id},
             {"replayed", rec.replayed},
             {"milliseconds", rec.milliseconds},
             {"fallbacks", rec.fallbacks}}},
           {"verification",
-           {{"state", actors::verification_state_name(bg.verification)},
+           {{"state", basis::verification_state_name(bg.verification)},
             {"nodes", bg.verified_nodes},
             {"problem", bg.verification_problem}}},
           {"health_check",

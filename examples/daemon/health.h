@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/runtime.h"
+#include "basis/runtime.h"
 
 namespace basis::daemon {
 
@@ -15,14 +15,14 @@ struct HealthSummary {
   // tree failed since the last full health check passed).
   const char* status = "ok";
   bool ready = true;  // everything it should do, it does: "ok" only
-  actors::Runtime::TreeState state;
-  actors::BackgroundStatus background;
+  basis::Runtime::TreeState state;
+  basis::BackgroundStatus background;
 };
 
 // Asks the runtime now (its prover answers, or says at once why it cannot).
-HealthSummary summarize_health(actors::Runtime& rt);
+HealthSummary summarize_health(basis::Runtime& rt);
 
 // The body of /v1/health.
-nlohmann::json health_json(const HealthSummary& h, const actors::Runtime::RecoveryReport& recovery);
+nlohmann::json health_json(const HealthSummary& h, const basis::Runtime::RecoveryReport& recovery);
 
 }  // namespace basis::daemon

@@ -206,7 +206,7 @@ httplib::Server::Handler without_body(BodyHandler handler) {
 
 }  // namespace
 
-void install_api(httplib::Server& server, actors::Runtime& rt, Metrics& metrics, const ApiOptions& options,
+void install_api(httplib::Server& server, basis::Runtime& rt, Metrics& metrics, const ApiOptions& options,
                  std::shared_ptr<spdlog::logger> log) {
   server.set_payload_max_length(options.max_body_size);
   server.set_pre_routing_handler([options](const httplib::Request& req, httplib::Response& res) {
@@ -262,7 +262,7 @@ void install_api(httplib::Server& server, actors::Runtime& rt, Metrics& metrics,
 
   auto batch = [&rt, &metrics, options](const httplib::Request& req, httplib::Response& res, const std::string& body) {
     auto started = std::chrono::steady_clock::now();
-    std::vector<actors::OwnedOperation> ops;
+    std::vector<basis::OwnedOperation> ops;
     std::string error;
     bool dry_run = false;
     if (!query_flag(req, "dry_run", &dry_run, &error)) return fail(res, 400, error);
@@ -277,7 +277,7 @@ void install_api(httplib::Server& server, actors::Runtime& rt, Metrics& metrics,
                                 " operations; persistence.operation_batch_size is " +
                                 std::to_string(options.max_batch_operations));
     }
-    actors::BatchResult r = dry_run ? rt.what_if(std::move(ops)) : rt.try_apply(std::move(ops)).get();
+    basis::BatchResult r = dry_run ? rt.what_if(std::move(ops)) : rt.try_apply(std::move(ops)).get();
     if (!r.status.is_ok()) {
       metrics.batch_failed();
       return fail(res, status_of(r.status), r.status.to_string());
@@ -292,7 +292,7 @@ void install_api(httplib::Server& server, actors::Runtime& rt, Metrics& metrics,
   server.Post("/v1/batch", without_body(batch));
 
   server.Get("/v1/digest", [&rt](const httplib::Request&, httplib::Response& res) {
-    actors::Runtime::TreeState s = rt.state();
+    basis::Runtime::TreeState s = rt.state();
     if (!s.served) return fail(res, status_of(s.writes), s.writes.to_string());
     reply(res, 200, {{"digest", tree::to_hex(tree::ByteView(s.digest))}, {"last_seq", s.last_sequence}});
   });
@@ -306,13 +306,13 @@ void install_api(httplib::Server& server, actors::Runtime& rt, Metrics& metrics,
     if (req.has_param("checkpoint")) {
       uint64_t id = 0;
       if (!query_number(req, "checkpoint", &id, &error)) return fail(res, 400, error);
-      actors::LookupResult r = rt.lookup_at_checkpoint(id, key);
+      basis::LookupResult r = rt.lookup_at_checkpoint(id, key);
       if (!r.status.is_ok()) return fail(res, status_of(r.status), r.status.to_string());
       json out = lookup_json(key, r, true);
       out["checkpoint"] = id;
       return reply(res, 200, out);
     }
-    actors::LookupResult r = rt.lookup(key, with_proof);
+    basis::LookupResult r = rt.lookup(key, with_proof);
     if (!r.status.is_ok()) return fail(res, status_of(r.status), r.status.to_string());
     reply(res, 200, lookup_json(key, r, with_proof));
   });
@@ -375,7 +375,7 @@ void install_api(httplib::Server& server, actors::Runtime& rt, Metrics& metrics,
     if (limit > options.max_oplog_records) {
       return fail(res, 400, "limit " + std::to_string(limit) + " exceeds " + std::to_string(options.max_oplog_records));
     }
-    std::vector<storage::OperationRecord> records;
+    std::vector<LogRecord> records;
     if (tree::Status s = rt.read_log(from, limit, &records); !s.is_ok()) {
       return fail(res, status_of(s), s.to_string());
     }
@@ -398,7 +398,7 @@ void install_api(httplib::Server& server, actors::Runtime& rt, Metrics& metrics,
     reply(res, h.ready ? 200 : 503, {{"status", h.status}});
   });
   server.Get("/v1/health/live", [&rt](const httplib::Request&, httplib::Response& res) {
-    const actors::Runtime::TreeState state = rt.state();
+    const basis::Runtime::TreeState state = rt.state();
     if (state.restart_needed) return reply(res, 503, {{"status", "restart_needed"}, {"why", state.writes.to_string()}});
     reply(res, 200, {{"status", "live"}});
   });

@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "actors/runtime.h"
+#include "basis/runtime.h"
 #include "examples/daemon/metrics.h"
 
 namespace basis::daemon {
@@ -23,7 +23,7 @@ struct ApiOptions {
 };
 
 // `rt`, `metrics` and `log` must outlive `server`.
-void install_api(httplib::Server& server, actors::Runtime& rt, Metrics& metrics, const ApiOptions& options,
+void install_api(httplib::Server& server, basis::Runtime& rt, Metrics& metrics, const ApiOptions& options,
                  std::shared_ptr<spdlog::logger> log);
 
 }  // namespace basis::daemon

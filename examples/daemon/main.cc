@@ -20,8 +20,8 @@
 #include <string>
 #include <thread>
 
-#include "actors/log.h"
-#include "actors/runtime.h"
+#include "engine/logger.h"
+#include "basis/runtime.h"
 #include "examples/daemon/connection_server.h"
 #include "examples/daemon/http_api.h"
 #include "examples/daemon/metrics.h"
@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  auto log = actors::runtime_logger(cfg);
+  auto log = engine::runtime_logger(cfg);
   // The port first: a taken one is a startup error before the store is touched.
   daemon::ConnectionLimits limits;
   limits.max_connections = cfg.server.max_connections;
@@ -114,8 +114,8 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  std::unique_ptr<actors::Runtime> rt;
-  if (tree::Status s = actors::Runtime::open(cfg, &rt); !s.is_ok()) {
+  std::unique_ptr<basis::Runtime> rt;
+  if (tree::Status s = basis::Runtime::open(cfg, &rt); !s.is_ok()) {
     log->error("cannot open the store: {}", s.to_string());
     std::fprintf(stderr, "basis-treed: %s\n", s.to_string().c_str());
     return 1;

@@ -34,8 +34,8 @@ void Metrics::batch_failed() { failed_batches_.Increment(); }
 
 void Metrics::request_answered(int status) { requests_.Add({{"code", std::to_string(status)}}).Increment(); }
 
-std::string Metrics::render(actors::Runtime& rt) {
-  actors::Runtime::Stats s = rt.stats();
+std::string Metrics::render(basis::Runtime& rt) {
+  basis::Runtime::Stats s = rt.stats();
   const auto& rec = rt.recovery();
   auto set = [&](const char* what, double v) { gauges_.Add({{"quantity", what}}).Set(v); };
   set("last_sequence", static_cast<double>(s.last_sequence));
@@ -59,7 +59,7 @@ std::string Metrics::render(actors::Runtime& rt) {
   set("recovery_replayed_operations", static_cast<double>(rec.replayed));
   set("health_checks", static_cast<double>(s.background.health_checks));
   set("health_check_failures", static_cast<double>(s.background.health_check_failures));
-  set("verification_failed", s.background.verification == actors::VerificationState::kFailed ? 1 : 0);
+  set("verification_failed", s.background.verification == basis::VerificationState::kFailed ? 1 : 0);
   // What /v1/health decides, as numbers: 1 or 0.
   HealthSummary h = summarize_health(rt);
   set("ready", h.ready ? 1 : 0);

@@ -11,7 +11,7 @@
 #include <memory>
 #include <string>
 
-#include "actors/runtime.h"
+#include "basis/runtime.h"
 
 namespace basis::daemon {
 
@@ -23,7 +23,7 @@ class Metrics {
   void batch_failed();
   void request_answered(int status);
   // Every metric in the Prometheus text format, gauges refreshed from `rt`.
-  std::string render(actors::Runtime& rt);
+  std::string render(basis::Runtime& rt);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;

@@ -4,7 +4,7 @@
 //   embed_example [DATA_DIR]     (default: ./embed-data)
 #include <cstdio>
 
-#include "actors/runtime.h"
+#include "basis/runtime.h"
 
 using namespace basis;
 
@@ -27,8 +27,8 @@ tree::Bytes amount(uint64_t v) {
 int main(int argc, char** argv) {
   config::Config cfg;  // every default; only the directory is ours
   cfg.storage.data_dir = argc > 1 ? argv[1] : "embed-data";
-  std::unique_ptr<actors::Runtime> rt;
-  if (tree::Status s = actors::Runtime::open(cfg, &rt); !s.is_ok()) {
+  std::unique_ptr<basis::Runtime> rt;
+  if (tree::Status s = basis::Runtime::open(cfg, &rt); !s.is_ok()) {
     std::fprintf(stderr, "cannot open %s: %s\n", cfg.storage.data_dir.c_str(), s.to_string().c_str());
     return 1;
   }
@@ -36,12 +36,12 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(rt->last_sequence()), tree::to_hex(rt->digest()).c_str());
 
   // Two debt notes, then one grows by 250 (UpdateLongBy on an 8-byte amount).
-  using actors::OwnedOperation;
+  using basis::OwnedOperation;
   std::vector<OwnedOperation> batch1 = {{tree::OpType::kInsertOrUpdate, key(1), amount(1000), 0},
                                         {tree::OpType::kInsertOrUpdate, key(2), amount(500), 0}};
   std::vector<OwnedOperation> batch2 = {{tree::OpType::kUpdateLongBy, key(1), {}, 250}};
   for (auto* batch : {&batch1, &batch2}) {
-    actors::BatchResult r = rt->apply_and_wait(*batch);  // returns once durable
+    basis::BatchResult r = rt->apply_and_wait(*batch);  // returns once durable
     if (!r.status.is_ok()) {
       std::fprintf(stderr, "batch failed: %s\n", r.status.to_string().c_str());
       return 1;
@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
                 r.proof.size());
   }
 
-  actors::LookupResult found = rt->lookup(key(1), /*with_proof=*/true);
+  basis::LookupResult found = rt->lookup(key(1), /*with_proof=*/true);
   std::printf("key 01 holds %s; proof against %s:\n%s\n",
               found.outcome.existed ? tree::to_hex(tree::view(found.outcome.old_value)).c_str() : "nothing",
               tree::to_hex(found.digest).c_str(), tree::to_hex(tree::view(found.proof)).c_str());

@@ -23,13 +23,13 @@
 #include <string>
 #include <tuple>
 
-#include "actors/log.h"
-#include "actors/runtime.h"
+#include "engine/logger.h"
+#include "basis/runtime.h"
 #include "examples/daemon/api_json.h"
 #include "examples/daemon/http_api.h"
 #include "examples/daemon/metrics.h"
 #include "examples/daemon/request_checks.h"
-#include "tree/batch_verifier.h"
+#include "basis/tree/batch_verifier.h"
 
 using namespace basis;
 using nlohmann::json;
@@ -92,7 +92,7 @@ struct Exchange {
 
 struct World {
   std::string dir;
-  std::unique_ptr<actors::Runtime> rt;
+  std::unique_ptr<basis::Runtime> rt;
   daemon::Metrics metrics;
   FuzzServer open, authenticated;
   daemon::ApiOptions options, with_token;  // the second one for `authenticated`
@@ -102,7 +102,7 @@ struct World {
   size_t request_start = 0, body_start = 0;
   bool plain_body = true, chunked = false;
   std::string body;  // the request's body, when it could be read back
-  actors::Runtime::TreeState before, after;  // around the current request
+  basis::Runtime::TreeState before, after;  // around the current request
   uint64_t compacts = 0;
 };
 
@@ -188,7 +188,7 @@ bool dechunk(std::string_view raw, std::string* out) {
 // proof is not checked, rather than blaming the daemon for the harness.
 void check_batch(const json& doc) {
   if (!world->plain_body) return;
-  std::vector<actors::OwnedOperation> ops;
+  std::vector<basis::OwnedOperation> ops;
   std::string error;
   if (!daemon::parse_batch(world->body, world->options.params, &ops, &error)) return;
   const json& results = doc.at("results");
@@ -227,7 +227,7 @@ void check_lookup(const Exchange& x, const json& doc) {
   }
   const json& value = doc.at("value");
   if (!doc.contains("proof")) {
-    actors::LookupResult r = world->rt->lookup(key, true);
+    basis::LookupResult r = world->rt->lookup(key, true);
     if (!r.status.is_ok()) finding("a lookup answered 200 without a proof cannot be proven: " + r.status.to_string());
     if (r.outcome.existed != doc.at("found").get<bool>() || r.outcome.existed != !value.is_null() ||
         (r.outcome.existed && r.outcome.old_value != bytes_of(value))) {
@@ -332,12 +332,12 @@ int init() {
   cfg.logging.level = "off";
   world = new World;
   world->dir = base;
-  if (tree::Status s = actors::Runtime::open(cfg, &world->rt); !s.is_ok()) finding("open: " + s.to_string());
+  if (tree::Status s = basis::Runtime::open(cfg, &world->rt); !s.is_ok()) finding("open: " + s.to_string());
   world->options.params = tree::TreeParams{cfg.tree.key_length, cfg.tree.value_length};
   world->options.max_batch_operations = cfg.persistence.operation_batch_size;
   world->options.max_body_size = 64 << 10;
   world->options.max_oplog_records = 1000;  // keeps one answer cheap
-  auto log = actors::runtime_logger(cfg);
+  auto log = engine::runtime_logger(cfg);
   world->with_token = world->options;
   world->with_token.token = "fuzz-token";
   install(*world, world->open, world->options, log);

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "tests/fuzz/verifier_fuzz_input.h"
-#include "tree/batch_verifier.h"
+#include "basis/tree/batch_verifier.h"
 
 using namespace basis::tree;
 

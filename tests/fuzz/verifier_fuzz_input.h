@@ -9,7 +9,7 @@
 // the operations instead of stopping at the root check.
 #pragma once
 
-#include "tree/params.h"
+#include "basis/tree/params.h"
 
 namespace basis::tree::fuzz {
 

@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/fuzz/verifier_fuzz_input.h"
-#include "tree/bytes.h"
-#include "tree/operation.h"
+#include "basis/tree/bytes.h"
+#include "basis/tree/operation.h"
 
 using namespace basis::tree;
 namespace fs = std::filesystem;

@@ -132,7 +132,7 @@ class FaultFileSystem : public rocksdb::FileSystemWrapper {
   std::map<std::string, FileState> files_;
 };
 
-// An Env over a FaultFileSystem, to hand to Runtime::OpenOptions::env.
+// An Env over a FaultFileSystem, to hand to actors::RuntimeAccess::open.
 struct FaultEnv {
   explicit FaultEnv(uint64_t seed = 1);
   std::shared_ptr<FaultFileSystem> fs;

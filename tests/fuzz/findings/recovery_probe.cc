@@ -11,7 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include "actors/runtime.h"
+#include "basis/runtime.h"
 using namespace basis;
 int main() {
   char dir[] = "/tmp/recovery-probe-XXXXXX";
@@ -21,15 +21,15 @@ int main() {
   cfg.storage.sync = config::SyncPolicy::kNever;
   cfg.logging.level = "off";
   for (int round = 0; round < 2; ++round) {
-    std::unique_ptr<actors::Runtime> rt;
-    tree::Status s = actors::Runtime::open(cfg, &rt);
+    std::unique_ptr<basis::Runtime> rt;
+    tree::Status s = basis::Runtime::open(cfg, &rt);
     if (!s.is_ok()) { std::printf("open: %s\n", s.to_string().c_str()); return 1; }
     const auto& rec = rt->recovery();
     std::printf("round %d: path %s checkpoint %llu fallbacks %llu replayed %llu %s\n", round,
-                std::string(actors::recovery_path_name(rec.path)).c_str(), (unsigned long long)rec.checkpoint_id,
+                std::string(basis::recovery_path_name(rec.path)).c_str(), (unsigned long long)rec.checkpoint_id,
                 (unsigned long long)rec.fallbacks.size(), (unsigned long long)rec.replayed, rec.fallbacks.empty() ? "" : rec.fallbacks[0].c_str());
     if (round == 0) {
-      actors::OwnedOperation op{tree::OpType::kInsert, tree::Bytes(32, 0x11), tree::Bytes{1}, 0};
+      basis::OwnedOperation op{tree::OpType::kInsert, tree::Bytes(32, 0x11), tree::Bytes{1}, 0};
       (void)rt->apply_and_wait({op});
     }
     std::printf("shutdown: %s\n", rt->shutdown().to_string().c_str());

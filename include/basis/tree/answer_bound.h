@@ -9,9 +9,9 @@
 #include <optional>
 #include <span>
 
-#include "tree/batch_prover.h"
-#include "tree/operation.h"
-#include "tree/status.h"
+#include "basis/tree/batch_prover.h"
+#include "basis/tree/operation.h"
+#include "basis/tree/status.h"
 
 namespace basis::tree {
 

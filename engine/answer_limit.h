@@ -6,12 +6,12 @@
 #include <cstdint>
 #include <vector>
 
-#include "actors/runtime.h"
-#include "tree/batch_prover.h"
+#include "basis/batch.h"
+#include "basis/tree/batch_prover.h"
 
-namespace basis::actors {
+namespace basis::engine {
 
 tree::Status check_answer_size(tree::BatchProver& prover, const std::vector<OwnedOperation>& ops,
                                uint64_t max_answer_bytes);
 
-}  // namespace basis::actors
+}  // namespace basis::engine

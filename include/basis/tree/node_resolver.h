@@ -2,8 +2,8 @@
 // A tree held wholly in memory never calls its resolver.
 #pragma once
 
-#include "tree/bytes.h"
-#include "tree/status.h"
+#include "basis/tree/bytes.h"
+#include "basis/tree/status.h"
 
 namespace basis::tree {
 

@@ -1,4 +1,4 @@
-#include "actors/health_check.h"
+#include "engine/health_check.h"
 
 #include <rocksdb/db.h>
 
@@ -6,9 +6,9 @@
 #include <random>
 
 #include "storage/notes.h"
-#include "tree/batch_verifier.h"
+#include "basis/tree/batch_verifier.h"
 
-namespace basis::actors {
+namespace basis::engine {
 
 namespace {
 
@@ -149,4 +149,4 @@ HealthReport check_health(tree::BatchProver& prover, const storage::Database& db
   return r;
 }
 
-}  // namespace basis::actors
+}  // namespace basis::engine

@@ -1,11 +1,11 @@
-#include "actors/log_replay.h"
+#include "engine/log_replay.h"
 
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <thread>
 
-namespace basis::actors {
+namespace basis::engine {
 
 namespace {
 
@@ -142,4 +142,4 @@ tree::Status replay_log(const storage::Oplog& log, const ReplayOptions& options,
   return tree::Status::ok();
 }
 
-}  // namespace basis::actors
+}  // namespace basis::engine

@@ -1,71 +1,40 @@
 // The runtime a host embeds: a persistent authenticated AVL+ tree served by
 // actors (prover, oplog appender, node writer, checkpointer). A batch is
 // acknowledged only once its operation records are durable; a read waits for
-// every batch applied before it. No CAF type appears here.
+// every batch applied before it. No type of CAF, RocksDB or the store's
+// records appears here.
+//
+// Thread-safe: every method may be called from any number of threads at
+// once, except that shutdown() and the destructor must not race with other
+// calls (a host stops calling before it shuts down). Not copyable.
 #pragma once
 
 #include <future>
-#include <set>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
-#include "actors/background_checks.h"
-#include "actors/health_check.h"
-#include "actors/recovery_path.h"
-#include "config/config.h"
-#include "storage/records.h"
-#include "tree/batch_prover.h"
+#include "basis/batch.h"
+#include "basis/config.h"
+#include "basis/reports.h"
+#include "basis/tree/status.h"
 
-namespace rocksdb {
-class Env;
+namespace basis {
+
+namespace actors {
+struct RuntimeAccess;  // opens a Runtime with what only tests hand in
 }
-
-namespace basis::actors {
-
-// An operation that owns its bytes.
-struct OwnedOperation {
-  tree::OpType type = tree::OpType::kLookup;
-  tree::Bytes key;
-  tree::Bytes value;
-  int64_t delta = 0;
-  tree::Operation view() const { return {type, tree::view(key), tree::view(value), delta}; }
-};
-
-struct BatchResult {
-  tree::Status status;                   // not OK: the batch was not applied at all
-  std::vector<tree::Status> statuses;    // per operation
-  std::vector<tree::OpOutcome> outcomes;  // per operation
-  tree::Bytes proof;                     // covers the successful operations
-  tree::Digest start_digest{};
-  tree::Digest digest{};
-  uint64_t first_sequence = 0;  // of the batch's first logged operation; 0: none logged
-  uint64_t last_sequence = 0;   // the log's last sequence number after the batch
-};
-
-struct LookupResult {
-  tree::Status status;
-  tree::OpOutcome outcome;
-  tree::Bytes proof;  // with a proof: verifies against `digest` (no change)
-  tree::Digest digest{};
-};
 
 class Runtime {
  public:
   // Recovers the tree in config.storage.data_dir (latest checkpoint, then the
   // operation log after it, every record's digests checked) and starts.
   static tree::Status open(const config::Config& config, std::unique_ptr<Runtime>* out);
-  // What open() takes besides the configuration (for tests, mostly).
-  struct OpenOptions {
-    // Every file of the store goes through it (null: RocksDB's default).
-    // Not owned: it must outlive the Runtime (tests hand in an Env over a
-    // fault-injecting file system).
-    rocksdb::Env* env = nullptr;
-  };
-  static tree::Status open(const config::Config& config, const OpenOptions& options,
-                           std::unique_ptr<Runtime>* out);
   // Shuts down cleanly if shutdown() was not called.
   ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
 
   // Waits while max_inflight_batches batches are applied but not durable.
   std::future<BatchResult> apply(std::vector<OwnedOperation> operations);
@@ -112,7 +81,7 @@ class Runtime {
   // Reads every node of the latest checkpoint and checks it against its
   // label, on recovery_parallelism threads; `nodes` counts them.
   tree::Status verify_latest_checkpoint(uint64_t* nodes);
-  std::vector<storage::CheckpointRecord> checkpoints();
+  std::vector<CheckpointInfo> checkpoints();
   // A pinned checkpoint stays through retention until unpinned (the version
   // whose digest is confirmed on chain, for example). kNotFound for an
   // unknown id.
@@ -122,7 +91,7 @@ class Runtime {
 
   // Up to `limit` operation records from sequence `from` on, in order, for
   // audit. A gap or a damaged record is an error naming it.
-  tree::Status read_log(uint64_t from, size_t limit, std::vector<storage::OperationRecord>* out);
+  tree::Status read_log(uint64_t from, size_t limit, std::vector<LogRecord>* out);
 
   // Waits for every acknowledged batch, seals a checkpoint, stops the actors.
   tree::Status shutdown();
@@ -173,8 +142,9 @@ class Runtime {
   struct Impl;
 
  private:
+  friend struct actors::RuntimeAccess;
   explicit Runtime(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace basis::actors
+}  // namespace basis

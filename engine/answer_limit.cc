@@ -1,10 +1,10 @@
-#include "actors/answer_limit.h"
+#include "engine/answer_limit.h"
 
 #include <string>
 
-#include "tree/answer_bound.h"
+#include "basis/tree/answer_bound.h"
 
-namespace basis::actors {
+namespace basis::engine {
 
 tree::Status check_answer_size(tree::BatchProver& prover, const std::vector<OwnedOperation>& ops,
                                uint64_t max_answer_bytes) {
@@ -25,4 +25,4 @@ tree::Status check_answer_size(tree::BatchProver& prover, const std::vector<Owne
                           std::to_string(bound.proof_bytes) + " of proof; split it into smaller batches");
 }
 
-}  // namespace basis::actors
+}  // namespace basis::engine

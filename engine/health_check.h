@@ -6,16 +6,11 @@
 #include <cstdint>
 #include <string>
 
+#include "basis/reports.h"
+#include "basis/tree/batch_prover.h"
 #include "storage/database.h"
-#include "tree/batch_prover.h"
 
-namespace basis::actors {
-
-struct HealthReport {
-  bool ok = true;
-  uint64_t keys_checked = 0;
-  std::string problem;  // the first problem found, naming the key or record
-};
+namespace basis::engine {
 
 // Sampled (`samples` > 0): for random keys, the leaf holding each key must
 // have a note with its value and a lookup proof that verifies against the
@@ -25,4 +20,4 @@ struct HealthReport {
 HealthReport check_health(tree::BatchProver& prover, const storage::Database& db, uint64_t last_sequence,
                           uint32_t samples, uint64_t seed);
 
-}  // namespace basis::actors
+}  // namespace basis::engine

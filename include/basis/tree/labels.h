@@ -1,8 +1,8 @@
 // Node labels (SPEC-avl.md §3).
 #pragma once
 
-#include "tree/bytes.h"
-#include "tree/node.h"
+#include "basis/tree/bytes.h"
+#include "basis/tree/node.h"
 
 namespace basis::tree {
 

@@ -6,8 +6,8 @@
 #include <optional>
 #include <string_view>
 
-#include "tree/bytes.h"
-#include "tree/status.h"
+#include "basis/tree/bytes.h"
+#include "basis/tree/status.h"
 
 namespace basis::tree {
 

@@ -6,10 +6,10 @@
 #include <memory>
 #include <spdlog/spdlog.h>
 
-#include "config/config.h"
+#include "basis/config.h"
 
-namespace basis::actors {
+namespace basis::engine {
 
 std::shared_ptr<spdlog::logger> runtime_logger(const config::Config& config);
 
-}  // namespace basis::actors
+}  // namespace basis::engine

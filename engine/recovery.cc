@@ -1,14 +1,14 @@
-#include "actors/recovery.h"
+#include "engine/recovery.h"
 
 #include <chrono>
 #include <optional>
 
-#include "actors/log_replay.h"
+#include "engine/log_replay.h"
 #include "storage/checkpoint_store.h"
 #include "storage/notes.h"
 #include "storage/oplog.h"
 
-namespace basis::actors {
+namespace basis::engine {
 
 namespace {
 
@@ -169,15 +169,4 @@ tree::Status rebuild_from_notes(storage::Database* db, const config::Config& con
   return rebuild_notes(db, config, *log, resolver_cache_bytes(config), out);
 }
 
-const char* recovery_path_name(RecoveryPath p) {
-  switch (p) {
-    case RecoveryPath::kEmpty: return "empty";
-    case RecoveryPath::kLatestCheckpoint: return "latest_checkpoint";
-    case RecoveryPath::kOlderCheckpoint: return "older_checkpoint";
-    case RecoveryPath::kFullReplay: return "full_replay";
-    case RecoveryPath::kNotesRebuild: return "notes_rebuild";
-  }
-  return "?";
-}
-
-}  // namespace basis::actors
+}  // namespace basis::engine

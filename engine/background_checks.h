@@ -11,23 +11,10 @@
 #include <string>
 #include <thread>
 
-#include "actors/health_check.h"
+#include "basis/reports.h"
 #include "storage/database.h"
 
-namespace basis::actors {
-
-// Where the background verification of the recovered checkpoint stands.
-enum class VerificationState { kNotRun, kRunning, kPassed, kFailed };
-const char* verification_state_name(VerificationState s);  // "not_run", "running", "passed", "failed"
-
-struct BackgroundStatus {
-  VerificationState verification = VerificationState::kNotRun;
-  uint64_t verified_nodes = 0;
-  std::string verification_problem;
-  uint64_t health_checks = 0;
-  uint64_t health_check_failures = 0;
-  HealthReport last_health;  // ok and empty before the first check
-};
+namespace basis::engine {
 
 class BackgroundChecks {
  public:
@@ -61,4 +48,4 @@ class BackgroundChecks {
   std::thread thread_;
 };
 
-}  // namespace basis::actors
+}  // namespace basis::engine

@@ -3,9 +3,9 @@
 
 #include <functional>
 
-#include "tree/bytes.h"
-#include "tree/node.h"
-#include "tree/status.h"
+#include "basis/tree/bytes.h"
+#include "basis/tree/node.h"
+#include "basis/tree/status.h"
 
 namespace basis::tree {
 

@@ -9,13 +9,13 @@
 #include <span>
 #include <vector>
 
-#include "tree/bytes.h"
-#include "tree/node.h"
-#include "tree/node_resolver.h"
-#include "tree/operation.h"
-#include "tree/params.h"
-#include "tree/status.h"
-#include "tree/tree_ops.h"
+#include "basis/tree/bytes.h"
+#include "basis/tree/node.h"
+#include "basis/tree/node_resolver.h"
+#include "basis/tree/operation.h"
+#include "basis/tree/params.h"
+#include "basis/tree/status.h"
+#include "basis/tree/tree_ops.h"
 
 namespace basis::tree {
 

@@ -12,7 +12,7 @@
 #include <cstring>
 #include <vector>
 
-#include "tree/bytes.h"
+#include "basis/tree/bytes.h"
 
 namespace basis::tree {
 

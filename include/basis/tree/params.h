@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "tree/status.h"
+#include "basis/tree/status.h"
 
 namespace basis::tree {
 

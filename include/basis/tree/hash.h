@@ -1,7 +1,7 @@
 // BLAKE2b-256, the tree's only hash function (unkeyed, 32-byte output).
 #pragma once
 
-#include "tree/bytes.h"
+#include "basis/tree/bytes.h"
 
 namespace basis::tree {
 

@@ -6,9 +6,9 @@
 
 #include "storage/node_store.h"
 #include "storage/oplog.h"
-#include "tree/batch_prover.h"
+#include "basis/tree/batch_prover.h"
 
-namespace basis::actors {
+namespace basis::engine {
 
 struct ReplayOptions {
   uint64_t after = 0;  // replay the records after this sequence number
@@ -31,4 +31,4 @@ struct ReplayProgress {
 tree::Status replay_log(const storage::Oplog& log, const ReplayOptions& options, tree::BatchProver* prover,
                         storage::NodeStore* resolver, ReplayProgress* progress);
 
-}  // namespace basis::actors
+}  // namespace basis::engine

@@ -1,9 +1,9 @@
-#include "actors/log.h"
+#include "engine/logger.h"
 
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
-namespace basis::actors {
+namespace basis::engine {
 
 std::shared_ptr<spdlog::logger> runtime_logger(const config::Config& config) {
   if (auto existing = spdlog::get("basis")) return existing;
@@ -27,4 +27,4 @@ std::shared_ptr<spdlog::logger> runtime_logger(const config::Config& config) {
   return logger;
 }
 
-}  // namespace basis::actors
+}  // namespace basis::engine

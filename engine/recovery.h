@@ -9,13 +9,13 @@
 #include <string>
 #include <vector>
 
-#include "actors/recovery_path.h"
-#include "config/config.h"
+#include "basis/reports.h"
+#include "basis/config.h"
 #include "storage/database.h"
 #include "storage/node_store.h"
-#include "tree/batch_prover.h"
+#include "basis/tree/batch_prover.h"
 
-namespace basis::actors {
+namespace basis::engine {
 
 struct Recovered {
   RecoveryPath path = RecoveryPath::kEmpty;
@@ -42,4 +42,4 @@ tree::Status recover(storage::Database* db, const config::Config& config, Recove
 tree::Status replay_whole_log(storage::Database* db, const config::Config& config, Recovered* out);
 tree::Status rebuild_from_notes(storage::Database* db, const config::Config& config, Recovered* out);
 
-}  // namespace basis::actors
+}  // namespace basis::engine

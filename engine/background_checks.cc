@@ -1,20 +1,10 @@
-#include "actors/background_checks.h"
+#include "engine/background_checks.h"
 
 #include <algorithm>
 
 #include "storage/checkpoint_store.h"
 
-namespace basis::actors {
-
-const char* verification_state_name(VerificationState s) {
-  switch (s) {
-    case VerificationState::kNotRun: return "not_run";
-    case VerificationState::kRunning: return "running";
-    case VerificationState::kPassed: return "passed";
-    case VerificationState::kFailed: return "failed";
-  }
-  return "?";
-}
+namespace basis::engine {
 
 BackgroundChecks::BackgroundChecks(storage::Database* db, const tree::Digest* verify_digest,
                                    int parallelism, std::chrono::milliseconds interval, HealthCheck health_check,
@@ -92,4 +82,4 @@ void BackgroundChecks::run(std::optional<tree::Digest> verify_digest, int parall
   }
 }
 
-}  // namespace basis::actors
+}  // namespace basis::engine

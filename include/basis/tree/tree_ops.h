@@ -6,11 +6,11 @@
 
 #include <string>
 
-#include "tree/bytes.h"
-#include "tree/node.h"
-#include "tree/operation.h"
-#include "tree/params.h"
-#include "tree/status.h"
+#include "basis/tree/bytes.h"
+#include "basis/tree/node.h"
+#include "basis/tree/operation.h"
+#include "basis/tree/params.h"
+#include "basis/tree/status.h"
 
 namespace basis::tree {
 
