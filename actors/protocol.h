@@ -8,7 +8,7 @@
 #include <memory>
 #include <vector>
 
-#include "basis/runtime.h"
+#include "basis/batch.h"
 #include "storage/oplog.h"
 
 namespace basis::actors {

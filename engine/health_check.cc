@@ -1,7 +1,5 @@
 #include "engine/health_check.h"
 
-#include <rocksdb/db.h>
-
 #include <memory>
 #include <random>
 
@@ -108,8 +106,7 @@ HealthReport check_health(tree::BatchProver& prover, const storage::Database& db
     for (auto& b : k) b = static_cast<uint8_t>(random());
     return k;
   };
-  std::unique_ptr<rocksdb::Iterator> notes(
-      db.raw()->NewIterator(rocksdb::ReadOptions(), db.handle(storage::Family::kNotes)));
+  storage::NoteCursor notes(db);
   for (uint32_t i = 0; i < samples && r.problem.empty(); ++i) {
     // The tree's side: the leaf that holds a random key.
     tree::BatchProver::Leaf leaf;
@@ -124,16 +121,14 @@ HealthReport check_health(tree::BatchProver& prover, const storage::Database& db
     }
     // The notes' side: the first note at or after another random key.
     k = random_key();
-    notes->Seek(rocksdb::Slice(reinterpret_cast<const char*>(k.data()), k.size()));
-    if (!notes->Valid()) continue;
     storage::Note note;
-    std::string_view key(notes->key().data(), notes->key().size());
-    tree::Status s = storage::decode(std::string_view(notes->value().data(), notes->value().size()), key, &note.record);
+    bool found = false;
+    tree::Status s = notes.seek(tree::view(k), &note, &found);
     if (!s.is_ok()) {
       r.problem = s.to_string();
       break;
     }
-    note.key.assign(key.begin(), key.end());
+    if (!found) continue;
     tree::OpOutcome out;
     s = prover.get(tree::view(note.key), &out);
     if (!s.is_ok() || !out.existed || out.old_value != note.record.value) {
@@ -144,7 +139,6 @@ HealthReport check_health(tree::BatchProver& prover, const storage::Database& db
     }
     ++r.keys_checked;
   }
-  if (r.problem.empty() && !notes->status().ok()) r.problem = "reading the notes: " + notes->status().ToString();
   r.ok = r.problem.empty();
   return r;
 }

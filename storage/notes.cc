@@ -28,6 +28,24 @@ Status scan_notes(const Database& db, uint32_t key_length, const std::function<b
   return from_rocksdb(it->status(), "reading the notes");
 }
 
+NoteCursor::NoteCursor(const Database& db)
+    : it_(db.raw()->NewIterator(rocksdb::ReadOptions(), db.handle(Family::kNotes))) {}
+
+NoteCursor::~NoteCursor() = default;
+
+Status NoteCursor::seek(tree::ByteView key, Note* out, bool* found) {
+  *found = false;
+  it_->Seek(rocksdb::Slice(reinterpret_cast<const char*>(key.data()), key.size()));
+  if (!it_->Valid()) return from_rocksdb(it_->status(), "reading the notes");
+  std::string_view at(it_->key().data(), it_->key().size());
+  if (Status s = decode(std::string_view(it_->value().data(), it_->value().size()), at, &out->record); !s.is_ok()) {
+    return s;
+  }
+  out->key.assign(at.begin(), at.end());
+  *found = true;
+  return Status::ok();
+}
+
 Status read_notes_in_insertion_order(const Database& db, uint32_t key_length, uint64_t last_sequence,
                                      std::vector<Note>* out) {
   out->clear();

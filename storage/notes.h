@@ -4,10 +4,15 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "storage/database.h"
 #include "storage/records.h"
+
+namespace rocksdb {
+class Iterator;
+}
 
 namespace basis::storage {
 
@@ -27,5 +32,22 @@ Status scan_notes(const Database& db, uint32_t key_length, const std::function<b
 // `last_sequence`, or shared with another key.
 Status read_notes_in_insertion_order(const Database& db, uint32_t key_length, uint64_t last_sequence,
                                      std::vector<Note>* out);
+
+// Reads notes at chosen places (the health check's samples). `db` must
+// outlive the cursor. Not thread-safe: one cursor per thread. No copying.
+class NoteCursor {
+ public:
+  explicit NoteCursor(const Database& db);
+  ~NoteCursor();
+  NoteCursor(const NoteCursor&) = delete;
+  NoteCursor& operator=(const NoteCursor&) = delete;
+
+  // The first note at or after `key` into *out, *found false when there is
+  // none. An error names a note that does not decode, or the failed read.
+  Status seek(tree::ByteView key, Note* out, bool* found);
+
+ private:
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
 
 }  // namespace basis::storage
