@@ -1,7 +1,5 @@
 #include "actors/storage_actors.h"
 
-#include <rocksdb/db.h>
-
 #include <chrono>
 #include <map>
 
