@@ -1,5 +1,3 @@
-#include <rocksdb/db.h>
-
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -100,8 +98,7 @@ int inspect_command(int argc, char** argv) {
       !s.is_ok()) {
     return failed("inspect", s);
   }
-  uint64_t nodes = 0;
-  db->raw()->GetIntProperty(db->handle(storage::Family::kNodes), "rocksdb.estimate-num-keys", &nodes);
+  const uint64_t nodes = db->estimated_records(storage::Family::kNodes);
   std::vector<storage::CheckpointRecord> cps;
   if (tree::Status s = storage::CheckpointStore(db.get()).list(&cps); !s.is_ok()) return failed("inspect", s);
   json bytes = json::object();
