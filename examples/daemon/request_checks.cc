@@ -231,6 +231,11 @@ bool check_framing(std::string_view raw_head, int* status, std::string* error) {
         *error = "Content-Length '" + printable(value, 40) + "' is not a number of bytes";
         return false;
       }
+      if (!parse_u64(value)) {  // digits past 2^64 - 1: no body that size is taken
+        *status = 413;
+        *error = "Content-Length '" + printable(value, 40) + "' exceeds any body this server takes";
+        return false;
+      }
     } else if (iequals(name, "Transfer-Encoding")) {
       ++transfer_encodings;
       chunked = iequals(value, "chunked");
