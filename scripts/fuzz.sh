@@ -37,9 +37,9 @@ for t in "${targets[@]}"; do
   case "$t" in
     verifier)
       # Seeded from the proofs of every vector file in the repository: the
-      # reference's (tests/vectors/reference) and the project's own.
+      # reference's and the project's own.
       build-fuzz/bin/verifier_fuzz_seed_corpus tests/vectors/reference "$corpus"
-      build-fuzz/bin/verifier_fuzz_seed_corpus tests/vectors "$corpus"
+      build-fuzz/bin/verifier_fuzz_seed_corpus tests/vectors/project "$corpus"
       bin=build-fuzz/bin/verifier_fuzz; args+=(-max_len=65536) ;;
     prover)
       build-fuzz/bin/prover_fuzz_seed_corpus "$corpus"

@@ -49,7 +49,7 @@ set(kAllowedFiles
     # The cache variable's definition.
     "^CMakeLists\\.txt$"
     # Provenance of the project's vector files: the oracle that wrote them.
-    "^tests/vectors/[^/]+\\.json$")
+    "^tests/vectors/project/[^/]+\\.json$")
 set(kAllowedTexts
     "\\.\\./shared/oracle"
     "\\$\\{BASIS_SHARED_DIR\\}/oracle"
@@ -396,7 +396,7 @@ file(WRITE "${scratch}/tests/CMakeLists.txt"
      "target_compile_definitions(t PRIVATE BASIS_SHARED_DIR=\"\${BASIS_SHARED_DIR}\")\n")
 file(WRITE "${scratch}/tools/oracle.cc" "return \"../shared/oracle\";\nconst char* v = \"/work/shared/vectors\";\n")
 file(WRITE "${scratch}/scripts/s.sh" "oracle=\"\${BASIS_ORACLE_DIR:-../shared/oracle}\"\nsupp=../shared/ubsan/caf.supp\n")
-file(WRITE "${scratch}/tests/vectors/v.json" "{\"oracle\": \"../shared/oracle replay.js (x)\",\n\"vectors\": \"../shared/vectors\"}\n")
+file(WRITE "${scratch}/tests/vectors/project/v.json" "{\"oracle\": \"../shared/oracle replay.js (x)\",\n\"vectors\": \"../shared/vectors\"}\n")
 check_sources("${scratch}")
 file(REMOVE_RECURSE "${scratch}")
 set(expected_sources
@@ -404,7 +404,7 @@ set(expected_sources
     "tests/CMakeLists.txt names the shared folder outside the allowlist: target_compile_definitions"
     "tools/oracle.cc names the shared folder outside the allowlist: const char* v"
     "scripts/s.sh names the shared folder outside the allowlist: supp="
-    "tests/vectors/v.json names the shared folder outside the allowlist: \"vectors\"")
+    "tests/vectors/project/v.json names the shared folder outside the allowlist: \"vectors\"")
 list(LENGTH findings nf)
 list(LENGTH expected_sources ne)
 if(NOT nf EQUAL ne)
