@@ -21,7 +21,8 @@
 #    allowlist fails too).
 #
 # 2. The sources (tests/, tools/, scripts/, bench/, examples/, tree/, storage/,
-#    actors/, config/, .ci/, every CMakeLists.txt): outside comments, no line may name
+#    actors/, config/, cmake/, include/, .ci/ and the top CMakeLists.txt): outside
+#    comments (// in C++, # elsewhere; JSON has none), no line may name
 #    `../shared`, `shared/` or BASIS_SHARED_DIR, except the allowed uses listed in
 #    kAllowedFiles and kAllowedTexts below (the oracle's default location for the differential
 #    driver and scripts, the tests' oracle path, the cache variable's definition, and
