@@ -283,9 +283,20 @@ endif()
 get_filename_component(cmake_bin "${CMAKE_COMMAND}" DIRECTORY)
 set(PROGRAM_ROOTS /usr/bin /bin /usr/local/bin "${cmake_bin}")
 
-execute_process(COMMAND "${CMAKE_CTEST_COMMAND}" --show-only=json-v1
-                WORKING_DIRECTORY "${BINARY_DIR}" OUTPUT_VARIABLE ctest_json RESULT_VARIABLE rc
+# ctest writes Testing/Temporary/LastTest.log where it runs, even to only list the
+# tests: run it in a directory of its own that includes the build's tests, so that the
+# log of the ctest running this check is left alone.
+if(SELF_TEST)
+  set(lister "${BINARY_DIR}/self_contained_lister_selftest")
+else()
+  set(lister "${BINARY_DIR}/self_contained_lister")
+endif()
+file(REMOVE_RECURSE "${lister}")
+file(WRITE "${lister}/CTestTestfile.cmake" "subdirs(\"${BINARY_DIR}\")\n")
+execute_process(COMMAND "${CMAKE_CTEST_COMMAND}" --show-only=json-v1 --test-dir "${lister}"
+                WORKING_DIRECTORY "${lister}" OUTPUT_VARIABLE ctest_json RESULT_VARIABLE rc
                 ERROR_VARIABLE ctest_err)
+file(REMOVE_RECURSE "${lister}")
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "ctest --show-only=json-v1 in ${BINARY_DIR} failed (${rc}): ${ctest_err}")
 endif()
