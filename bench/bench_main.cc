@@ -1,6 +1,6 @@
 // basis-bench WORKLOAD... [--quick] [--no-fork]
 //
-// Runs each workload of ../shared/BENCHMARKS.md in a process of its own (so
+// Runs each workload of docs/BENCHMARKS.md in a process of its own (so
 // that peak RSS is the workload's own) and prints one JSON object per line.
 // --no-fork runs them in this process, for profilers that follow one process.
 #include <sys/resource.h>

@@ -1,4 +1,4 @@
-// The deterministic data of ../shared/BENCHMARKS.md, shared by the benchmarks
+// The deterministic data of docs/BENCHMARKS.md, shared by the benchmarks
 // and the tests that check against the reference's digests.
 #pragma once
 

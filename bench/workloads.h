@@ -1,4 +1,4 @@
-// The standard in-memory workloads of ../shared/BENCHMARKS.md.
+// The standard in-memory workloads of docs/BENCHMARKS.md.
 #pragma once
 
 #include <cstdint>

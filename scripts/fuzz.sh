@@ -16,10 +16,6 @@ case "$which" in
   all) targets=(verifier prover daemon) ;;
   *) echo "usage: scripts/fuzz.sh [SECONDS] [verifier|prover|daemon|all]" >&2; exit 2 ;;
 esac
-# The reference's vectors, when the shared folder is beside the checkout (a
-# development aid), add seeds; tests/vectors are always there.
-shared="${BASIS_SHARED_DIR:-../shared}"
-
 scripts/setup.sh
 # Only the fuzz targets and what they link: the rest of the tree is not
 # needed under the fuzz flags.
@@ -40,8 +36,10 @@ for t in "${targets[@]}"; do
   args=(-max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$artifacts/")
   case "$t" in
     verifier)
-      build-fuzz/bin/verifier_fuzz_seed_corpus tests/vectors "$corpus"
-      if [ -d "$shared/vectors" ]; then build-fuzz/bin/verifier_fuzz_seed_corpus "$shared/vectors" "$corpus"; fi
+      # Seeded from the proofs of every vector file in the repository: the
+      # reference's and the project's own.
+      build-fuzz/bin/verifier_fuzz_seed_corpus tests/vectors/reference "$corpus"
+      build-fuzz/bin/verifier_fuzz_seed_corpus tests/vectors/project "$corpus"
       bin=build-fuzz/bin/verifier_fuzz; args+=(-max_len=65536) ;;
     prover)
       build-fuzz/bin/prover_fuzz_seed_corpus "$corpus"

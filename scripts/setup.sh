@@ -13,7 +13,8 @@ packages=(
   nodejs npm
 )
 
-# The reference oracle (../shared/oracle) runs on node. NodeSource's nodejs
+# The reference oracle (optional, for the differential tests: $BASIS_ORACLE_DIR,
+# else ../shared/oracle beside the checkout) runs on node. NodeSource's nodejs
 # package carries npm itself and conflicts with Debian's npm, so a command
 # that is already there counts as the package.
 present() {
@@ -28,7 +29,7 @@ present() {
 # the build and most tests do without it, so a failure only warns.
 oracle_setup() {
   local oracle
-  oracle="$(cd "$(dirname "$0")/.." && pwd)/../shared/oracle"
+  oracle="${BASIS_ORACLE_DIR:-$(cd "$(dirname "$0")/.." && pwd)/../shared/oracle}"
   if [ -x "$oracle/setup" ] && command -v node >/dev/null 2>&1; then
     "$oracle/setup" >/dev/null 2>&1 && echo "setup: reference oracle ready" ||
       echo "setup: warning: the reference oracle's setup failed; differential tests will skip" >&2

@@ -1,5 +1,5 @@
 // Replays conformance vector files (format ergo-avl-oracle-vectors/1, as in
-// ../shared/vectors/) through the prover and verifier and checks every byte.
+// tests/vectors/reference/) through the prover and verifier and checks every byte.
 #pragma once
 
 #include <string>

@@ -1,4 +1,4 @@
-// Hand-made streams for the vector files in tests/vectors/: every key-check
+// Hand-made streams for the vector files in tests/vectors/project/: every key-check
 // failure on every operation type right after a changing operation,
 // UpdateLongBy's edges, and value-length failures, for fixed and variable
 // values. `basis-tree differential --write-vectors DIR` runs them through the
