@@ -118,6 +118,14 @@ TEST_CASE("basis-tree: inspect, verify, backup, restore and rebuild on a written
   INFO(damaged.out);
   REQUIRE(damaged.code == 1);
   REQUIRE(damaged.out.find("PROBLEMS FOUND") != std::string::npos);
+  basis::testing::Ran damaged_json = basis::testing::run_binary({BASIS_TOOL_PATH, "verify", "--json", "--data-dir", data});
+  INFO(damaged_json.out);
+  REQUIRE(damaged_json.code == 1);
+  auto report = nlohmann::json::parse(damaged_json.out);
+  REQUIRE(report["healthy"] == false);
+  REQUIRE(!report["problems"].empty());
+  REQUIRE(report["checkpoint"]["ok"] == false);
+  REQUIRE(report["checkpoint"]["problem"].is_string());
 
   // The backup brings the store back.
   REQUIRE(tool("restore " + dir.path("backup") + at).code == 0);

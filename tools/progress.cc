@@ -13,6 +13,7 @@ namespace {
 
 constexpr auto kRedrawEvery = std::chrono::milliseconds(100);
 constexpr int kBarWidth = 24;
+constexpr double kMeasureAfter = 0.2;  // seconds
 
 // A count as printed: bytes in MiB (without the unit), others whole.
 std::string amount(bool bytes, double n) {
@@ -53,8 +54,10 @@ std::string progress_line(const std::string& what, const std::string& unit, uint
   } else if (done > 0) {
     line += " " + amount(bytes, static_cast<double>(done)) + suffix;
   }
-  if (seconds >= 0.05 && done > 0) line += "  " + amount(bytes, rate) + suffix + "/s";
-  if (total > 0 && done > 0 && done < total && rate > 0) {
+  // Rate and ETA once there is something to measure them by.
+  const bool measured = seconds >= kMeasureAfter && done > 0;
+  if (measured) line += "  " + amount(bytes, rate) + suffix + "/s";
+  if (total > 0 && measured && done < total) {
     line += "  ETA " + duration(static_cast<double>(total - done) / rate);
   } else if (total == 0) {
     line += "  " + duration(seconds);

@@ -18,12 +18,14 @@ const storage::Family kFamilies[] = {storage::Family::kNodes, storage::Family::k
                                      storage::Family::kCheckpoints, storage::Family::kMetadata,
                                      storage::Family::kNotes};
 
-// The bytes of the regular files in `dir` (what a restore has written so far).
-uint64_t directory_bytes(const std::string& dir) {
+// The bytes of the regular files in `dir` written since `since`: what a
+// restore has copied so far (it removes the store's old files as it goes).
+uint64_t bytes_written_since(const std::string& dir, std::filesystem::file_time_type since) {
   uint64_t total = 0;
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-    if (e.is_regular_file(ec)) total += e.file_size(ec);
+    std::error_code file_ec;
+    if (e.is_regular_file(file_ec) && e.last_write_time(file_ec) >= since) total += e.file_size(file_ec);
   }
   return total;
 }
@@ -93,7 +95,8 @@ int restore_command(int argc, char** argv) {
   {
     // RocksDB's restore reports nothing: its progress is what it has written.
     Progress progress(args.progress(), "restoring", "bytes", b.bytes);
-    progress.poll([&] { return directory_bytes(store); });
+    const auto started = std::filesystem::file_time_type::clock::now();
+    progress.poll([&] { return bytes_written_since(store, started); });
     if (tree::Status s = storage::restore_latest_backup(dir, store); !s.is_ok()) return failed(args, s);
   }
   if (args.json) {

@@ -85,8 +85,11 @@ int verify_command(int argc, char** argv) {
   storage::CheckpointRecord cp;
   if (r.checkpoint_id && storage::CheckpointStore(db.get()).read(r.checkpoint_id, &cp).is_ok()) {
     uint64_t nodes = 0;
+    // A seal that did not walk its tree has no count: a tree of K keys has
+    // about 2K + 1 nodes.
+    const uint64_t expected = cp.node_count ? cp.node_count : 2 * db->estimated_keys(storage::Family::kNotes) + 1;
     s = storage::verify_tree(*db, cp.digest, static_cast<int>(cfg.persistence.recovery_parallelism), &nodes, nullptr,
-                             [&](uint64_t done) { progress("checking nodes", done, cp.node_count); });
+                             [&](uint64_t done) { progress("checking nodes", done, expected); });
     progress.finish();
     out["checkpoint"] = problem_part(s.is_ok(), s.to_string());
     out["checkpoint"]["id"] = cp.id;
@@ -163,9 +166,10 @@ int rebuild_command(int argc, char** argv) {
   cp.last_sequence = r.last_sequence;
   cp.metadata = "rebuilt from " + from;
   if (s.is_ok()) {
-    // Every node of the tree, stored before or just now: their count is not known.
+    // Every node of the tree, stored before or just now: about 2K + 1 for K keys.
+    const uint64_t expected = 2 * db->estimated_keys(storage::Family::kNotes) + 1;
     s = store.create(&cp, static_cast<int>(args.config.persistence.recovery_parallelism),
-                     [&](uint64_t done) { progress("verifying nodes", done, 0); });
+                     [&](uint64_t done) { progress("verifying nodes", done, expected); });
   }
   progress.finish();
   if (s.is_ok() && r.rebase) {
