@@ -122,6 +122,8 @@ TEST_CASE("a missing value, a bad number, a repeat and an extra argument are eac
        "option '--seeds' takes a decimal number from 0 to 100000, not 'x'"},
       {{tool, "conformance"}, "basis-tree conformance", "missing FILE"},
       {{BASIS_EMBED_PATH, "a", "b"}, "embed_example", "unexpected argument 'b'"},
+      {{BASIS_EMBED_PATH, ""}, "embed_example", "DATA_DIR is empty"},
+      {{BASIS_TOOL_PATH, "verify", "-hx"}, "basis-tree verify", "unknown option '-hx'"},
       {{BASIS_BENCH_PATH}, "basis-bench", "missing WORKLOAD"},
       {{BASIS_BENCH_PATH, "W9"}, "basis-bench", "unknown workload 'W9'"},
       {{BASIS_BENCH_PATH, "--quick", "--quick", "W1"}, "basis-bench", "option '--quick' given more than once"},

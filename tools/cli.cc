@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 
@@ -215,6 +216,10 @@ int CommandLine::parse(int argc, const char* const* argv) {
   // CLI11 reads "--json=true" as --json; a flag takes no value at all.
   for (const std::string& t : tokens) {
     if (t == "--") break;
+    // No short option clusters: CLI11 would read "-hx" as -h and -x.
+    if (t.size() > 2 && t[0] == '-' && std::isalpha(static_cast<unsigned char>(t[1]))) {
+      return usage_error("unknown option '" + t + "'");
+    }
     for (const Spec& s : impl_->specs) {
       if (s.kind == Kind::kFlag && t.rfind(s.name + "=", 0) == 0) return usage_error("option '" + s.name + "' takes no value");
     }

@@ -1,5 +1,6 @@
 #include "tools/progress.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -102,7 +103,13 @@ void Progress::draw(uint64_t done, bool force) {
   last_draw_ = now;
   drawn_ = true;
   double seconds = std::chrono::duration<double>(now - started_).count();
-  std::fprintf(stderr, "\r\033[K%s", progress_line(what_, unit_, done, total_, seconds).c_str());
+  std::string line = progress_line(what_, unit_, done, total_, seconds);
+  // A line that wraps could not be redrawn with \r: cut it to the width.
+  winsize size{};
+  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 1 && line.size() >= size.ws_col) {
+    line.resize(size.ws_col - 1);
+  }
+  std::fprintf(stderr, "\r\033[K%s", line.c_str());
   std::fflush(stderr);
 }
 

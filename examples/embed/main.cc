@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   cli.arguments("DATA_DIR", &dirs, 0, 1);
   cli.footer("A DATA_DIR that starts with '-' goes after --: embed_example -- -dir");
   if (int code = cli.parse(argc - 1, argv + 1); code >= 0) return code;
+  if (!dirs.empty() && dirs[0].empty()) return cli.usage_error("DATA_DIR is empty");
   config::Config cfg;  // every default; only the directory is ours
   cfg.storage.data_dir = dirs.empty() ? "embed-data" : dirs[0];
   std::unique_ptr<basis::Runtime> rt;
