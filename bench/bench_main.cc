@@ -7,14 +7,28 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "bench/workloads.h"
+#include "tools/cli.h"
 
 namespace {
+
+const char* const kWorkloads[] = {"W1", "W2", "W3", "storage", "w1-d", "w2-d", "reopen", "http"};
+
+bool known_workload(std::string name) {
+  auto upper = [](std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
+    return s;
+  };
+  name = upper(name);
+  return std::any_of(std::begin(kWorkloads), std::end(kWorkloads), [&](const char* w) { return upper(w) == name; });
+}
 
 long peak_rss_bytes() {
   rusage usage{};
@@ -48,26 +62,22 @@ int run_one(const std::string& name, bool quick) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool quick = false;
-  bool fork_each = true;
+  basis::tools::CommandLine cli("basis-bench", "WORKLOAD... [--quick] [--no-fork]",
+                                "Runs the workloads of docs/BENCHMARKS.md, each in a process of its own (so that\n"
+                                "peak RSS is the workload's own), and prints one JSON object per line.\n"
+                                "Workloads (any case): W1 W2 W3 storage w1-d w2-d reopen http.");
+  bool quick = false, no_fork = false;
   std::vector<std::string> workloads;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--quick") {
-      quick = true;
-    } else if (arg == "--no-fork") {
-      fork_each = false;
-    } else if (arg.rfind("--", 0) == 0) {
-      std::fprintf(stderr, "basis-bench: unknown option '%s'\n", arg.c_str());
-      return 2;
-    } else {
-      workloads.push_back(arg);
-    }
+  cli.flag("--quick", &quick, "100,000 keys and operations instead of 1,000,000");
+  cli.flag("--no-fork", &no_fork, "run them in this process, for profilers that follow one process");
+  cli.arguments("WORKLOAD", &workloads, 1, SIZE_MAX);
+  cli.footer("BASIS_REOPEN_TEMPLATE=DIR keeps reopen's killed store in DIR and reuses it on later runs;\n"
+             "BASIS_BENCH_CONFIG=FILE configures w1-d and w2-d.");
+  if (int code = cli.parse(argc - 1, argv + 1); code >= 0) return code;
+  for (const std::string& w : workloads) {
+    if (!known_workload(w)) return cli.usage_error("unknown workload '" + w + "'");
   }
-  if (workloads.empty()) {
-    std::fprintf(stderr, "usage: basis-bench WORKLOAD... [--quick] [--no-fork]   (workloads: W1 W2 W3 storage w1-d w2-d reopen http)\n");
-    return 2;
-  }
+  const bool fork_each = !no_fork;
   int status = 0;
   for (const std::string& w : workloads) {
     if (!fork_each) {

@@ -58,8 +58,12 @@ bool proof_verifies(tree::BatchProver& prover, const tree::Bytes& key, const tre
   return r->problem.empty();
 }
 
-HealthReport full_check(tree::BatchProver& prover, const storage::Database& db, uint64_t last_sequence) {
+constexpr uint64_t kProgressEvery = 4096;  // notes
+
+HealthReport full_check(tree::BatchProver& prover, const storage::Database& db, uint64_t last_sequence,
+                        const ProgressFn& progress) {
   HealthReport r;
+  const uint64_t estimate = progress ? db.estimated_keys(storage::Family::kNotes) : 0;
   const uint32_t key_length = prover.params().key_length;
   tree::BatchProver::Leaf leaf;
   // `next` is the key of the next leaf not matched with a note yet; the
@@ -84,6 +88,7 @@ HealthReport full_check(tree::BatchProver& prover, const storage::Database& db, 
     } else {
       ++r.keys_checked;
       next = leaf.next_key;
+      if (progress && r.keys_checked % kProgressEvery == 0) progress("checking notes", r.keys_checked, estimate);
     }
     return r.problem.empty();
   });
@@ -96,8 +101,8 @@ HealthReport full_check(tree::BatchProver& prover, const storage::Database& db, 
 }  // namespace
 
 HealthReport check_health(tree::BatchProver& prover, const storage::Database& db, uint64_t last_sequence,
-                          uint32_t samples, uint64_t seed) {
-  if (samples == 0) return full_check(prover, db, last_sequence);
+                          uint32_t samples, uint64_t seed, const ProgressFn& progress) {
+  if (samples == 0) return full_check(prover, db, last_sequence, progress);
   HealthReport r;
   std::mt19937_64 random(seed);
   const uint32_t key_length = prover.params().key_length;

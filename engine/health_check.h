@@ -7,6 +7,7 @@
 #include <string>
 
 #include "basis/reports.h"
+#include "engine/progress.h"
 #include "basis/tree/batch_prover.h"
 #include "storage/database.h"
 
@@ -16,8 +17,9 @@ namespace basis::engine {
 // have a note with its value and a lookup proof that verifies against the
 // digest; random notes must be in the tree with their values. Full
 // (`samples` == 0): every leaf against every note, both ways, and every
-// note's first insertion within the log (1..`last_sequence`).
+// note's first insertion within the log (1..`last_sequence`); `progress`
+// hears "checking notes" with the notes checked of about how many there are.
 HealthReport check_health(tree::BatchProver& prover, const storage::Database& db, uint64_t last_sequence,
-                          uint32_t samples, uint64_t seed);
+                          uint32_t samples, uint64_t seed, const ProgressFn& progress = {});
 
 }  // namespace basis::engine

@@ -95,8 +95,10 @@ tree::Status replay_log(const storage::Oplog& log, const ReplayOptions& options,
     return "after operations records " + std::to_string(batch_first) + ".." + std::to_string(last);
   };
   progress->last_sequence = options.after;
+  const uint64_t to_replay = log.last_sequence() > options.after ? log.last_sequence() - options.after : 0;
   ChunkReader reader(log, options.after);
   for (;;) {
+    if (options.progress) options.progress("replaying log", progress->replayed, to_replay);
     Chunk chunk = reader.next();
     if (options.prefetch_root && !chunk.records.empty()) {
       std::vector<tree::Bytes> keys;

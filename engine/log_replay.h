@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "engine/progress.h"
 #include "storage/node_store.h"
 #include "storage/oplog.h"
 #include "basis/tree/batch_prover.h"
@@ -16,6 +17,8 @@ struct ReplayOptions {
   // from this root (the checkpoint's) are read ahead on `threads` threads.
   std::optional<tree::Label> prefetch_root;
   int threads = 1;
+  // Hears "replaying log" with the records replayed of those to replay.
+  ProgressFn progress;
 };
 
 struct ReplayProgress {

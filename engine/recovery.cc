@@ -23,9 +23,10 @@ size_t resolver_cache_bytes(const config::Config& config) {
 // The last resort: every note inserted in the order its key was first
 // inserted. The digest equals the log's only if no key was ever removed.
 tree::Status rebuild_notes(storage::Database* db, const config::Config& config, const storage::Oplog& log,
-                           size_t cache, Recovered* r) {
+                           size_t cache, Recovered* r, const ProgressFn& progress) {
   const tree::TreeParams params{config.tree.key_length, config.tree.value_length};
   std::vector<storage::Note> notes;
+  if (progress) progress("reading notes", 0, 0);
   if (tree::Status s = storage::read_notes_in_insertion_order(*db, params.key_length, log.last_sequence(), &notes);
       !s.is_ok()) {
     return s;
@@ -43,7 +44,10 @@ tree::Status rebuild_notes(storage::Database* db, const config::Config& config, 
       return tree::Status(tree::ErrorKind::kCorruption,
                           storage::record_name(storage::kNotes, key) + " does not insert: " + s.to_string());
     }
-    if ((i + 1) % kRebuildBatch == 0) r->prover->end_batch();
+    if ((i + 1) % kRebuildBatch == 0) {
+      r->prover->end_batch();
+      if (progress) progress("inserting notes", i + 1, notes.size());
+    }
   }
   r->prover->end_batch();
   r->last_sequence = log.last_sequence();
@@ -66,7 +70,8 @@ tree::Status rebuild_notes(storage::Database* db, const config::Config& config, 
 
 }  // namespace
 
-tree::Status recover(storage::Database* db, const config::Config& config, Recovered* out) {
+tree::Status recover(storage::Database* db, const config::Config& config, Recovered* out,
+                     const ProgressFn& progress) {
   std::unique_ptr<storage::Oplog> log;
   if (tree::Status s = storage::Oplog::open(db, &log); !s.is_ok()) return s;
   std::vector<storage::CheckpointRecord> checkpoints;
@@ -115,6 +120,7 @@ tree::Status recover(storage::Database* db, const config::Config& config, Recove
       ReplayOptions options;
       options.after = r.last_sequence;
       options.threads = threads;
+      options.progress = progress;
       if (i < checkpoints.size()) {
         tree::Label root;
         std::copy(checkpoints[i].digest.begin(), checkpoints[i].digest.begin() + tree::kLabelSize, root.begin());
@@ -137,7 +143,7 @@ tree::Status recover(storage::Database* db, const config::Config& config, Recove
   }
   Recovered r;
   r.fallbacks = std::move(out->fallbacks);
-  tree::Status s = rebuild_notes(db, config, *log, cache, &r);
+  tree::Status s = rebuild_notes(db, config, *log, cache, &r, progress);
   if (s.is_ok()) {
     *out = std::move(r);
     return tree::Status::ok();
@@ -149,24 +155,28 @@ tree::Status recover(storage::Database* db, const config::Config& config, Recove
   return tree::Status(tree::ErrorKind::kCorruption, "recovery failed: " + why);
 }
 
-tree::Status replay_whole_log(storage::Database* db, const config::Config& config, Recovered* out) {
+tree::Status replay_whole_log(storage::Database* db, const config::Config& config, Recovered* out,
+                              const ProgressFn& progress) {
   std::unique_ptr<storage::Oplog> log;
   if (tree::Status s = storage::Oplog::open(db, &log); !s.is_ok()) return s;
   out->path = RecoveryPath::kFullReplay;
   out->resolver = std::make_unique<storage::NodeStore>(db, resolver_cache_bytes(config));
   out->prover = std::make_unique<tree::BatchProver>(tree::TreeParams{config.tree.key_length, config.tree.value_length},
                                                     out->resolver.get());
-  ReplayProgress progress;
-  tree::Status s = replay_log(*log, ReplayOptions{}, out->prover.get(), out->resolver.get(), &progress);
-  out->last_sequence = progress.last_sequence;
-  out->replayed = progress.replayed;
+  ReplayOptions options;
+  options.progress = progress;
+  ReplayProgress replayed;
+  tree::Status s = replay_log(*log, options, out->prover.get(), out->resolver.get(), &replayed);
+  out->last_sequence = replayed.last_sequence;
+  out->replayed = replayed.replayed;
   return s;
 }
 
-tree::Status rebuild_from_notes(storage::Database* db, const config::Config& config, Recovered* out) {
+tree::Status rebuild_from_notes(storage::Database* db, const config::Config& config, Recovered* out,
+                                const ProgressFn& progress) {
   std::unique_ptr<storage::Oplog> log;
   if (tree::Status s = storage::Oplog::open(db, &log); !s.is_ok()) return s;
-  return rebuild_notes(db, config, *log, resolver_cache_bytes(config), out);
+  return rebuild_notes(db, config, *log, resolver_cache_bytes(config), out, progress);
 }
 
 }  // namespace basis::engine

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "basis/reports.h"
+#include "engine/progress.h"
 #include "basis/config.h"
 #include "storage/database.h"
 #include "storage/node_store.h"
@@ -34,12 +35,17 @@ struct Recovered {
   double replay_ms = 0;  // reading the log and the nodes it touches, replaying it
 };
 
-tree::Status recover(storage::Database* db, const config::Config& config, Recovered* out);
+// `progress` hears the log's replay ("replaying log") and a rebuild from the
+// notes ("reading notes", "inserting notes").
+tree::Status recover(storage::Database* db, const config::Config& config, Recovered* out,
+                     const ProgressFn& progress = {});
 
 // The tree of the whole log replayed from the empty tree, or of the notes
 // (refused when its digest differs from the log's and the configuration
 // does not accept it). Reads only.
-tree::Status replay_whole_log(storage::Database* db, const config::Config& config, Recovered* out);
-tree::Status rebuild_from_notes(storage::Database* db, const config::Config& config, Recovered* out);
+tree::Status replay_whole_log(storage::Database* db, const config::Config& config, Recovered* out,
+                              const ProgressFn& progress = {});
+tree::Status rebuild_from_notes(storage::Database* db, const config::Config& config, Recovered* out,
+                                const ProgressFn& progress = {});
 
 }  // namespace basis::engine

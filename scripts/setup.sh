@@ -8,7 +8,7 @@ packages=(
   g++ cmake make pkg-config
   libb2-dev catch2 nlohmann-json3-dev
   libcaf-dev librocksdb-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
-  libcpp-httplib-dev prometheus-cpp-dev libssl-dev openssl
+  libcpp-httplib-dev prometheus-cpp-dev libssl-dev openssl libcli11-dev
   clang-14 libclang-rt-14-dev
   nodejs npm
 )

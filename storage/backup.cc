@@ -11,10 +11,14 @@ namespace basis::storage {
 
 namespace {
 
+// How often RocksDB reports a backup's copying (the engine's option).
+constexpr uint64_t kProgressEvery = 1 << 20;
+
 Status open_engine(const std::string& backup_dir, std::unique_ptr<rocksdb::BackupEngine>* out) {
   rocksdb::BackupEngine* raw = nullptr;
   rocksdb::BackupEngineOptions options(backup_dir);
   options.sync = true;
+  options.callback_trigger_interval_size = kProgressEvery;
   rocksdb::IOStatus s = rocksdb::BackupEngine::Open(options, rocksdb::Env::Default(), &raw);
   if (!s.ok()) return from_rocksdb(s, "opening backups in " + backup_dir);
   out->reset(raw);
@@ -23,12 +27,37 @@ Status open_engine(const std::string& backup_dir, std::unique_ptr<rocksdb::Backu
 
 }  // namespace
 
-Status create_backup(Database* db, const std::string& backup_dir) {
+Status create_backup(Database* db, const std::string& backup_dir, const std::function<void(uint64_t)>& progress) {
   std::unique_ptr<rocksdb::BackupEngine> engine;
   if (Status s = open_engine(backup_dir, &engine); !s.is_ok()) return s;
   rocksdb::CreateBackupOptions options;
   options.flush_before_backup = true;
+  uint64_t copied = 0;
+  // RocksDB calls it every kProgressEvery bytes copied, on the thread that
+  // copies; RocksDB's callbacks must not throw.
+  if (progress) {
+    options.progress_callback = [&]() noexcept {
+      copied += kProgressEvery;
+      try {
+        progress(copied);
+      } catch (...) {
+      }
+    };
+  }
   return from_rocksdb(engine->CreateNewBackup(options, db->raw()), "backing up to " + backup_dir);
+}
+
+Status latest_backup(const std::string& backup_dir, BackupSummary* out) {
+  std::unique_ptr<rocksdb::BackupEngine> engine;
+  if (Status s = open_engine(backup_dir, &engine); !s.is_ok()) return s;
+  std::vector<rocksdb::BackupInfo> infos;
+  engine->GetBackupInfo(&infos);
+  if (infos.empty()) return Status(tree::ErrorKind::kNotFound, "no backup in " + backup_dir);
+  out->id = infos.back().backup_id;
+  out->timestamp = infos.back().timestamp;
+  out->bytes = infos.back().size;
+  out->files = infos.back().number_files;
+  return Status::ok();
 }
 
 Status verify_latest_backup(const std::string& backup_dir) {

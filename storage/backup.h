@@ -2,14 +2,28 @@
 // already in the backup directory are not copied again).
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 
 #include "storage/database.h"
 
 namespace basis::storage {
 
+struct BackupSummary {
+  uint32_t id = 0;
+  int64_t timestamp = 0;  // Unix seconds
+  uint64_t bytes = 0;     // every file it holds, shared with other backups or not
+  uint32_t files = 0;
+};
+
 // Adds a backup of `db`'s current state to `backup_dir` (created if needed).
-Status create_backup(Database* db, const std::string& backup_dir);
+// `progress`, when given, hears the bytes copied so far, about every MiB (an
+// incremental backup copies only the files the directory lacks).
+Status create_backup(Database* db, const std::string& backup_dir,
+                     const std::function<void(uint64_t)>& progress = {});
+// The latest backup in `backup_dir`; kNotFound when there is none.
+Status latest_backup(const std::string& backup_dir, BackupSummary* out);
 // Checks every file of the latest backup against its recorded checksum.
 Status verify_latest_backup(const std::string& backup_dir);
 // Replaces `db_dir` with the latest backup, and sets its durable mark to

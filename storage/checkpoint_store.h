@@ -1,6 +1,7 @@
 // Checkpoints: sealed versions of the tree, newest first.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "storage/database.h"
@@ -15,8 +16,8 @@ class CheckpointStore {
 
   // Verifies that every node of `record.digest` is stored and hashes to its
   // label (over `parallelism` threads), sets node_count, then writes the
-  // record synced.
-  Status create(CheckpointRecord* record, int parallelism);
+  // record synced. `progress`, when given, hears the nodes verified so far.
+  Status create(CheckpointRecord* record, int parallelism, const std::function<void(uint64_t)>& progress = {});
   // Writes `record` synced without walking its tree: for a caller that has
   // verified every node written since a verified checkpoint (verify_nodes).
   Status write(const CheckpointRecord& record);

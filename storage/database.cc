@@ -267,10 +267,10 @@ uint64_t Database::family_bytes(Family family) const {
   return files;
 }
 
-uint64_t Database::estimated_records(Family family) const {
-  uint64_t records = 0;
-  db_->GetIntProperty(handle(family), "rocksdb.estimate-num-keys", &records);
-  return records;
+uint64_t Database::estimated_keys(Family family) const {
+  uint64_t keys = 0;
+  db_->GetIntProperty(handle(family), "rocksdb.estimate-num-keys", &keys);
+  return keys;
 }
 
 uint64_t Database::disk_bytes() const {

@@ -118,9 +118,9 @@ class Database {
   // Bytes of `family` in table files (what is still only in memtables is in
   // the write-ahead log).
   uint64_t family_bytes(Family family) const;
-  // RocksDB's estimate of the records in `family` (deleted ones may count
-  // until compacted).
-  uint64_t estimated_records(Family family) const;
+  // RocksDB's estimate of the keys in `family` (for progress: it can be off
+  // both ways).
+  uint64_t estimated_keys(Family family) const;
   // Bytes of the database's files on disk (tables, logs, manifests).
   uint64_t disk_bytes() const;
 

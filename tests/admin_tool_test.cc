@@ -13,6 +13,7 @@
 #include "storage/checkpoint_store.h"
 #include "tests/runtime_test_util.h"
 #include "tests/storage_test_util.h"
+#include "tests/tool_test_util.h"
 #include "basis/tree/batch_prover.h"
 
 using namespace basis;
@@ -117,6 +118,14 @@ TEST_CASE("basis-tree: inspect, verify, backup, restore and rebuild on a written
   INFO(damaged.out);
   REQUIRE(damaged.code == 1);
   REQUIRE(damaged.out.find("PROBLEMS FOUND") != std::string::npos);
+  basis::testing::Ran damaged_json = basis::testing::run_binary({BASIS_TOOL_PATH, "verify", "--json", "--data-dir", data});
+  INFO(damaged_json.out);
+  REQUIRE(damaged_json.code == 1);
+  auto report = nlohmann::json::parse(damaged_json.out);
+  REQUIRE(report["healthy"] == false);
+  REQUIRE(!report["problems"].empty());
+  REQUIRE(report["checkpoint"]["ok"] == false);
+  REQUIRE(report["checkpoint"]["problem"].is_string());
 
   // The backup brings the store back.
   REQUIRE(tool("restore " + dir.path("backup") + at).code == 0);
@@ -148,4 +157,145 @@ TEST_CASE("basis-tree verify-proof accepts a lookup proof and refuses another di
   other[0] = other[0] == '0' ? '1' : '0';
   REQUIRE(tool("verify-proof --digest " + other + args).code == 1);
   REQUIRE(tool("verify-proof --digest 12" + args).code == 2);
+}
+
+namespace {
+
+// One JSON object on one line, and nothing on stderr.
+nlohmann::json one_object(const basis::testing::Ran& r) {
+  INFO(r.out << r.err);
+  REQUIRE(r.err.empty());
+  REQUIRE(!r.out.empty());
+  REQUIRE(r.out.find('\n') == r.out.size() - 1);
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  REQUIRE(j.is_object());
+  return j;
+}
+
+}  // namespace
+
+TEST_CASE("basis-tree: every command prints one JSON object with --json", "[tool]") {
+  using basis::testing::run_binary;
+  TempDir dir;
+  const std::string data = dir.path("data");
+  tree::Digest digest = basis::testing::build_store(data, 1200, /*update=*/true);
+  const std::string hex = tree::to_hex(tree::ByteView(digest));
+  auto json_of = [&](std::vector<std::string> words, int code = 0) {
+    words.insert(words.begin(), BASIS_TOOL_PATH);
+    for (const char* w : {"--json", "--data-dir"}) words.push_back(w);
+    words.push_back(data);
+    basis::testing::Ran r = run_binary(words);
+    INFO(words[1] << ": " << r.out << r.err);
+    REQUIRE(r.code == code);
+    return one_object(r);
+  };
+
+  nlohmann::json v = json_of({"verify"});
+  REQUIRE(v["healthy"] == true);
+  REQUIRE(v["recovery"]["ok"] == true);
+  REQUIRE(v["recovery"]["last_seq"] == 1201);
+  REQUIRE(v["notes"]["keys"] == 1200);
+  REQUIRE(v["problems"].empty());
+
+  nlohmann::json cps = json_of({"checkpoints"});
+  REQUIRE(cps["checkpoints"].is_array());
+  for (const auto& c : cps["checkpoints"]) REQUIRE(c["pinned"] == false);
+
+  // The records as the daemon's GET /v1/oplog gives them, with its cursor.
+  nlohmann::json page = json_of({"oplog", "--from", "1200", "--limit", "5"});
+  REQUIRE(page["records"].size() == 2);
+  REQUIRE(page["next"].is_null());
+  const auto& insert = page["records"][0];
+  REQUIRE(insert["seq"] == 1200);
+  REQUIRE(insert["type"] == "Insert");
+  REQUIRE(insert["previous"].is_null());
+  REQUIRE(insert.contains("value"));
+  REQUIRE(insert.contains("digest_before"));
+  REQUIRE(insert.contains("timestamp_ms"));
+  REQUIRE(!insert.contains("delta"));
+  const auto& update = page["records"][1];
+  REQUIRE(update["type"] == "Update");
+  REQUIRE(update["previous"].is_string());
+  REQUIRE(update["digest_after"] == hex);
+  nlohmann::json first = json_of({"oplog", "--limit", "10"});
+  REQUIRE(first["records"].size() == 10);
+  REQUIRE(first["next"] == 11);
+  REQUIRE(json_of({"oplog", "--from", "5000"})["records"].empty());
+
+  nlohmann::json backup = json_of({"backup", dir.path("backup")});
+  REQUIRE(backup["verified"] == true);
+  REQUIRE(backup["backup"]["id"] == 1);
+  REQUIRE(backup["backup"]["bytes"] > 0);
+
+  nlohmann::json compact = json_of({"compact"});
+  REQUIRE(compact["compacted"].size() == 5);
+  REQUIRE(compact["bytes_after"]["nodes"] > 0);
+
+  nlohmann::json rebuilt = json_of({"rebuild", "--from", "oplog"});
+  REQUIRE(rebuilt["from"] == "oplog");
+  REQUIRE(rebuilt["checkpoint"]["digest"] == hex);
+  REQUIRE(rebuilt["checkpoint"]["last_seq"] == 1201);
+  REQUIRE(rebuilt["rebased"] == false);
+
+  nlohmann::json restored = json_of({"restore", dir.path("backup")});
+  REQUIRE(restored["restored"] == true);
+  REQUIRE(restored["backup"]["id"] == 1);
+
+  nlohmann::json loss = json_of({"accept-loss"});
+  REQUIRE(loss["accepted"] == false);
+  REQUIRE(loss["refused"] == false);
+  REQUIRE(loss["recovered_seq"] == 1201);
+
+  REQUIRE(json_of({"inspect"})["keys"] == 1200);
+
+  // Failures: the error object, the exit code unchanged.
+  auto error_of = [&](std::vector<std::string> words, int code) {
+    words.insert(words.begin(), BASIS_TOOL_PATH);
+    basis::testing::Ran r = run_binary(words);
+    INFO(r.out << r.err);
+    REQUIRE(r.code == code);
+    nlohmann::json j = one_object(r);
+    REQUIRE(j["error"]["code"].is_string());
+    REQUIRE(!j["error"]["message"].get<std::string>().empty());
+    return j;
+  };
+  const std::string none = dir.path("none");
+  REQUIRE(error_of({"verify", "--json", "--data-dir", none}, 2)["error"]["code"] == "IOError");
+  error_of({"inspect", "--json", "--data-dir", none}, 1);
+  REQUIRE(error_of({"restore", dir.path("no-backup"), "--json", "--data-dir", none}, 1)["error"]["code"] == "NotFound");
+  error_of({"verify", "--json", "--config", dir.path("missing.toml")}, 2);
+}
+
+TEST_CASE("basis-tree verify-proof and conformance print one JSON object with --json", "[tool]") {
+  using basis::testing::run_binary;
+  tree::BatchProver prover(tree::TreeParams{32, std::nullopt});
+  tree::OpOutcome out;
+  tree::Label k = bench::benchmark_key(1);
+  auto v = bench::benchmark_value(1, 0);
+  tree::Bytes key(k.begin(), k.end()), value(v.begin(), v.end());
+  REQUIRE(prover.perform({tree::OpType::kInsert, tree::view(key), tree::view(value), 0}, &out).is_ok());
+  prover.end_batch();
+  tree::Operation lookup = tree::Operation::lookup(tree::view(key));
+  tree::WhatIfProof w;
+  REQUIRE(prover.prove_operations(std::span<const tree::Operation>(&lookup, 1), &w).is_ok());
+  const std::string digest = tree::to_hex(tree::ByteView(prover.digest()));
+  std::vector<std::string> args = {BASIS_TOOL_PATH, "verify-proof", "--json", "--digest", digest,
+                                   "--proof", tree::to_hex(tree::view(w.proof)), "--key", tree::to_hex(tree::view(key))};
+  nlohmann::json ok = one_object(run_binary(args));
+  REQUIRE(ok["verifies"] == true);
+  REQUIRE(ok["found"] == true);
+  REQUIRE(ok["value"] == tree::to_hex(tree::view(value)));
+  args[4][0] = args[4][0] == '0' ? '1' : '0';
+  basis::testing::Ran bad = run_binary(args);
+  REQUIRE(bad.code == 1);
+  REQUIRE(one_object(bad)["verifies"] == false);
+
+  basis::testing::Ran c = run_binary({BASIS_TOOL_PATH, "conformance", "--json", BASIS_PROJECT_VECTOR});
+  REQUIRE(c.code == 0);
+  nlohmann::json report = one_object(c);
+  REQUIRE(report["passed"] == 1);
+  REQUIRE(report["failed"] == 0);
+  REQUIRE(report["files"][0]["passed"] == true);
+  basis::testing::Ran text = run_binary({BASIS_TOOL_PATH, "conformance", BASIS_PROJECT_VECTOR});
+  REQUIRE(text.out.substr(text.out.rfind('\n', text.out.size() - 2) + 1) == "1 passed, 0 failed\n");
 }

@@ -2,7 +2,6 @@
 
 #include <stdlib.h>
 
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -10,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "tools/cli.h"
 #include "tools/differential_check.h"
 #include "tools/differential_gen.h"
 #include "tools/differential_scenarios.h"
@@ -30,10 +30,7 @@ constexpr int kExitUnavailable = 2;
 constexpr uint64_t kMaxSeeds = 100000;
 constexpr uint64_t kMaxOpsPerSeed = 10000000;
 
-const char kHelp[] =
-    "usage: basis-tree differential [--seeds N] [--seed-from S] [--ops N] [--oracle DIR]\n"
-    "                               [--mismatch-dir DIR] [--json]\n"
-    "       basis-tree differential --write-vectors DIR [--oracle DIR]\n"
+const char kAbout[] =
     "Generates seeded random and adversarial operation streams (all seven operation types,\n"
     "keys at and beside the sentinels, wrong key and value lengths, empty and large values,\n"
     "UpdateLongBy overflow, runs of deletions, empty and one-operation batches) over several\n"
@@ -41,17 +38,8 @@ const char kHelp[] =
     "oracle's replay.js, and compares every result, error kind, old value, per-operation\n"
     "digest, proof byte and batch digest; each oracle proof is also replayed through the\n"
     "project's BatchVerifier with the operations that succeeded.\n"
-    "  --seeds N          seeds to run (default 4); seed s uses parameter set s mod 8\n"
-    "  --seed-from S      first seed (default 1)\n"
-    "  --ops N            operations per seed (default 5000)\n"
-    "  --oracle DIR       the oracle (default $BASIS_ORACLE_DIR, else ../shared/oracle)\n"
-    "  --mismatch-dir DIR where a failing stream is written as a vector file, with the\n"
-    "                     oracle's answers as expectations (default differential-mismatches)\n"
-    "  --json             one JSON object per seed and one for the summary\n"
-    "  --write-vectors DIR  run the hand-made scenarios (key checks after changes,\n"
-    "                     UpdateLongBy edges, value lengths) and write them as vector files\n"
-    "Prints a line per seed, then the total operations, seeds and mismatches.\n"
-    "Exit code: 0 no mismatch, 1 mismatches, 2 bad arguments or the oracle cannot run.\n";
+    "       basis-tree differential --write-vectors DIR [--oracle DIR]\n"
+    "runs the hand-made scenarios instead and writes them as vector files.";
 
 struct Options {
   uint64_t seeds = 4;
@@ -63,43 +51,25 @@ struct Options {
   bool json = false;
 };
 
-bool parse_u64(const char* s, uint64_t max, uint64_t* out) {
-  const char* end = s + std::strlen(s);
-  auto [p, ec] = std::from_chars(s, end, *out);
-  return ec == std::errc() && p == end && *out <= max;
-}
-
 // Returns -1 when the options are fine, else the exit code.
 int parse_options(int argc, char** argv, Options* o) {
-  for (int i = 0; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&](const char** v) {
-      if (i + 1 >= argc) return false;
-      *v = argv[++i];
-      return true;
-    };
-    const char* v = nullptr;
-    if (a == "--help" || a == "-h") {
-      std::fputs(kHelp, stdout);
-      return 0;
-    } else if (a == "--json") {
-      o->json = true;
-    } else if (a == "--seeds" && value(&v) && parse_u64(v, kMaxSeeds, &o->seeds)) {
-    } else if (a == "--seed-from" && value(&v) && parse_u64(v, UINT64_MAX - kMaxSeeds, &o->seed_from)) {
-    } else if (a == "--ops" && value(&v) && parse_u64(v, kMaxOpsPerSeed, &o->ops)) {
-    } else if (a == "--oracle" && value(&v)) {
-      o->oracle = v;
-    } else if (a == "--mismatch-dir" && value(&v)) {
-      o->mismatch_dir = v;
-    } else if (a == "--write-vectors" && value(&v)) {
-      o->write_vectors = v;
-    } else {
-      if (v) a += std::string(" ") + v;
-      std::fprintf(stderr, "basis-tree differential: bad argument '%s' (see --help)\n", a.c_str());
-      return kExitUnavailable;
-    }
-  }
-  return -1;
+  CommandLine cli("basis-tree differential", "[--seeds N] [--seed-from S] [--ops N] [--oracle DIR] [options]", kAbout);
+  cli.number("--seeds", "N", &o->seeds, "seeds to run (default 4); seed s uses parameter set s mod 8", 0, kMaxSeeds);
+  cli.number("--seed-from", "S", &o->seed_from, "first seed (default 1)", 0, UINT64_MAX - kMaxSeeds);
+  cli.number("--ops", "N", &o->ops, "operations per seed (default 5000)", 0, kMaxOpsPerSeed);
+  cli.text("--oracle", "DIR", &o->oracle, "the oracle (default $BASIS_ORACLE_DIR, else ../shared/oracle)");
+  cli.text("--mismatch-dir", "DIR", &o->mismatch_dir,
+           "where a failing stream is written as a vector file, with the\n"
+           "oracle's answers as expectations (default differential-mismatches)");
+  cli.text("--write-vectors", "DIR", &o->write_vectors,
+           "run the hand-made scenarios (key checks after changes, UpdateLongBy\n"
+           "edges, value lengths) and write them as vector files in DIR");
+  cli.flag("--json", &o->json,
+           "one JSON object per seed and one for the summary, a line each (a run\n"
+           "takes minutes: each seed is printed when it ends)");
+  cli.footer("Prints a line per seed, then the total operations, seeds and mismatches.\n"
+             "Exit code: 0 no mismatch, 1 mismatches, 2 bad arguments or the oracle cannot run.");
+  return cli.parse(argc, argv);
 }
 
 // A private scratch directory for the oracle's input and output files,

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "basis/runtime.h"
+#include "tools/cli.h"
 
 using namespace basis;
 
@@ -25,8 +26,16 @@ tree::Bytes amount(uint64_t v) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  basis::tools::CommandLine cli("embed_example", "[DATA_DIR]",
+                                "A host embedding the basis-trees runtime: opens (or creates) the tree in DATA_DIR\n"
+                                "(default ./embed-data), applies two batches, prints digests and a proof, and exits.");
+  std::vector<std::string> dirs;
+  cli.arguments("DATA_DIR", &dirs, 0, 1);
+  cli.footer("A DATA_DIR that starts with '-' goes after --: embed_example -- -dir");
+  if (int code = cli.parse(argc - 1, argv + 1); code >= 0) return code;
+  if (!dirs.empty() && dirs[0].empty()) return cli.usage_error("DATA_DIR is empty");
   config::Config cfg;  // every default; only the directory is ours
-  cfg.storage.data_dir = argc > 1 ? argv[1] : "embed-data";
+  cfg.storage.data_dir = dirs.empty() ? "embed-data" : dirs[0];
   std::unique_ptr<basis::Runtime> rt;
   if (tree::Status s = basis::Runtime::open(cfg, &rt); !s.is_ok()) {
     std::fprintf(stderr, "cannot open %s: %s\n", cfg.storage.data_dir.c_str(), s.to_string().c_str());

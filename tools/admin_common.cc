@@ -1,0 +1,90 @@
+// What every store command shares: its options, opening the store, and how
+// results and failures are printed.
+#include <cstdio>
+#include <filesystem>
+
+#include "tools/admin.h"
+#include "tools/progress.h"
+
+namespace basis::tools {
+
+using nlohmann::json;
+
+bool StoreArgs::progress() const { return progress_wanted(json, quiet); }
+
+void add_store_options(CommandLine* cli, StoreArgs* args) {
+  cli->text("--config", "FILE", &args->config_file, "the daemon's configuration (data_dir and tree parameters)");
+  cli->text("--data-dir", "DIR", &args->data_dir, "the data directory (overrides the configuration's)");
+  cli->flag("--json", &args->json, "print one JSON object (errors as {\"error\":{\"code\",\"message\"}})");
+  cli->flag("--quiet", &args->quiet, "no progress line on stderr (there is none when stderr is not a terminal)");
+}
+
+int parse_store_args(CommandLine* cli, int argc, char** argv, StoreArgs* args) {
+  args->command = cli->program().substr(cli->program().rfind(' ') + 1);
+  if (int code = cli->parse(argc, argv); code >= 0) return code;
+  if (!args->config_file.empty()) {
+    if (config::Status s = config::load_file(args->config_file, &args->config); !s.is_ok()) {
+      return failed(*args, tree::Status(tree::ErrorKind::kInvalidArgument, s.message()), 2);
+    }
+  }
+  if (!args->data_dir.empty()) args->config.storage.data_dir = args->data_dir;
+  return -1;
+}
+
+std::string db_path(const config::Config& config) {
+  return (std::filesystem::path(config.storage.data_dir) / "db").string();
+}
+
+tree::Status open_store(const StoreArgs& args, std::unique_ptr<storage::Database>* out) {
+  storage::DatabaseOptions o;
+  o.path = db_path(args.config);
+  o.params = tree::TreeParams{args.config.tree.key_length, args.config.tree.value_length};
+  o.create_if_missing = false;
+  return storage::Database::open(o, out);
+}
+
+int failed(const std::string& command, bool as_json, const tree::Status& s, int exit_code) {
+  if (as_json) {
+    print_json({{"error", {{"code", std::string(tree::error_kind_name(s.kind()))}, {"message", s.message()}}}});
+  } else {
+    std::fprintf(stderr, "basis-tree %s: %s\n", command.c_str(), s.to_string().c_str());
+  }
+  return exit_code;
+}
+
+int failed(const StoreArgs& args, const tree::Status& s, int exit_code) {
+  return failed(args.command, args.json, s, exit_code);
+}
+
+void print_json(const json& j) {
+  // Replacement characters for bytes that are not UTF-8 (a path can hold
+  // any): dump() would throw.
+  std::printf("%s\n", j.dump(-1, ' ', false, json::error_handler_t::replace).c_str());
+  std::fflush(stdout);
+}
+
+json checkpoint_json(const storage::CheckpointRecord& c) {
+  return {{"id", c.id},
+          {"timestamp_ms", c.timestamp_ms},
+          {"digest", tree::to_hex(tree::ByteView(c.digest))},
+          {"last_seq", c.last_sequence},
+          {"node_count", c.node_count}};
+}
+
+json operation_json(const storage::OperationRecord& r) {
+  json out = {{"seq", r.sequence},
+              {"type", std::string(tree::op_type_name(r.type))},
+              {"timestamp_ms", r.timestamp_ms},
+              {"key", tree::to_hex(tree::view(r.key))},
+              {"previous", r.had_previous ? json(tree::to_hex(tree::view(r.previous))) : json(nullptr)},
+              {"digest_before", tree::to_hex(tree::ByteView(r.digest_before))},
+              {"digest_after", tree::to_hex(tree::ByteView(r.digest_after))}};
+  if (r.type == tree::OpType::kUpdateLongBy) {
+    out["delta"] = r.delta;
+  } else if (r.type != tree::OpType::kRemove && r.type != tree::OpType::kRemoveIfExists) {
+    out["value"] = tree::to_hex(tree::view(r.value));
+  }
+  return out;
+}
+
+}  // namespace basis::tools
