@@ -151,6 +151,7 @@ TEST_CASE("api: every error answer has the error shape and a code of the list", 
       {"DELETE", "/v1/digest", "", "", 405, "MethodNotAllowed"},
       {"GET", "/v1/digest", "x", "", 400, "MalformedRequest"},  // GET with a body
       {"GET", "/v1/digest", "", "Range: bytes=0-1\r\n", 400, "MalformedRequest"},
+      {"GET", "/v1/digest", "", "Range: garbage\r\n", 400, "MalformedRequest"},  // httplib's 416, as its code's 400
       {"GET", "/v1/%ff", "", "", 400, "MalformedRequest"},
       {"GET", "/v1/digest", "", "Content-Length: 0\r\nContent-Length: 0\r\n", 400, "MalformedRequest"},
       {"GET", "/v1/digest", "", "Expect: 100-continue\r\nExpect: 100-continue\r\n", 400, "MalformedRequest"},
@@ -310,6 +311,9 @@ TEST_CASE("api: following the oplog's next reads the whole log, page by page", "
     if (std::string(limit).empty()) REQUIRE(pages == 3);  // the default limit is 100
     if (std::string(limit) == "&limit=7") REQUIRE(pages == 36);
   }
+  json zero = get_json(c, "/v1/oplog?from=0&limit=2", 200);  // sequence numbers start at 1
+  REQUIRE(zero["records"][0]["seq"] == 1);
+  REQUIRE(zero["next"] == 3);
   json first = get_json(c, "/v1/oplog", 200);
   REQUIRE(first["records"].size() == 100);
   REQUIRE(first["next"] == 101);

@@ -135,8 +135,9 @@ std::string too_large(const ApiOptions& options) {
 
 // httplib's own refusals (a malformed request, a body too large, a request
 // line too long): the stream may be out of step, so the connection closes
-// after the answer. The status is httplib's; a status without a code of its
-// own gets MalformedRequest (4xx) or Internal (5xx).
+// after the answer. A status without a code of its own (416 for a Range
+// that does not parse, say) becomes MalformedRequest's 400, or Internal's
+// 500: an answer's status is always its code's.
 void answer_httplib_refusal(const ApiOptions& options, const httplib::Request& req, httplib::Response& res) {
   if (!res.body.empty()) return;
   if (res.status != 404) res.set_header("Connection", "close");
@@ -147,10 +148,11 @@ void answer_httplib_refusal(const ApiOptions& options, const httplib::Request& r
     case 400:
       return fail(res, ErrorCode::kMalformedRequest,
                   "bad request (malformed request line or headers; a POST needs a Content-Length header, even of 0)");
+    case 416: return fail(res, ErrorCode::kMalformedRequest, "the Range header does not parse (the API answers whole: drop it)");
     default: {
       const int status = res.status;
-      const ErrorCode code = status >= 500 ? ErrorCode::kInternal : ErrorCode::kMalformedRequest;
-      reply(res, status, error_json({code, "HTTP " + std::to_string(status)}));
+      if (status >= 500) return fail(res, ErrorCode::kInternal, "HTTP " + std::to_string(status) + " from the HTTP layer");
+      return fail(res, ErrorCode::kMalformedRequest, "HTTP " + std::to_string(status) + " from the HTTP layer");
     }
   }
 }
@@ -179,7 +181,7 @@ void install_api(httplib::Server& server, basis::Runtime& rt, Metrics& metrics, 
   // first, and the body's size, so that a refused body is never invited.
   server.set_expect_100_continue_handler([options](const httplib::Request& req, httplib::Response& res) {
     if (check_request(options, req, res) == HandlerResponse::Handled) {
-      res.set_header("Connection", "close");
+      if (!res.has_header("Connection")) res.set_header("Connection", "close");  // the body is never read
       return res.status;
     }
     std::optional<uint64_t> length = parse_u64(req.get_header_value("Content-Length"));

@@ -275,8 +275,7 @@ void check_exchange(const Exchange& x) {
   if (doc.is_discarded()) finding("a JSON response does not parse: " + x.response);
   try {
     // Every error but a health report's 503 is {"error":{"code":…,"message":…}}
-    // with a code of the list and the code's status (httplib's refusals
-    // without a code of their own keep their status).
+    // with a code of the list and the code's status.
     if (x.status >= 400 && x.path.rfind("/v1/health", 0) != 0) {
       const bool shaped = doc.is_object() && doc.contains("error") && doc["error"].is_object() &&
                           doc["error"].contains("code") && doc["error"]["code"].is_string() &&
@@ -284,8 +283,7 @@ void check_exchange(const Exchange& x) {
       if (!shaped) finding("error " + std::to_string(x.status) + " not in the error shape: " + x.response);
       std::optional<daemon::ErrorCode> code = daemon::parse_error_code(doc["error"]["code"].get<std::string>());
       if (!code) finding("error code not in the list: " + x.response);
-      const bool generic = *code == daemon::ErrorCode::kMalformedRequest || *code == daemon::ErrorCode::kInternal;
-      if (daemon::error_code_status(*code) != x.status && !generic) {
+      if (daemon::error_code_status(*code) != x.status) {
         finding("error " + std::to_string(x.status) + " with the code of another status: " + x.response);
       }
     }
