@@ -22,7 +22,8 @@ void fail(httplib::Response& res, const ApiError& error) {
 void fail(httplib::Response& res, ErrorCode code, const std::string& message) { fail(res, ApiError{code, message}); }
 
 void fail(httplib::Response& res, const tree::Status& status) {
-  fail(res, error_code_of(status.kind()), status.to_string());
+  // The kind is the code now: the message is the status's own.
+  fail(res, error_code_of(status.kind()), status.message().empty() ? status.to_string() : status.message());
 }
 
 bool query_flag(const httplib::Request& req, const char* name, bool* out, ApiError* error) {

@@ -22,7 +22,7 @@ void reply(httplib::Response& res, int status, const nlohmann::json& body);
 // An error answer with the code's status: {"error":{"code":…,"message":…}}.
 void fail(httplib::Response& res, ErrorCode code, const std::string& message);
 void fail(httplib::Response& res, const ApiError& error);
-// A runtime failure: its kind's code, its message ("Kind: what" as the tree says it).
+// A runtime failure: its kind's code, and its message.
 void fail(httplib::Response& res, const tree::Status& status);
 
 // A flag of the query: absent -> false; true|false|1|0; anything else is an
@@ -51,7 +51,7 @@ struct ApiContext {
   ApiOptions options;
 };
 
-// The default and the largest `limit` of GET /v1/oplog.
+// The `limit` of GET /v1/oplog when none is given (ApiOptions has the largest).
 constexpr uint64_t kDefaultOplogLimit = 100;
 
 // POST /v1/batch, GET /v1/digest, GET /v1/lookup/{key}, GET /v1/oplog.

@@ -1,5 +1,6 @@
 // The routes that change and read the tree: batches, the digest, lookups,
 // and the operation log (api_routes.h).
+#include <algorithm>
 #include <chrono>
 
 #include "basis/tree/hash.h"
@@ -64,7 +65,7 @@ void lookup(const ApiContext& api, const httplib::Request& req, httplib::Respons
 // ask for next, null once the page reaches the end of the log. One record
 // more than asked for is read to know.
 void oplog(const ApiContext& api, const httplib::Request& req, httplib::Response& res) {
-  uint64_t from = 1, limit = kDefaultOplogLimit;
+  uint64_t from = 1, limit = std::min<uint64_t>(kDefaultOplogLimit, api.options.max_oplog_records);
   ApiError error;
   if (!query_number(req, "from", &from, &error) || !query_number(req, "limit", &limit, &error)) {
     return fail(res, error);
