@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstring>
+#include <atomic>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -189,6 +190,38 @@ TEST_CASE("api: every error answer has the error shape and a code of the list", 
   REQUIRE(results[0]["error"] == "KeyAlreadyExists");
   REQUIRE(results[1]["error"] == "KeyNotFound");
   for (const auto& r : results) REQUIRE(daemon::parse_error_code(r["error"].get<std::string>()));
+}
+
+TEST_CASE("api: refusals from the runtime (too many batches in flight) are in the error shape", "[daemon][api]") {
+  TempDir dir;
+  Daemon d(dir, "[persistence]\nmax_inflight_batches = 1\n[server]\nlisten = \"127.0.0.1:0\"\n");
+  std::atomic<int> busy{0}, applied{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 8; ++t) {
+    clients.emplace_back([&, t] {
+      for (int b = 0; b < 25 && busy < 5; ++b) {
+        json ops = json::array();
+        for (int i = 0; i < 20; ++i) {
+          char k[16];
+          std::snprintf(k, sizeof k, "%02x%04x%04x", t, b, i);
+          ops.push_back(insert(k + std::string(54, '5'), "01"));
+        }
+        Answer a = exchange(d.port(), "POST", "/v1/batch", batch(ops));
+        if (a.status == 200) ++applied;
+        if (a.status != 503) continue;
+        ++busy;
+        json e = json::parse(a.body)["error"];
+        if (e["code"] != "TooManyInflight" || e["message"].get<std::string>().find("in flight") == std::string::npos) {
+          busy = -1000;  // checked below, on the test's thread
+          return;
+        }
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  INFO(busy << " busy, " << applied << " applied");
+  REQUIRE(busy > 0);
+  REQUIRE(applied > 0);
 }
 
 TEST_CASE("api: connection-level refusals are in the error shape too", "[daemon][api]") {

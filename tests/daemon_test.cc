@@ -308,13 +308,16 @@ TEST_CASE("daemon: health answers 503 while writes are refused, and says why", "
   REQUIRE(get_json(c, "/v1/health", 200)["status"] == "ok");
   REQUIRE(get_json(c, "/v1/health/ready", 200)["status"] == "ok");
   int status = 200;
+  std::string refusal;
   for (uint64_t b = 0; b < 200 && status == 200; ++b) {
     auto r = c.Post("/v1/batch", inserts(b * 500, 500).dump(), "application/json");
     REQUIRE(r);
     status = r->status;
+    refusal = r->body;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // let the budget be measured again
   }
   REQUIRE(status == 507);
+  REQUIRE(json::parse(refusal)["error"]["code"] == "InsufficientStorage");
   auto r = c.Get("/v1/health");
   REQUIRE(r);
   INFO(r->body);
