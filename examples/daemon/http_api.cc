@@ -63,8 +63,9 @@ std::string joined(const std::vector<std::string>& items) {
   return out;
 }
 
-// Sets the answer's request id once (an Expect: 100-continue request passes
-// the checks twice); the client's id is refused here only by check_request.
+// Sets the answer's request id, once: an Expect: 100-continue request passes
+// the checks twice. A client's id that is not valid is replaced here and
+// refused by check_request.
 RequestIdChoice set_request_id(std::string_view raw, const httplib::Request& req, httplib::Response& res) {
   RequestIdChoice choice = choose_request_id(raw, req);
   if (!res.has_header(kRequestIdHeader)) res.set_header(kRequestIdHeader, choice.id);
