@@ -110,6 +110,7 @@ std::set<uint64_t> Runtime::pinned_checkpoints() {
 tree::Status Runtime::read_log(uint64_t from, size_t limit, std::vector<LogRecord>* out) {
   out->clear();
   if (impl_->stopped) return tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down");
+  from = std::max<uint64_t>(from, 1);  // sequence numbers start at 1
   std::unique_ptr<storage::Oplog> log;
   if (tree::Status s = storage::Oplog::open(impl_->db.get(), &log); !s.is_ok()) return s;
   if (limit == 0 || from > log->last_sequence()) return tree::Status::ok();
@@ -120,7 +121,7 @@ tree::Status Runtime::read_log(uint64_t from, size_t limit, std::vector<LogRecor
                                                                   : " (archived in " + impl_->config.archive_path() + ")"));
   }
   uint64_t to = std::min(log->last_sequence(), from + (limit - 1));
-  return log->scan(std::max<uint64_t>(from, 1), to, [&](const storage::OperationRecord& r) {
+  return log->scan(from, to, [&](const storage::OperationRecord& r) {
     out->push_back({r.sequence, r.type, r.timestamp_ms, r.key, r.value, r.delta, r.had_previous, r.previous,
                     r.digest_before, r.digest_after});
     return true;

@@ -5,6 +5,7 @@
 
 #include "actors/protocol.h"
 #include "storage/checkpoint_store.h"
+#include "storage/node_count.h"
 #include "storage/node_gc.h"
 #include "storage/retention.h"
 #include "storage/coding.h"
@@ -15,6 +16,11 @@ namespace basis::actors {
 using storage::Family;
 
 namespace {
+
+// For the one walk of a version whose count cannot follow from the last
+// checkpoint's (the first checkpoint of a store, or of one written before
+// checkpoints counted their nodes).
+constexpr int kNodeCountThreads = 2;
 
 uint64_t now_ms() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -285,6 +291,10 @@ checkpointer_actor::behavior_type checkpointer(checkpointer_actor::pointer self,
         record.digest = order.digest;
         record.last_sequence = order.last_sequence;
         record.metadata = "verified " + std::to_string(order.new_nodes) + " new nodes";
+        // A count that cannot be had (0) does not keep the checkpoint from
+        // being written: the version itself was verified by the node writer.
+        (void)storage::count_version_nodes(db, existing.empty() ? nullptr : &existing.front(), order.digest,
+                                           order.last_sequence, kNodeCountThreads, &record.node_count);
         if (tree::Status s = store->write(record); !s.is_ok()) return s;
         // Everything up to here is recoverable from this checkpoint and the
         // log after it: flushing lets a reopen skip replaying the WAL.

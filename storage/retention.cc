@@ -32,6 +32,21 @@ Status pin_checkpoint(Database* db, uint64_t id) {
 }
 
 Status unpin_checkpoint(Database* db, uint64_t id) {
+  // Unpinning what is neither pinned nor a checkpoint names an id that
+  // never was (or is long gone): refused like a pin of it. Unpinning a
+  // checkpoint that is not pinned is a no-op.
+  std::string pin;
+  Status pinned = db->get(Family::kMetadata, pin_key(id), &pin);
+  if (pinned.kind() == ErrorKind::kNotFound) {
+    CheckpointRecord cp;
+    if (Status s = CheckpointStore(db).read(id, &cp); !s.is_ok()) {
+      return s.kind() == ErrorKind::kNotFound ? Status(ErrorKind::kNotFound, "checkpoint " + std::to_string(id) +
+                                                                                 " is neither retained nor pinned")
+                                              : s;
+    }
+  } else if (!pinned.is_ok()) {
+    return pinned;
+  }
   rocksdb::WriteBatch batch;
   batch.Delete(db->handle(Family::kMetadata), pin_key(id));
   return db->write(&batch, true);

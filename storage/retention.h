@@ -31,7 +31,9 @@ struct RetentionReport {
 Status apply_retention(Database* db, const RetentionPolicy& policy, uint64_t now_ms, RetentionReport* out);
 
 // Pins keep a checkpoint through retention until unpinned. Pinning a
-// checkpoint that does not exist is kNotFound.
+// checkpoint that does not exist is kNotFound, and so is unpinning an id
+// that is neither pinned nor a checkpoint (unpinning a checkpoint that is
+// not pinned is OK).
 Status pin_checkpoint(Database* db, uint64_t id);
 Status unpin_checkpoint(Database* db, uint64_t id);
 Status pinned_checkpoints(const Database& db, std::set<uint64_t>* out);

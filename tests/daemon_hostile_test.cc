@@ -26,69 +26,8 @@ using basis::storage::testing::TempDir;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// A raw TCP connection: what a client that does not follow the rules sends.
-class Raw {
- public:
-  explicit Raw(int port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  }
-  ~Raw() { ::close(fd_); }
-  Raw(const Raw&) = delete;
-  Raw& operator=(const Raw&) = delete;
-
-  void send(const std::string& bytes) { REQUIRE(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == ssize_t(bytes.size())); }
-  bool try_send(const std::string& bytes) { return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) > 0; }
-  // Everything the server sends until it closes or `wait` passes in silence.
-  std::string read_all(std::chrono::milliseconds wait = std::chrono::milliseconds(2000)) {
-    std::string out;
-    char buf[65536];
-    for (;;) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(wait.count())) <= 0) break;
-      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      out.append(buf, size_t(n));
-    }
-    return out;
-  }
-  // Whether the server closed the connection within `wait`.
-  bool closed_within(std::chrono::milliseconds wait) {
-    auto end = Clock::now() + wait;
-    char buf[4096];
-    while (Clock::now() < end) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 50) > 0) {
-        ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-        if (n <= 0) return true;
-        last_.append(buf, size_t(n));
-      }
-    }
-    return false;
-  }
-  const std::string& received() const { return last_; }
-
- private:
-  int fd_ = -1;
-  std::string last_;
-};
-
-std::vector<int> statuses(const std::string& answers) {
-  std::vector<int> out;
-  // A status line: "HTTP/1.1 " and three digits (an error message may say "HTTP/1.1" too).
-  for (size_t at = answers.find("HTTP/1.1 "); at != std::string::npos; at = answers.find("HTTP/1.1 ", at + 1)) {
-    std::string code = answers.substr(at + 9, 4);
-    if (code.size() == 4 && std::isdigit(code[0]) && std::isdigit(code[1]) && std::isdigit(code[2]) && code[3] == ' ') {
-      out.push_back(std::stoi(code));
-    }
-  }
-  return out;
-}
+using basis::testing::Raw;
+using basis::testing::statuses;
 
 std::string get(const std::string& target, const std::string& headers = "") {
   return "GET " + target + " HTTP/1.1\r\nHost: t\r\n" + headers + "\r\n";
@@ -179,7 +118,7 @@ TEST_CASE("hostile: keys at the sentinels fail alone and the prover goes on", "[
     for (std::string query : {std::string(), std::string("?proof=true"), "?checkpoint=" + std::to_string(checkpoint["id"].get<uint64_t>())}) {
       json r = get_json(c, "/v1/lookup/" + k + query, 400);
       INFO(k << query);
-      REQUIRE(r["error"].get<std::string>().find(k == neg ? "less than -inf" : "more than +inf") != std::string::npos);
+      REQUIRE(r["error"]["message"].get<std::string>().find(k == neg ? "less than -inf" : "more than +inf") != std::string::npos);
     }
   }
   REQUIRE(get_json(c, "/v1/health", 200)["status"] == "ok");
@@ -290,7 +229,8 @@ TEST_CASE("hostile: a batch whose answer would exceed max_answer_bytes is refuse
   json lookups = json::array();
   for (int i = 0; i < 1000; ++i) lookups.push_back({{"type", "Lookup"}, {"key", key(0x11)}});
   json r = post_json(c, "/v1/batch", {{"ops", lookups}}, 413);
-  REQUIRE(r["error"].get<std::string>().find("max_answer_bytes") != std::string::npos);
+  REQUIRE(r["error"]["message"].get<std::string>().find("max_answer_bytes") != std::string::npos);
+  REQUIRE(r["error"]["code"] == "LimitExceeded");
   post_json(c, "/v1/batch?dry_run=true", {{"ops", lookups}}, 413);
   // Inserted in the same batch, then looked up: also counted.
   json mixed = {{"ops", {insert(key(0x12), repeat("cd", 1 << 20))}}};
@@ -326,7 +266,7 @@ TEST_CASE("hostile: idle and slow connections do not starve another client", "[d
   }
 }
 
-TEST_CASE("hostile: connections beyond max_connections get 503; slow heads get 408", "[daemon][hostile]") {
+TEST_CASE("hostile: connections beyond max_connections get 503, slow heads get 408", "[daemon][hostile]") {
   TempDir dir;
   Daemon d(dir, "[server]\nlisten = \"127.0.0.1:0\"\nmax_connections = 8\nheader_timeout = \"1 s\"\n"
                 "idle_timeout = \"20 s\"\n");

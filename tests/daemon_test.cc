@@ -206,13 +206,13 @@ TEST_CASE("daemon: bad input gets a 4xx naming the problem and changes nothing",
   for (const Case& k : cases) {
     json e = post_json(c, k.path, k.body, k.status);
     INFO(e.dump());
-    REQUIRE(e["error"].get<std::string>().find(k.says) != std::string::npos);
+    REQUIRE(e["error"]["message"].get<std::string>().find(k.says) != std::string::npos);
   }
-  REQUIRE(get_json(c, "/v1/lookup/1234", 400)["error"].get<std::string>().find("key has 2 bytes") != std::string::npos);
-  REQUIRE(get_json(c, "/v1/lookup/" + good_key + "?checkpoint=77", 404)["error"].get<std::string>().find("77") != std::string::npos);
-  REQUIRE(get_json(c, "/v1/lookup/" + good_key + "?checkpoint=x", 400)["error"].get<std::string>().find("checkpoint") != std::string::npos);
-  REQUIRE(get_json(c, "/v1/oplog?from=-1", 400)["error"].get<std::string>().find("from") != std::string::npos);
-  REQUIRE(get_json(c, "/v1/nothing", 404)["error"].get<std::string>().find("no such route") != std::string::npos);
+  REQUIRE(get_json(c, "/v1/lookup/1234", 400)["error"]["message"].get<std::string>().find("key has 2 bytes") != std::string::npos);
+  REQUIRE(get_json(c, "/v1/lookup/" + good_key + "?checkpoint=77", 404)["error"]["message"].get<std::string>().find("77") != std::string::npos);
+  REQUIRE(get_json(c, "/v1/lookup/" + good_key + "?checkpoint=x", 400)["error"]["message"].get<std::string>().find("checkpoint") != std::string::npos);
+  REQUIRE(get_json(c, "/v1/oplog?from=-1", 400)["error"]["message"].get<std::string>().find("from") != std::string::npos);
+  REQUIRE(get_json(c, "/v1/nothing", 404)["error"]["message"].get<std::string>().find("no such route") != std::string::npos);
   REQUIRE(get_json(c, "/v1/digest", 200) == before);
   REQUIRE(d.stop() == 0);
 }
@@ -223,7 +223,7 @@ TEST_CASE("daemon: with a token, requests without it get 401 and change nothing"
   std::ofstream(dir.path("token")) << token << "\n";
   Daemon d(dir, "[server]\nlisten = \"127.0.0.1:0\"\ntoken_file = \"" + dir.path("token") + "\"\n", "debug");
   auto c = d.client();
-  REQUIRE(get_json(c, "/v1/digest", 401)["error"] == "missing or wrong bearer token");
+  REQUIRE(get_json(c, "/v1/digest", 401)["error"]["message"] == "missing or wrong bearer token");
   post_json(c, "/v1/batch", inserts(0, 3).dump(), 401);
   c.set_bearer_token_auth("wrong");
   get_json(c, "/v1/digest", 401);
@@ -237,7 +237,7 @@ TEST_CASE("daemon: with a token, requests without it get 401 and change nothing"
   // Every request is logged at debug level, the token never.
   std::ifstream in(dir.path("daemon.log"));
   std::string logged((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  REQUIRE(logged.find("GET /v1/digest -> 401") != std::string::npos);
+  REQUIRE(logged.find("access GET /v1/digest status=401 ") != std::string::npos);
   REQUIRE(logged.find(token) == std::string::npos);
 }
 
@@ -308,13 +308,16 @@ TEST_CASE("daemon: health answers 503 while writes are refused, and says why", "
   REQUIRE(get_json(c, "/v1/health", 200)["status"] == "ok");
   REQUIRE(get_json(c, "/v1/health/ready", 200)["status"] == "ok");
   int status = 200;
+  std::string refusal;
   for (uint64_t b = 0; b < 200 && status == 200; ++b) {
     auto r = c.Post("/v1/batch", inserts(b * 500, 500).dump(), "application/json");
     REQUIRE(r);
     status = r->status;
+    refusal = r->body;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // let the budget be measured again
   }
   REQUIRE(status == 507);
+  REQUIRE(json::parse(refusal)["error"]["code"] == "InsufficientStorage");
   auto r = c.Get("/v1/health");
   REQUIRE(r);
   INFO(r->body);
@@ -327,7 +330,7 @@ TEST_CASE("daemon: health answers 503 while writes are refused, and says why", "
   REQUIRE(get_json(c, "/v1/health/live", 200)["status"] == "live");
   auto m = c.Get("/metrics");
   REQUIRE(m);
-  REQUIRE(m->body.find("basis_state{quantity=\"ready\"} 0") != std::string::npos);
-  REQUIRE(m->body.find("basis_state{quantity=\"writes_refused\"} 1") != std::string::npos);
-  REQUIRE(m->body.find("basis_state{quantity=\"serving\"} 1") != std::string::npos);
+  REQUIRE(m->body.find("\nbasis_ready 0\n") != std::string::npos);
+  REQUIRE(m->body.find("\nbasis_writes_refused 1\n") != std::string::npos);
+  REQUIRE(m->body.find("\nbasis_serving 1\n") != std::string::npos);
 }

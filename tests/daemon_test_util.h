@@ -4,17 +4,27 @@
 
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <nlohmann/json.hpp>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "tests/storage_test_util.h"
 
@@ -95,6 +105,134 @@ inline nlohmann::json get_json(httplib::Client& c, const std::string& path, int 
   INFO(path << " -> " << r->status << " " << r->body);
   REQUIRE(r->status == expect);
   return nlohmann::json::parse(r->body);
+}
+
+// A raw TCP connection: what a client that does not follow the rules sends.
+class Raw {
+  using Clock = std::chrono::steady_clock;
+
+ public:
+  explicit Raw(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  }
+  ~Raw() { ::close(fd_); }
+  Raw(const Raw&) = delete;
+  Raw& operator=(const Raw&) = delete;
+
+  void send(const std::string& bytes) { REQUIRE(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == ssize_t(bytes.size())); }
+  bool try_send(const std::string& bytes) { return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) > 0; }
+  // Everything the server sends until it closes or `wait` passes in silence.
+  std::string read_all(std::chrono::milliseconds wait = std::chrono::milliseconds(2000)) {
+    std::string out;
+    char buf[65536];
+    for (;;) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(wait.count())) <= 0) break;
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      out.append(buf, size_t(n));
+    }
+    return out;
+  }
+  // Whether the server closed the connection within `wait`.
+  bool closed_within(std::chrono::milliseconds wait) {
+    auto end = Clock::now() + wait;
+    char buf[4096];
+    while (Clock::now() < end) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) > 0) {
+        ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+        if (n <= 0) return true;
+        last_.append(buf, size_t(n));
+      }
+    }
+    return false;
+  }
+  const std::string& received() const { return last_; }
+
+ private:
+  int fd_ = -1;
+  std::string last_;
+};
+
+// The status of every answer in `answers` (as a Raw read them), in order.
+inline std::vector<int> statuses(const std::string& answers) {
+  std::vector<int> out;
+  // A status line: "HTTP/1.1 " and three digits (an error message may say "HTTP/1.1" too).
+  for (size_t at = answers.find("HTTP/1.1 "); at != std::string::npos; at = answers.find("HTTP/1.1 ", at + 1)) {
+    std::string code = answers.substr(at + 9, 4);
+    if (code.size() == 4 && std::isdigit(code[0]) && std::isdigit(code[1]) && std::isdigit(code[2]) && code[3] == ' ') {
+      out.push_back(std::stoi(code));
+    }
+  }
+  return out;
+}
+
+// One answer read off the wire: header names in lowercase.
+struct Answer {
+  int status = 0;
+  std::multimap<std::string, std::string> headers;
+  std::string body;
+  std::string header(const std::string& lowercase_name) const {
+    auto it = headers.find(lowercase_name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+
+// Splits pipelined answers (each with a Content-Length; `head_only` for
+// answers to HEAD, which have none of the body they announce).
+inline std::vector<Answer> parse_answers(std::string_view raw, bool head_only = false) {
+  std::vector<Answer> out;
+  while (!raw.empty()) {
+    size_t end = raw.find("\r\n\r\n");
+    if (end == std::string_view::npos || raw.substr(0, 9) != "HTTP/1.1 ") break;
+    Answer a;
+    a.status = std::atoi(std::string(raw.substr(9, 3)).c_str());
+    std::string_view head = raw.substr(0, end);
+    for (size_t line = head.find("\r\n"); line != std::string_view::npos;) {
+      size_t next = head.find("\r\n", line + 2);
+      std::string_view h = head.substr(line + 2, (next == std::string_view::npos ? head.size() : next) - line - 2);
+      size_t colon = h.find(':');
+      if (colon != std::string_view::npos) {
+        std::string name(h.substr(0, colon));
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        std::string_view value = h.substr(colon + 1);
+        while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+        a.headers.emplace(name, std::string(value));
+      }
+      line = next;
+    }
+    raw.remove_prefix(end + 4);
+    size_t length = head_only || a.status == 100 ? 0 : std::strtoull(a.header("content-length").c_str(), nullptr, 10);
+    length = std::min(length, raw.size());
+    a.body = std::string(raw.substr(0, length));
+    raw.remove_prefix(length);
+    if (a.status != 100) out.push_back(std::move(a));
+  }
+  return out;
+}
+
+// One request on a connection of its own (the answer closes it): `headers`
+// are whole lines ("Name: value\r\n"). A POST or DELETE, or any request
+// with a body, says its Content-Length (unless `headers` do).
+inline Answer exchange(int port, const std::string& method, const std::string& target, const std::string& body = "",
+                       const std::string& headers = "") {
+  std::string request = method + " " + target + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n" + headers;
+  const bool has_length = headers.find("Content-Length:") != std::string::npos;
+  if (!has_length && (!body.empty() || method == "POST" || method == "DELETE" || method == "PUT" || method == "PATCH")) {
+    request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  Raw r(port);
+  r.send(request + "\r\n" + body);
+  std::vector<Answer> answers = parse_answers(r.read_all(), method == "HEAD");
+  INFO(method << " " << target);
+  REQUIRE(answers.size() == 1);
+  return answers.front();
 }
 
 }  // namespace basis::testing

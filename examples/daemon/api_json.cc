@@ -10,20 +10,16 @@ using nlohmann::json;
 
 namespace {
 
-bool hex_field(const json& op, const char* field, const std::string& at, tree::Bytes* out, std::string* error) {
-  if (!op.contains(field)) {
-    *error = at + ": no " + field;
-    return false;
-  }
-  if (!op[field].is_string()) {
-    *error = at + ": " + field + " must be a hex string";
-    return false;
-  }
+bool invalid(ApiError* error, ErrorCode code, std::string message) {
+  *error = ApiError{code, std::move(message)};
+  return false;
+}
+
+bool hex_field(const json& op, const char* field, const std::string& at, tree::Bytes* out, ApiError* error) {
+  if (!op.contains(field)) return invalid(error, ErrorCode::kInvalidBatch, at + ": no " + field);
+  if (!op[field].is_string()) return invalid(error, ErrorCode::kInvalidBatch, at + ": " + field + " must be a hex string");
   const std::string& hex = op[field].get_ref<const std::string&>();
-  if (!tree::from_hex(hex, out)) {
-    *error = at + ": " + field + " is not hex";
-    return false;
-  }
+  if (!tree::from_hex(hex, out)) return invalid(error, ErrorCode::kInvalidBatch, at + ": " + field + " is not hex");
   return true;
 }
 
@@ -33,8 +29,7 @@ json hex_or_null(bool present, const tree::Bytes& bytes) {
 
 }  // namespace
 
-bool check_batch_shape(std::string_view body, size_t max_operations, bool* too_large, std::string* error) {
-  *too_large = false;
+bool check_batch_shape(std::string_view body, size_t max_operations, ApiError* error) {
   // {"ops":[{"type":..,"key":..,"value":..},...]}: three levels; an
   // operation has at most four members.
   constexpr size_t kMaxDepth = 8;
@@ -57,16 +52,15 @@ bool check_batch_shape(std::string_view body, size_t max_operations, bool* too_l
       case '{':
       case '[':
         if (++depth > kMaxDepth) {
-          *error = "the body nests deeper than " + std::to_string(kMaxDepth) + " levels; a batch needs 3";
-          return false;
+          return invalid(error, ErrorCode::kMalformedJson,
+                         "the body nests deeper than " + std::to_string(kMaxDepth) + " levels; a batch needs 3");
         }
         [[fallthrough]];
       case ',':
         if (++values > max_values) {
-          *too_large = true;
-          *error = "the body holds more JSON values than " + std::to_string(max_operations) +
-                   " operations (persistence.operation_batch_size) can";
-          return false;
+          return invalid(error, ErrorCode::kBatchTooLarge,
+                         "the body holds more JSON values than " + std::to_string(max_operations) +
+                             " operations (persistence.operation_batch_size) can");
         }
         break;
       case '}':
@@ -79,21 +73,18 @@ bool check_batch_shape(std::string_view body, size_t max_operations, bool* too_l
   return true;
 }
 
-bool parse_key(std::string_view hex, const tree::TreeParams& params, tree::Bytes* out, std::string* error) {
-  if (!tree::from_hex(hex, out)) {
-    *error = "key is not hex";
-    return false;
-  }
+bool parse_key(std::string_view hex, const tree::TreeParams& params, tree::Bytes* out, ApiError* error) {
+  if (!tree::from_hex(hex, out)) return invalid(error, ErrorCode::kInvalidParameter, "key is not hex");
   if (out->size() != params.key_length) {
-    *error = "key has " + std::to_string(out->size()) + " bytes, the tree's keys have " +
-             std::to_string(params.key_length);
-    return false;
+    return invalid(error, ErrorCode::kKeyLengthMismatch,
+                   "key has " + std::to_string(out->size()) + " bytes, the tree's keys have " +
+                       std::to_string(params.key_length));
   }
   return true;
 }
 
 bool parse_batch(std::string_view body, const tree::TreeParams& params, std::vector<basis::OwnedOperation>* out,
-                 std::string* error) {
+                 ApiError* error) {
   // nlohmann keeps the last of duplicate keys; a reader that keeps the first
   // would see another batch, so a duplicate is refused.
   std::vector<std::set<std::string>> keys;  // per open object
@@ -110,38 +101,25 @@ bool parse_batch(std::string_view body, const tree::TreeParams& params, std::vec
     return true;
   };
   json doc = json::parse(body, note_keys, false);
-  if (doc.is_discarded()) {
-    *error = "the body is not JSON";
-    return false;
-  }
+  if (doc.is_discarded()) return invalid(error, ErrorCode::kMalformedJson, "the body is not JSON");
   if (!duplicate.empty()) {
-    *error = "the key \"" + duplicate + "\" appears twice in one object";
-    return false;
+    return invalid(error, ErrorCode::kMalformedJson, "the key \"" + duplicate + "\" appears twice in one object");
   }
+  const ErrorCode bad = ErrorCode::kInvalidBatch;
   if (!doc.is_object() || !doc.contains("ops") || !doc["ops"].is_array()) {
-    *error = "the body must be an object with an \"ops\" array";
-    return false;
+    return invalid(error, bad, "the body must be an object with an \"ops\" array");
   }
   for (const auto& item : doc.items()) {
-    if (item.key() != "ops") {
-      *error = "unknown field '" + item.key() + "' (the body has one field, \"ops\")";
-      return false;
-    }
+    if (item.key() != "ops") return invalid(error, bad, "unknown field '" + item.key() + "' (the body has one field, \"ops\")");
   }
   out->clear();
   for (size_t i = 0; i < doc["ops"].size(); ++i) {
     const json& op = doc["ops"][i];
     std::string at = "op " + std::to_string(i);
-    if (!op.is_object() || !op.contains("type") || !op["type"].is_string()) {
-      *error = at + ": no type";
-      return false;
-    }
+    if (!op.is_object() || !op.contains("type") || !op["type"].is_string()) return invalid(error, bad, at + ": no type");
     const std::string& name = op["type"].get_ref<const std::string&>();
     auto type = tree::parse_op_type(name);
-    if (!type) {
-      *error = at + ": unknown operation type '" + name + "'";
-      return false;
-    }
+    if (!type) return invalid(error, bad, at + ": unknown operation type '" + name + "'");
     basis::OwnedOperation o;
     o.type = *type;
     // A field the type does not read is refused: "delta" on an Insert, say,
@@ -154,25 +132,21 @@ bool parse_batch(std::string_view body, const tree::TreeParams& params, std::vec
           (f == "delta" && o.type == tree::OpType::kUpdateLongBy)) {
         continue;
       }
-      *error = at + ": " + name + " takes no field '" + f + "'";
-      return false;
+      return invalid(error, bad, at + ": " + name + " takes no field '" + f + "'");
     }
-    if (!op.contains("key") || !op["key"].is_string()) {
-      *error = at + ": key must be a hex string";
-      return false;
-    }
+    if (!op.contains("key") || !op["key"].is_string()) return invalid(error, bad, at + ": key must be a hex string");
     if (!parse_key(op["key"].get_ref<const std::string&>(), params, &o.key, error)) {
-      *error = at + ": " + *error;
-      return false;
+      const ErrorCode code = error->code == ErrorCode::kInvalidParameter ? bad : error->code;
+      return invalid(error, code, at + ": " + error->message);
     }
     bool takes_value = o.type == tree::OpType::kInsert || o.type == tree::OpType::kUpdate ||
                        o.type == tree::OpType::kInsertOrUpdate;
     if (takes_value) {
       if (!hex_field(op, "value", at, &o.value, error)) return false;
       if (params.value_length && o.value.size() != *params.value_length) {
-        *error = at + ": value has " + std::to_string(o.value.size()) + " bytes, the tree's values have " +
-                 std::to_string(*params.value_length);
-        return false;
+        return invalid(error, ErrorCode::kValueLengthMismatch,
+                       at + ": value has " + std::to_string(o.value.size()) + " bytes, the tree's values have " +
+                           std::to_string(*params.value_length));
       }
     }
     if (o.type == tree::OpType::kUpdateLongBy) {
@@ -180,8 +154,7 @@ bool parse_batch(std::string_view body, const tree::TreeParams& params, std::vec
         // nlohmann keeps numbers above 2^63-1 as unsigned: never wrap them.
         uint64_t d = op["delta"].get<uint64_t>();
         if (d > static_cast<uint64_t>(INT64_MAX)) {
-          *error = at + ": delta " + std::to_string(d) + " is outside the signed 64-bit range";
-          return false;
+          return invalid(error, bad, at + ": delta " + std::to_string(d) + " is outside the signed 64-bit range");
         }
         o.delta = static_cast<int64_t>(d);
       } else if (op.contains("delta") && op["delta"].is_number_integer()) {
@@ -190,12 +163,10 @@ bool parse_batch(std::string_view body, const tree::TreeParams& params, std::vec
         const std::string& d = op["delta"].get_ref<const std::string&>();
         auto [end, ec] = std::from_chars(d.data(), d.data() + d.size(), o.delta);
         if (ec != std::errc() || end != d.data() + d.size()) {
-          *error = at + ": delta '" + d + "' is not a signed 64-bit integer";
-          return false;
+          return invalid(error, bad, at + ": delta '" + d + "' is not a signed 64-bit integer");
         }
       } else {
-        *error = at + ": UpdateLongBy needs an integer delta";
-        return false;
+        return invalid(error, bad, at + ": UpdateLongBy needs an integer delta");
       }
     }
     out->push_back(std::move(o));
@@ -210,7 +181,8 @@ json batch_json(const basis::BatchResult& r, bool dry_run) {
       const tree::OpOutcome& o = r.outcomes[i];
       results.push_back({{"ok", true}, {"old", hex_or_null(o.existed, o.old_value)}});
     } else {
-      results.push_back({{"ok", false}, {"error", std::string(tree::error_kind_name(r.statuses[i].kind()))}});
+      // The bare code (error_codes.h): an operation's failure is the tree's, its message adds nothing.
+      results.push_back({{"ok", false}, {"error", std::string(error_code_name(error_code_of(r.statuses[i].kind())))}});
     }
   }
   json out = {{"results", results},
@@ -257,6 +229,8 @@ json operation_json(const LogRecord& r) {
   return out;
 }
 
-json error_json(const std::string& message) { return {{"error", message}}; }
+json error_json(const ApiError& error) {
+  return {{"error", {{"code", std::string(error_code_name(error.code))}, {"message", error.message}}}};
+}
 
 }  // namespace basis::daemon

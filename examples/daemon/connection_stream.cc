@@ -21,6 +21,7 @@ constexpr std::chrono::milliseconds kSlice{100};
 constexpr size_t kHeadBytes = 64 * 1024;
 
 thread_local const std::string* current_head = nullptr;
+thread_local const std::chrono::steady_clock::time_point* current_started = nullptr;
 
 void address_of(const sockaddr_storage& addr, std::string& ip, int& port) {
   char text[INET6_ADDRSTRLEN] = {};
@@ -40,14 +41,21 @@ void address_of(const sockaddr_storage& addr, std::string& ip, int& port) {
 
 std::string_view current_request_head() { return current_head ? std::string_view(*current_head) : std::string_view(); }
 
+std::optional<std::chrono::steady_clock::time_point> current_request_started() {
+  if (!current_started) return std::nullopt;
+  return *current_started;
+}
+
 ConnectionStream::ConnectionStream(socket_t sock, SSL* tls, std::chrono::milliseconds write_timeout,
                                    std::function<bool()> stopping)
     : sock_(sock), tls_(tls), write_timeout_(write_timeout), stopping_(std::move(stopping)) {
   current_head = &request_head_;
+  current_started = &request_started_;
 }
 
 ConnectionStream::~ConnectionStream() {
   if (current_head == &request_head_) current_head = nullptr;
+  if (current_started == &request_started_) current_started = nullptr;
 }
 
 bool ConnectionStream::wait(short events, Clock::time_point deadline, bool give_up_when_stopping) const {
@@ -117,7 +125,8 @@ void ConnectionStream::begin_request(std::chrono::milliseconds head, std::chrono
   in_head_ = true;
   head_state_ = 0;
   body_timeout_ = body;
-  deadline_ = Clock::now() + head;
+  request_started_ = Clock::now();
+  deadline_ = request_started_ + head;
   timed_out_ = false;
   answered_status_ = 0;
   answer_head_.clear();

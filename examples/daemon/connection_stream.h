@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,10 @@ namespace basis::daemon {
 // percent-decoded header values and lost duplicates, and the framing and the
 // token are checked on the bytes themselves (request_checks.h).
 std::string_view current_request_head();
+
+// When the request the calling thread's connection is serving began (its
+// first byte arrived); nullopt off a connection thread. For the access log.
+std::optional<std::chrono::steady_clock::time_point> current_request_started();
 
 class ConnectionStream final : public httplib::Stream {
  public:
@@ -88,6 +93,7 @@ class ConnectionStream final : public httplib::Stream {
   std::string answer_head_;  // the answer's first bytes, up to kHeadBytes
   std::string request_head_;  // the request's head as received, up to kHeadBytes
   Clock::time_point write_deadline_;  // for the whole answer
+  Clock::time_point request_started_;
 };
 
 }  // namespace basis::daemon

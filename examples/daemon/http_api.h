@@ -1,6 +1,8 @@
-// The daemon's HTTP API (see README): routes on an httplib server over a
-// runtime. Bytes are lowercase hex; errors are {"error": "..."} with a 4xx
-// status that names the problem, and change nothing.
+// The daemon's HTTP API (see the README and docs/openapi.json): routes on an
+// httplib server over a runtime. Bytes are lowercase hex; an error is
+// {"error":{"code":…,"message":…}} with a code of error_codes.h and that
+// code's status, and a refused request changes nothing. Every answer
+// carries X-Request-Id (request_id.h).
 #pragma once
 
 #include <httplib.h>
@@ -19,7 +21,7 @@ struct ApiOptions {
   uint32_t max_batch_operations = 1000;  // persistence.operation_batch_size
   uint64_t max_body_size = 16u << 20;
   std::string token;  // empty: no authentication
-  size_t max_oplog_records = 10'000;  // per /v1/oplog request
+  size_t max_oplog_records = 10'000;  // the largest /v1/oplog limit (the default is 100)
 };
 
 // `rt`, `metrics` and `log` must outlive `server`.

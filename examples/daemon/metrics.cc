@@ -2,9 +2,41 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <vector>
+
+#include "basis/version.h"
 #include "examples/daemon/health.h"
 
 namespace basis::daemon {
+
+namespace {
+
+// The runtime's quantities, built as families at each scrape: its counters
+// are totals it keeps itself (since it started), so they are reported as
+// they are rather than counted again here.
+class RuntimeFamilies {
+ public:
+  void counter(const char* name, const char* help, double value) { add(name, help, prometheus::MetricType::Counter, value); }
+  void gauge(const char* name, const char* help, double value) { add(name, help, prometheus::MetricType::Gauge, value); }
+  void flag(const char* name, const char* help, bool on) { gauge(name, help, on ? 1 : 0); }
+  std::vector<prometheus::MetricFamily>& families() { return families_; }
+
+ private:
+  void add(const char* name, const char* help, prometheus::MetricType type, double value) {
+    prometheus::ClientMetric m;
+    if (type == prometheus::MetricType::Counter) {
+      m.counter.value = value;
+    } else {
+      m.gauge.value = value;
+    }
+    families_.push_back(prometheus::MetricFamily{name, help, type, {m}});
+  }
+  std::vector<prometheus::MetricFamily> families_;
+};
+
+double number(uint64_t v) { return static_cast<double>(v); }
+
+}  // namespace
 
 Metrics::Metrics()
     : registry_(std::make_shared<prometheus::Registry>()),
@@ -19,10 +51,8 @@ Metrics::Metrics()
                            .Register(*registry_)
                            .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.002, 0.005, 0.01, 0.02,
                                                                             0.05, 0.1, 0.2, 0.5, 1, 2, 5})),
-      requests_(prometheus::BuildCounter().Name("basis_http_requests_total").Help("HTTP requests by status")
-                    .Register(*registry_)),
-      gauges_(prometheus::BuildGauge().Name("basis_state").Help("The runtime's state, by quantity")
-                  .Register(*registry_)) {}
+      requests_(prometheus::BuildCounter().Name("basis_http_requests_total").Help("HTTP answers by status")
+                    .Register(*registry_)) {}
 
 void Metrics::batch_applied(size_t operations, double seconds) {
   batches_.Increment();
@@ -35,39 +65,49 @@ void Metrics::batch_failed() { failed_batches_.Increment(); }
 void Metrics::request_answered(int status) { requests_.Add({{"code", std::to_string(status)}}).Increment(); }
 
 std::string Metrics::render(basis::Runtime& rt) {
-  basis::Runtime::Stats s = rt.stats();
+  const basis::Runtime::Stats s = rt.stats();
   const auto& rec = rt.recovery();
-  auto set = [&](const char* what, double v) { gauges_.Add({{"quantity", what}}).Set(v); };
-  set("last_sequence", static_cast<double>(s.last_sequence));
-  set("tree_nodes_in_memory", static_cast<double>(s.tree_nodes));
-  set("tree_memory_bytes", static_cast<double>(s.tree_memory_bytes));
-  set("node_store_bytes", static_cast<double>(s.node_bytes));
-  set("oplog_bytes", static_cast<double>(s.oplog_bytes));
-  set("node_cache_hits", static_cast<double>(s.node_cache_hits));
-  set("node_cache_misses", static_cast<double>(s.node_cache_misses));
-  double reads = static_cast<double>(s.node_cache_hits + s.node_cache_misses);
-  set("node_cache_hit_ratio", reads > 0 ? static_cast<double>(s.node_cache_hits) / reads : 1.0);
-  set("checkpoints", static_cast<double>(s.checkpoints));
-  set("actor_restarts", static_cast<double>(s.restarts));
-  set("gc_runs", static_cast<double>(s.gc_runs));
-  set("gc_failures", static_cast<double>(s.gc_failures));
-  set("gc_removed_nodes", static_cast<double>(s.gc_removed_nodes));
-  set("gc_removed_bytes", static_cast<double>(s.gc_removed_bytes));
-  set("stalled_batches", static_cast<double>(s.stalled_batches));
-  set("recovery_seconds", rec.milliseconds / 1000);
-  set("recovery_fallbacks", static_cast<double>(rec.fallbacks.size()));
-  set("recovery_replayed_operations", static_cast<double>(rec.replayed));
-  set("health_checks", static_cast<double>(s.background.health_checks));
-  set("health_check_failures", static_cast<double>(s.background.health_check_failures));
-  set("verification_failed", s.background.verification == basis::VerificationState::kFailed ? 1 : 0);
-  // What /v1/health decides, as numbers: 1 or 0.
-  HealthSummary h = summarize_health(rt);
-  set("ready", h.ready ? 1 : 0);
-  set("serving", h.state.served ? 1 : 0);
-  set("writes_refused", h.state.writes.is_ok() ? 0 : 1);  // also while no prover serves
-  set("restart_needed", h.state.restart_needed ? 1 : 0);
-  set("storage_read_failed", h.state.storage.is_ok() ? 0 : 1);
-  return prometheus::TextSerializer().Serialize(registry_->Collect());
+  const HealthSummary h = summarize_health(rt);  // what /v1/health decides, as 1 or 0
+  RuntimeFamilies f;
+  f.counter("basis_actor_restarts_total", "Actors restarted by the supervisor", number(s.restarts));
+  f.counter("basis_node_cache_hits_total", "Node reads served by the node store's cache", number(s.node_cache_hits));
+  f.counter("basis_node_cache_misses_total", "Node reads that went to RocksDB", number(s.node_cache_misses));
+  f.counter("basis_gc_runs_total", "Node garbage collections", number(s.gc_runs));
+  f.counter("basis_gc_failures_total", "Node garbage collections that failed", number(s.gc_failures));
+  f.counter("basis_gc_removed_nodes_total", "Nodes removed by garbage collection", number(s.gc_removed_nodes));
+  f.counter("basis_gc_removed_bytes_total", "Bytes of nodes removed by garbage collection", number(s.gc_removed_bytes));
+  f.counter("basis_stalled_batches_total", "Batches that waited for a lagging checkpoint", number(s.stalled_batches));
+  f.counter("basis_health_checks_total", "Health checks run", number(s.background.health_checks));
+  f.counter("basis_health_check_failures_total", "Health checks that found a problem",
+            number(s.background.health_check_failures));
+  f.gauge("basis_last_sequence", "Sequence number of the last operation applied", number(s.last_sequence));
+  f.gauge("basis_tree_nodes_in_memory", "Nodes of the tree in memory", number(s.tree_nodes));
+  f.gauge("basis_tree_memory_bytes", "Bytes the tree's nodes in memory take", number(s.tree_memory_bytes));
+  f.gauge("basis_node_store_bytes", "Bytes of the nodes family's table files", number(s.node_bytes));
+  f.gauge("basis_oplog_bytes", "Bytes of the operations and notes families' table files", number(s.oplog_bytes));
+  f.gauge("basis_checkpoints_retained", "Checkpoints retained", number(s.checkpoints));
+  f.gauge("basis_gc_live_nodes", "Nodes found live by the last garbage collection", number(s.gc_live_nodes));
+  f.gauge("basis_recovery_seconds", "How long the last start took to recover", rec.milliseconds / 1000);
+  f.gauge("basis_recovery_fallbacks", "Recovery candidates the last start refused", number(rec.fallbacks.size()));
+  f.gauge("basis_recovery_replayed_operations", "Operations the last start replayed from the log", number(rec.replayed));
+  f.flag("basis_verification_failed", "1 when the background verification of the recovered checkpoint failed",
+         s.background.verification == basis::VerificationState::kFailed);
+  f.flag("basis_ready", "1 when /v1/health answers 200", h.ready);
+  f.flag("basis_serving", "1 while a prover serves", h.state.served);
+  f.flag("basis_writes_refused", "1 while batches are refused (also while no prover serves)", !h.state.writes.is_ok());
+  f.flag("basis_restart_needed", "1 when only a restart heals the store", h.state.restart_needed);
+  f.flag("basis_storage_read_failed", "1 after a failed read of the stored tree, until a full health check passes",
+         !h.state.storage.is_ok());
+  {
+    prometheus::ClientMetric build;
+    build.label = {{"version", basis::kVersion}};
+    build.gauge.value = 1;
+    f.families().push_back(prometheus::MetricFamily{"basis_build_info", "The running build (always 1)",
+                                                    prometheus::MetricType::Gauge, {build}});
+  }
+  std::vector<prometheus::MetricFamily> all = registry_->Collect();
+  all.insert(all.end(), f.families().begin(), f.families().end());
+  return prometheus::TextSerializer().Serialize(all);
 }
 
 }  // namespace basis::daemon

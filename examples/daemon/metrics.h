@@ -1,10 +1,12 @@
-// The daemon's Prometheus metrics: counters kept as requests are served,
-// gauges read from the runtime at each scrape.
+// The daemon's Prometheus metrics: one family per quantity, typed as what
+// it is (counters for counts, gauges for levels, a histogram for the
+// durable latency). Counters of requests and batches are kept as they are
+// served; the runtime's counts and levels are read from it at each scrape.
+// The names are listed in the README (the /metrics contract).
 #pragma once
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
-#include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
@@ -22,7 +24,7 @@ class Metrics {
   void batch_applied(size_t operations, double seconds);
   void batch_failed();
   void request_answered(int status);
-  // Every metric in the Prometheus text format, gauges refreshed from `rt`.
+  // Every metric in the Prometheus text format, the runtime's read from `rt` now.
   std::string render(basis::Runtime& rt);
 
  private:
@@ -32,7 +34,6 @@ class Metrics {
   prometheus::Counter& operations_;
   prometheus::Histogram& durable_seconds_;
   prometheus::Family<prometheus::Counter>& requests_;
-  prometheus::Family<prometheus::Gauge>& gauges_;
 };
 
 }  // namespace basis::daemon

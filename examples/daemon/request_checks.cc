@@ -202,7 +202,7 @@ bool for_each_header(std::string_view head, Fn fn) {
 
 bool check_framing(std::string_view raw_head, int* status, std::string* error) {
   *status = 400;
-  size_t content_lengths = 0, transfer_encodings = 0, hosts = 0;
+  size_t content_lengths = 0, transfer_encodings = 0, hosts = 0, expects = 0;
   bool chunked = false;
   bool ok = for_each_header(raw_head, [&](std::string_view line) {
     if (line.front() == ' ' || line.front() == '\t') {
@@ -246,6 +246,10 @@ bool check_framing(std::string_view raw_head, int* status, std::string* error) {
       }
     } else if (iequals(name, "Host")) {
       ++hosts;
+    } else if (iequals(name, "Expect") && ++expects > 1) {
+      // httplib reads the first: a second could be met by neither answer.
+      *error = "Expect is given more than once";
+      return false;
     } else if (iequals(name, "Expect") && !iequals(value, "100-continue")) {
       *status = 417;
       *error = "Expect '" + printable(value, 40) + "' cannot be met (only 100-continue)";
@@ -279,6 +283,16 @@ std::optional<std::string_view> raw_header(std::string_view raw_head, std::strin
       found = trim(line.substr(colon + 1));
       return false;
     }
+    return true;
+  });
+  return found;
+}
+
+std::vector<std::string_view> raw_headers(std::string_view raw_head, std::string_view name) {
+  std::vector<std::string_view> found;
+  for_each_header(raw_head, [&](std::string_view line) {
+    size_t colon = line.find(':');
+    if (colon != std::string_view::npos && iequals(line.substr(0, colon), name)) found.push_back(trim(line.substr(colon + 1)));
     return true;
   });
   return found;

@@ -58,13 +58,15 @@ bool check_query(std::string_view target, std::string* error);
 // names are tokens followed at once by ':', values hold no control bytes,
 // no line is folded, Content-Length appears at most once as digits,
 // Transfer-Encoding at most once as "chunked" and never with
-// Content-Length, and HTTP/1.1 has one Host. False with `error` and the
-// HTTP status to answer otherwise.
+// Content-Length, Expect at most once, and HTTP/1.1 has one Host. False
+// with `error` and the HTTP status to answer otherwise.
 bool check_framing(std::string_view raw_head, int* status, std::string* error);
 
 // The value of header `name` (case-insensitive) in a raw head, untouched
 // (no percent-decoding); nullopt when absent.
 std::optional<std::string_view> raw_header(std::string_view raw_head, std::string_view name);
+// Every value of header `name`, in order.
+std::vector<std::string_view> raw_headers(std::string_view raw_head, std::string_view name);
 
 // Compares without stopping at the first difference.
 bool same_token(std::string_view a, std::string_view b);

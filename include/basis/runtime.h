@@ -89,8 +89,8 @@ class Runtime {
   tree::Status unpin_checkpoint(uint64_t id);
   std::set<uint64_t> pinned_checkpoints();
 
-  // Up to `limit` operation records from sequence `from` on, in order, for
-  // audit. A gap or a damaged record is an error naming it.
+  // Up to `limit` operation records from sequence `from` on (0 reads from
+  // 1), in order, for audit. A gap or a damaged record is an error naming it.
   tree::Status read_log(uint64_t from, size_t limit, std::vector<LogRecord>* out);
 
   // Waits for every acknowledged batch, seals a checkpoint, stops the actors.

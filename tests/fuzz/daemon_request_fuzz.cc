@@ -6,7 +6,8 @@
 //   - an exception out of a handler, the error handler or the logger;
 //   - a 5xx other than 503 (busy) and 507 (disk budget);
 //   - a response whose status line or framing does not parse, or a JSON
-//     response whose body is not JSON, or an error without {"error": "..."};
+//     response whose body is not JSON, or an error not in the shape
+//     {"error": {"code": <a code of error_codes.h>, "message": "..."}};
 //   - a batch or lookup answer whose proof does not verify to its digests
 //     with the answered results (the service must not fool its clients).
 // Input byte 0: bit 0 selects the server with a bearer token ("fuzz-token"),
@@ -26,6 +27,7 @@
 #include "engine/logger.h"
 #include "basis/runtime.h"
 #include "examples/daemon/api_json.h"
+#include "examples/daemon/error_codes.h"
 #include "examples/daemon/http_api.h"
 #include "examples/daemon/metrics.h"
 #include "examples/daemon/request_checks.h"
@@ -189,7 +191,7 @@ bool dechunk(std::string_view raw, std::string* out) {
 void check_batch(const json& doc) {
   if (!world->plain_body) return;
   std::vector<basis::OwnedOperation> ops;
-  std::string error;
+  daemon::ApiError error;
   if (!daemon::parse_batch(world->body, world->options.params, &ops, &error)) return;
   const json& results = doc.at("results");
   if (!results.is_array() || results.size() != ops.size()) return;
@@ -220,10 +222,10 @@ void check_batch(const json& doc) {
 // an answer without a proof must be what a proof would show.
 void check_lookup(const Exchange& x, const json& doc) {
   tree::Bytes key;
-  std::string error;
+  daemon::ApiError error;
   const std::string prefix = "/v1/lookup/";
   if (!daemon::parse_key(x.path.substr(prefix.size()), world->options.params, &key, &error)) {
-    finding("200 for a bad key: " + error);
+    finding("200 for a bad key: " + error.message);
   }
   const json& value = doc.at("value");
   if (!doc.contains("proof")) {
@@ -272,8 +274,18 @@ void check_exchange(const Exchange& x) {
   json doc = json::parse(x.response, nullptr, false);
   if (doc.is_discarded()) finding("a JSON response does not parse: " + x.response);
   try {
-    if (x.status >= 400 && (!doc.is_object() || !doc.contains("error") || !doc["error"].is_string())) {
-      finding("error " + std::to_string(x.status) + " without an error message: " + x.response);
+    // Every error but a health report's 503 is {"error":{"code":…,"message":…}}
+    // with a code of the list and the code's status.
+    if (x.status >= 400 && x.path.rfind("/v1/health", 0) != 0) {
+      const bool shaped = doc.is_object() && doc.contains("error") && doc["error"].is_object() &&
+                          doc["error"].contains("code") && doc["error"]["code"].is_string() &&
+                          doc["error"].contains("message") && doc["error"]["message"].is_string();
+      if (!shaped) finding("error " + std::to_string(x.status) + " not in the error shape: " + x.response);
+      std::optional<daemon::ErrorCode> code = daemon::parse_error_code(doc["error"]["code"].get<std::string>());
+      if (!code) finding("error code not in the list: " + x.response);
+      if (daemon::error_code_status(*code) != x.status) {
+        finding("error " + std::to_string(x.status) + " with the code of another status: " + x.response);
+      }
     }
     if (x.status == 200 && x.method == "POST" && x.path == "/v1/batch") check_batch(doc);
     if (x.status == 200 && x.method == "GET" && x.path.rfind("/v1/lookup/", 0) == 0) check_lookup(x, doc);
