@@ -22,9 +22,11 @@ namespace {
 constexpr size_t kMaxFileSize = size_t{16} << 20;
 constexpr size_t kMaxFiles = 10;
 
-// The files runtime_logger() opened, for reopen_log_files().
+// The files runtime_logger() opened, for reopen_log_files(), and the one it
+// could not open (logging to standard error only).
 std::mutex files_mutex;
 std::vector<std::shared_ptr<ReopenableFileSink>> files;
+std::string unopened_file;
 
 // Flushes one logger every interval, on a thread of its own, so that a line
 // is on disk within the interval even when nothing is logged after it.
@@ -73,6 +75,7 @@ std::shared_ptr<spdlog::logger> runtime_logger(const config::Config& config) {
   if (auto existing = spdlog::get("basis")) return existing;
   std::shared_ptr<spdlog::logger> logger;
   std::shared_ptr<ReopenableFileSink> file;
+  std::string failure;
   try {
     std::vector<spdlog::sink_ptr> sinks{std::make_shared<spdlog::sinks::stderr_color_sink_mt>()};
     if (!config.logging.file.empty()) {
@@ -81,12 +84,17 @@ std::shared_ptr<spdlog::logger> runtime_logger(const config::Config& config) {
     }
     logger = std::make_shared<spdlog::logger>("basis", sinks.begin(), sinks.end());
     spdlog::register_logger(logger);
-  } catch (const spdlog::spdlog_ex&) {
+  } catch (const spdlog::spdlog_ex& e) {
     // The file cannot be opened (or another thread registered the name):
     // fall back to standard error rather than run blind.
     if (auto existing = spdlog::get("basis")) return existing;
     file.reset();
     logger = std::make_shared<spdlog::logger>("basis", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+    if (!config.logging.file.empty()) {
+      std::lock_guard<std::mutex> lock(files_mutex);
+      unopened_file = config.logging.file;
+      failure = e.what();
+    }
   }
   if (config.logging.format == config::LogFormat::kJson) logger->set_formatter(std::make_unique<JsonLogFormatter>());
   logger->set_level(spdlog::level::from_str(config.logging.level));
@@ -99,19 +107,21 @@ std::shared_ptr<spdlog::logger> runtime_logger(const config::Config& config) {
     static const bool forget_in_children = pthread_atfork(nullptr, nullptr, forget_flusher_in_child) == 0;
     (void)forget_in_children;
   }
+  if (!failure.empty()) logger->error("logging.file: {}; logging to standard error only", failure);
   return logger;
 }
 
 bool reopen_log_files(size_t* reopened, std::string* error) {
   std::lock_guard<std::mutex> lock(files_mutex);
   *reopened = 0;
-  bool all = true;
+  bool all = unopened_file.empty();
+  if (!all) *error = unopened_file + " could not be opened at start: standard error only (a restart tries again)";
   for (const auto& file : files) {
     std::string why;
     if (file->reopen(&why)) {
       ++*reopened;
     } else {
-      *error += (all ? "" : "; ") + file->path() + ": " + why;
+      *error += (all ? "" : "; ") + file->path() + ": " + why + " (still writing to the file it had)";
       all = false;
     }
   }

@@ -179,6 +179,23 @@ TEST_CASE("SIGHUP without a log file, and a notify socket that is not there, are
   REQUIRE(d->wait_exit_after(SIGTERM) == 0);
 }
 
+TEST_CASE("a log file that cannot be opened: standard error only, said at start and at SIGHUP", "[daemon][ops]") {
+  TempDir dir;
+  std::filesystem::create_directory(dir.path("a-directory"));
+  std::string config = write_config(dir, "level = \"info\"\nfile = \"" + dir.path("a-directory") + "\"\n");
+  auto d = start(dir, {"--config", config});
+  int port = d->wait_listening();
+  REQUIRE(port > 0);
+  auto err = [&] { return file_text(dir.path("stderr")); };
+  REQUIRE(eventually([&] { return err().find("listening on") != std::string::npos; }, 5s));
+  REQUIRE(err().find("logging.file: ") != std::string::npos);
+  REQUIRE(err().find("logging to standard error only") != std::string::npos);
+  d->send(SIGHUP);
+  REQUIRE(eventually([&] { return err().find("could not be opened at start") != std::string::npos; }, 5s));
+  REQUIRE(get_status(port, "/v1/digest") == 200);
+  REQUIRE(d->wait_exit_after(SIGTERM) == 0);
+}
+
 TEST_CASE("an info line is on disk within logging.flush_interval, without a shutdown", "[daemon][ops]") {
   TempDir dir;
   const std::string log = dir.path("daemon.log");
@@ -265,6 +282,18 @@ TEST_CASE("systemd notify: READY=1 once recovered and listening, STOPPING=1 at S
   }
   REQUIRE(std::filesystem::exists(dir.path("store")));  // --data-dir over storage.data_dir
   REQUIRE_FALSE(std::filesystem::exists(dir.path("data")));
+}
+
+TEST_CASE("systemd notify: a data directory's name cannot add a variable", "[daemon][ops]") {
+  TempDir dir;
+  NotifySocket socket(dir.path("notify.sock"));
+  const std::string store = dir.path("x\nREADY=1\nSTATUS=forged");
+  auto d = start(dir, {"--config", write_config(dir, "level = \"warn\"\n"), "--data-dir", store},
+                 {"NOTIFY_SOCKET=" + socket.name()});
+  REQUIRE(socket.receive(60s) == "STATUS=recovering the store in " + dir.path("x READY=1 STATUS=forged"));
+  REQUIRE(socket.receive(60s).find("READY=1\nSTATUS=listening on ") == 0);
+  REQUIRE(d->wait_exit_after(SIGTERM) == 0);
+  REQUIRE(std::filesystem::exists(store));
 }
 
 TEST_CASE("systemd notify: no READY=1 when the start fails", "[daemon][ops]") {

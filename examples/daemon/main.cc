@@ -97,7 +97,7 @@ void reopen_log_files(spdlog::logger& log) {
   size_t reopened = 0;
   std::string error;
   if (!basis::engine::reopen_log_files(&reopened, &error)) {
-    log.error("SIGHUP: cannot reopen the log file ({}); still writing to the one open", error);
+    log.error("SIGHUP: cannot reopen the log file: {}", error);
   } else if (reopened == 0) {
     log.info("SIGHUP: no log file to reopen (logging.file is not set)");
   } else {
@@ -170,10 +170,16 @@ int main(int argc, char** argv) {
   }
 
   const daemon::ServiceNotifier service_manager;
+  // `state` is VARIABLE=value lines; a value (a data directory's name) can
+  // hold no line break that would start another variable.
+  auto one_line = [](std::string text) {
+    for (char& c : text) c = (c == '\n' || c == '\r') ? ' ' : c;
+    return text;
+  };
   auto tell_service_manager = [&](const std::string& state) {
     if (std::string why; !service_manager.notify(state, &why)) log->warn("cannot notify the service manager: {}", why);
   };
-  tell_service_manager("STATUS=recovering the store in " + cfg.storage.data_dir);
+  tell_service_manager("STATUS=recovering the store in " + one_line(cfg.storage.data_dir));
   std::unique_ptr<basis::Runtime> rt;
   if (tree::Status s = basis::Runtime::open(cfg, &rt); !s.is_ok()) {
     log->error("cannot open the store: {}", s.to_string());
@@ -227,7 +233,7 @@ int main(int argc, char** argv) {
   std::printf("%s\n", serving.c_str());
   std::fflush(stdout);
   // The socket listens since bind(): a connection made from now on is served.
-  tell_service_manager("READY=1\nSTATUS=" + serving + "; " + recovery_summary(rt->recovery()));
+  tell_service_manager("READY=1\nSTATUS=" + one_line(serving + "; " + recovery_summary(rt->recovery())));
   server->listen_after_bind();  // returns once stopped, after the requests in flight
   signal_handler.join();
   stopping = true;
