@@ -199,7 +199,7 @@ int main(int argc, char** argv) {
   // rebuilt again), the daemon exits with 75 (EX_TEMPFAIL), as after
   // SIGTERM, so that its service manager (Restart=on-failure) starts it
   // again at once; the restart recovers every acknowledged batch.
-  std::atomic<bool> restart_needed{false}, stopping{false};
+  std::atomic<bool> restart_needed{false}, stopping{false}, stop_requested{false}, listen_returned{false};
   std::thread watchdog([&] {
     while (!stopping) {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -209,7 +209,7 @@ int main(int argc, char** argv) {
                  rt->state().writes.to_string());
       restart_needed = true;
       tell_service_manager("STATUS=only a restart heals the store: stopping with exit code 75");
-      ::kill(::getpid(), SIGTERM);  // the stopper below finishes the requests in flight
+      ::kill(::getpid(), SIGTERM);  // the signal handler below finishes the requests in flight
       return;
     }
   });
@@ -221,8 +221,14 @@ int main(int argc, char** argv) {
         reopen_log_files(*log);
         continue;
       }
-      tell_service_manager("STOPPING=1\nSTATUS=stopping: finishing the requests in flight");
-      log->info("{} received: finishing the requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      stop_requested = true;
+      if (!listen_returned) {
+        tell_service_manager("STOPPING=1\nSTATUS=stopping: finishing the requests in flight");
+        log->info("{} received: finishing the requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      }
+      // httplib forgets a stop() that comes before listen_after_bind() runs
+      // (a signal pending since recovery): wait until it listens.
+      while (!server->is_running() && !listen_returned) std::this_thread::sleep_for(std::chrono::milliseconds(1));
       server->stop();
       return;
     }
@@ -235,6 +241,14 @@ int main(int argc, char** argv) {
   // The socket listens since bind(): a connection made from now on is served.
   tell_service_manager("READY=1\nSTATUS=" + one_line(serving + "; " + recovery_summary(rt->recovery())));
   server->listen_after_bind();  // returns once stopped, after the requests in flight
+  listen_returned = true;
+  const bool listener_failed = !stop_requested;
+  if (listener_failed) {
+    // Not asked to stop: accept() failed. Stop as after SIGTERM; a restart listens again.
+    log->error("the listener on {}:{} failed: stopping with exit code 1", host, port);
+    tell_service_manager("STOPPING=1\nSTATUS=the listener failed: stopping");
+    pthread_kill(signal_handler.native_handle(), SIGTERM);
+  }
   signal_handler.join();
   stopping = true;
   watchdog.join();
@@ -246,9 +260,9 @@ int main(int argc, char** argv) {
     log->error("shutdown: {} (every acknowledged batch is durable in the log; the next start replays it)",
                s.to_string());
   }
-  if (restart_needed) {
+  if (restart_needed || listener_failed) {
     log->flush();
-    return 75;
+    return restart_needed ? 75 : 1;
   }
   log->info("stopped cleanly at sequence {}", last);
   log->flush();

@@ -1,6 +1,7 @@
 #include "examples/daemon/service_notify.h"
 
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -36,6 +37,9 @@ bool ServiceNotifier::notify(std::string_view state, std::string* error) const {
     *error = std::string("NOTIFY_SOCKET: socket: ") + std::strerror(errno);
     return false;
   }
+  // A service manager that does not read must not hold the daemon for long.
+  timeval timeout{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
   ssize_t sent = ::sendto(fd, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&address), length);
   int sent_errno = errno;
   ::close(fd);
