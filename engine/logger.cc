@@ -111,6 +111,19 @@ std::shared_ptr<spdlog::logger> runtime_logger(const config::Config& config) {
   return logger;
 }
 
+std::shared_ptr<spdlog::sinks::sink> open_log_file(const std::string& path, std::string* error) {
+  std::shared_ptr<ReopenableFileSink> file;
+  try {
+    file = std::make_shared<ReopenableFileSink>(path, kMaxFileSize, kMaxFiles);
+  } catch (const spdlog::spdlog_ex& e) {
+    *error = e.what();
+    return nullptr;
+  }
+  std::lock_guard<std::mutex> lock(files_mutex);
+  files.push_back(file);
+  return file;
+}
+
 bool reopen_log_files(size_t* reopened, std::string* error) {
   std::lock_guard<std::mutex> lock(files_mutex);
   *reopened = 0;

@@ -14,6 +14,7 @@
 
 #include "engine/json_log_formatter.h"
 #include "engine/log_file_sink.h"
+#include "engine/logger.h"
 #include "tests/storage_test_util.h"
 
 using basis::engine::JsonLogFormatter;
@@ -143,4 +144,24 @@ TEST_CASE("the log file rotates at its size and keeps max_files", "[logging]") {
   REQUIRE(read_file(dir.path("daemon.1.log")).substr(0, 9) == "line 0080");
   REQUIRE(read_file(dir.path("daemon.2.log")).substr(0, 9) == "line 0070");
   REQUIRE_FALSE(std::filesystem::exists(dir.path("daemon.3.log")));
+}
+
+TEST_CASE("reopen_log_files reopens every file open_log_file opened", "[logging]") {
+  TempDir dir;
+  std::string error;
+  REQUIRE(basis::engine::open_log_file(dir.path("no-such-dir-file") + "/", &error) == nullptr);
+  REQUIRE_FALSE(error.empty());
+  auto access = basis::engine::open_log_file(dir.path("access.log"), &error);
+  REQUIRE(access);
+  auto log = std::make_shared<spdlog::logger>("access", access);
+  log->set_pattern("%v");
+  log->info("before");
+  std::filesystem::rename(dir.path("access.log"), dir.path("access.log.1"));
+  size_t reopened = 0;
+  REQUIRE(basis::engine::reopen_log_files(&reopened, &error));
+  REQUIRE(reopened == 1);
+  log->info("after");
+  log->flush();
+  REQUIRE(read_file(dir.path("access.log.1")) == "before\n");
+  REQUIRE(read_file(dir.path("access.log")) == "after\n");
 }
