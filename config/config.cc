@@ -142,6 +142,10 @@ class Loader {
         {"logging", {
             {"level", [&](const toml::node& n) { return string(n, &out_->logging.level); }},
             {"file", [&](const toml::node& n) { return string(n, &out_->logging.file); }},
+            {"format", [&](const toml::node& n) {
+               return choice(n, {{"text", LogFormat::kText}, {"json", LogFormat::kJson}}, &out_->logging.format);
+             }},
+            {"flush_interval", [&](const toml::node& n) { return duration(n, &out_->logging.flush_interval); }},
         }},
     };
     for (auto&& [name, node] : root) {
@@ -344,6 +348,9 @@ Status Config::validate() const {
   if (std::find(std::begin(kLevels), std::end(kLevels), logging.level) == std::end(kLevels)) {
     return Status::error("logging.level '" + logging.level + "' is not one of trace, debug, info, warn, error, off");
   }
+  if (logging.flush_interval > std::chrono::minutes(1)) {
+    return Status::error("logging.flush_interval must be at most 1 minute");
+  }
   if (!server.token.empty() && !server.token_file.empty()) {
     return Status::error("server.token and server.token_file are both set: choose one");
   }
@@ -448,7 +455,9 @@ std::string Config::to_toml() const {
     << "write_timeout = \"" << format_duration(server.write_timeout) << "\"\n\n"
     << "[logging]\n"
     << "level = " << quoted(logging.level) << "\n"
-    << "file = " << quoted(logging.file) << "\n";
+    << "file = " << quoted(logging.file) << "\n"
+    << "format = \"" << (logging.format == LogFormat::kJson ? "json" : "text") << "\"\n"
+    << "flush_interval = \"" << format_duration(logging.flush_interval) << "\"\n";
   return o.str();
 }
 

@@ -92,6 +92,8 @@ listen = "0.0.0.0:9000"
 [logging]
 level = "debug"
 file = "logs/basis.log"
+format = "json"
+flush_interval = "250 ms"
 )", &cfg);
   INFO(s.message());
   REQUIRE(s.is_ok());
@@ -105,6 +107,10 @@ file = "logs/basis.log"
   REQUIRE(cfg.persistence.health_check_samples == 128);
   REQUIRE(Config{}.persistence.recovery_validation == RecoveryValidation::kBackground);
   REQUIRE(cfg.server.listen == "0.0.0.0:9000");
+  REQUIRE(cfg.logging.format == LogFormat::kJson);
+  REQUIRE(cfg.logging.flush_interval == milliseconds(250));
+  REQUIRE(Config{}.logging.format == LogFormat::kText);
+  REQUIRE(Config{}.logging.flush_interval == milliseconds(1000));
 
   // Printed back as TOML, it reads back equal.
   Config again;
@@ -142,6 +148,9 @@ TEST_CASE("errors name the file, the line and the key", "[config][errors]") {
       {"tree = 5\n", "basis.toml:1: tree: must be a table"},
       {"[server]\nlisten = 127.0.0.1:7000\n", "basis.toml:2:"},  // a TOML syntax error
       {"[logging]\nlevel = \"loud\"\n", "basis.toml: logging.level 'loud' is not one of"},
+      {"[logging]\nformat = \"xml\"\n", "basis.toml:2: logging.format: 'xml' is not one of: json, text"},
+      {"[logging]\nflush_interval = 1\n", "basis.toml:2: logging.flush_interval: expected a duration"},
+      {"[logging]\nflush_interval = \"2 minutes\"\n", "basis.toml: logging.flush_interval must be at most 1 minute"},
       {"[server]\nlisten = \"localhost\"\n", "basis.toml: server.listen 'localhost' is not HOST:PORT"},
       {"[persistence]\nrecovery_validation = \"some\"\n",
        "basis.toml:2: persistence.recovery_validation: 'some' is not one of: background, digests, full"},

@@ -2,13 +2,14 @@
 // API of http_api.h until SIGTERM or SIGINT, then finishes the requests in
 // flight, shuts the runtime down (everything acknowledged is durable) and
 // exits 0 (75 when it stopped because RocksDB's write-ahead log failed and
-// only a restart heals it).
+// only a restart heals it). SIGHUP reopens the log file (after logrotate).
 //
-//   basis-treed [--config FILE]
+//   basis-treed [--config FILE] [--data-dir DIR] | --version | --help
 //
 // Without --config it runs on the embedded defaults: data in ./data, HTTP on
 // 127.0.0.1:8686. A listen port of 0 takes any free port; the port is
-// printed on standard output as "listening on HOST:PORT".
+// printed on standard output as "listening on HOST:PORT". Started by systemd
+// as Type=notify, it says READY=1 once recovered and listening.
 #include <signal.h>
 
 #include <atomic>
@@ -18,23 +19,61 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 
-#include "engine/logger.h"
 #include "basis/runtime.h"
+#include "basis/version.h"
+#include "engine/logger.h"
 #include "examples/daemon/connection_server.h"
 #include "examples/daemon/http_api.h"
 #include "examples/daemon/metrics.h"
+#include "examples/daemon/service_notify.h"
 
 namespace {
 
+constexpr int kUsageError = 2;  // a bad flag or configuration: a restart would fail the same way
+
 int usage(FILE* to) {
   std::fprintf(to,
-               "usage: basis-treed [--config FILE]\n"
-               "  --config FILE   TOML configuration (default: the embedded one: data in ./data,\n"
-               "                  HTTP on 127.0.0.1:8686)\n"
-               "  --help          this text\n");
-  return to == stdout ? 0 : 2;
+               "usage: basis-treed [--config FILE] [--data-dir DIR]\n"
+               "  --config FILE    TOML configuration (default: the embedded one: data in ./data,\n"
+               "                   HTTP on 127.0.0.1:8686)\n"
+               "  --data-dir DIR   the store's directory, over the configuration's storage.data_dir\n"
+               "  --version        the version, then exit\n"
+               "  --help           this text\n"
+               "Signals: SIGTERM or SIGINT stop it cleanly (exit 0; 75 when only a restart heals the\n"
+               "store); SIGHUP reopens the log file (logging.file) after logrotate renamed it.\n");
+  return to == stdout ? 0 : kUsageError;
+}
+
+struct Flags {
+  std::string config_path;
+  std::string data_dir;  // "" = the configuration's
+};
+
+// Parses the command line. Returns -1 to go on, else the exit code (after
+// --help or --version, or a bad flag named on standard error).
+int parse_flags(int argc, char** argv, Flags* flags) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") return usage(stdout);
+    if (arg == "--version") {
+      std::printf("basis-treed %s\n", basis::kVersion);
+      return 0;
+    }
+    std::string* value = arg == "--config" ? &flags->config_path : arg == "--data-dir" ? &flags->data_dir : nullptr;
+    if (!value) {
+      std::fprintf(stderr, "basis-treed: unknown argument '%s'\n", argv[i]);
+      return usage(stderr);
+    }
+    if (i + 1 >= argc || argv[i + 1][0] == '\0') {
+      std::fprintf(stderr, "basis-treed: %s needs a value\n", argv[i]);
+      return usage(stderr);
+    }
+    *value = argv[++i];
+  }
+  return -1;
 }
 
 bool read_token(const basis::config::Config& cfg, std::string* token, std::string* error) {
@@ -53,44 +92,60 @@ bool read_token(const basis::config::Config& cfg, std::string* token, std::strin
   return true;
 }
 
+// SIGHUP: the log file at its configured path again (logrotate renamed it).
+void reopen_log_files(spdlog::logger& log) {
+  size_t reopened = 0;
+  std::string error;
+  if (!basis::engine::reopen_log_files(&reopened, &error)) {
+    log.error("SIGHUP: cannot reopen the log file: {}", error);
+  } else if (reopened == 0) {
+    log.info("SIGHUP: no log file to reopen (logging.file is not set)");
+  } else {
+    log.info("SIGHUP: log file reopened");
+  }
+}
+
+// The STATUS= text systemd shows once the daemon is ready.
+std::string recovery_summary(const basis::Runtime::RecoveryReport& r) {
+  std::string text = std::string("recovered: ") + basis::recovery_path_name(r.path);
+  if (r.checkpoint_id != 0) text += ", checkpoint " + std::to_string(r.checkpoint_id);
+  text += ", " + std::to_string(r.replayed) + " operations replayed in " + std::to_string(static_cast<uint64_t>(r.milliseconds)) + " ms";
+  return text;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace basis;
-  std::string config_path;
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) return usage(stdout);
-    if (!std::strcmp(argv[i], "--config") && i + 1 < argc) {
-      config_path = argv[++i];
-    } else {
-      std::fprintf(stderr, "basis-treed: unknown argument '%s'\n", argv[i]);
-      return usage(stderr);
-    }
-  }
+  Flags flags;
+  if (int exit_code = parse_flags(argc, argv, &flags); exit_code >= 0) return exit_code;
   config::Config cfg;  // the embedded defaults
-  if (!config_path.empty()) {
-    if (config::Status s = config::load_file(config_path, &cfg); !s.is_ok()) {
+  if (!flags.config_path.empty()) {
+    if (config::Status s = config::load_file(flags.config_path, &cfg); !s.is_ok()) {
       std::fprintf(stderr, "basis-treed: %s\n", s.message().c_str());
-      return 2;
+      return kUsageError;
     }
   }
+  if (!flags.data_dir.empty()) cfg.storage.data_dir = flags.data_dir;
   std::string token, error;
   if (!read_token(cfg, &token, &error)) {
     std::fprintf(stderr, "basis-treed: %s\n", error.c_str());
-    return 2;
+    return kUsageError;
   }
   const std::string& listen = cfg.server.listen;
   size_t colon = listen.rfind(':');
   std::string host = listen.substr(0, colon);
   int port = std::stoi(listen.substr(colon + 1));  // validated by the configuration
 
-  // SIGTERM and SIGINT go to one thread, which stops the server; every other
-  // thread (the runtime's too) is created with them blocked.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // SIGTERM, SIGINT and SIGHUP go to one thread, which stops the server or
+  // reopens the log file; every other thread (the runtime's too) is created
+  // with them blocked. One that comes during recovery waits for it.
+  sigset_t handled_signals;
+  sigemptyset(&handled_signals);
+  sigaddset(&handled_signals, SIGTERM);
+  sigaddset(&handled_signals, SIGINT);
+  sigaddset(&handled_signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &handled_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
   auto log = engine::runtime_logger(cfg);
@@ -106,7 +161,7 @@ int main(int argc, char** argv) {
       !server->enable_tls(cfg.server.tls_certificate, cfg.server.tls_key, &error)) {
     log->error("{}", error);
     std::fprintf(stderr, "basis-treed: %s\n", error.c_str());
-    return 2;
+    return kUsageError;
   }
   if (!server->bind(host, &port, &error)) {
     log->error("{}", error);
@@ -114,6 +169,17 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  const daemon::ServiceNotifier service_manager;
+  // `state` is VARIABLE=value lines; a value (a data directory's name) can
+  // hold no line break that would start another variable.
+  auto one_line = [](std::string text) {
+    for (char& c : text) c = (c == '\n' || c == '\r') ? ' ' : c;
+    return text;
+  };
+  auto tell_service_manager = [&](const std::string& state) {
+    if (std::string why; !service_manager.notify(state, &why)) log->warn("cannot notify the service manager: {}", why);
+  };
+  tell_service_manager("STATUS=recovering the store in " + one_line(cfg.storage.data_dir));
   std::unique_ptr<basis::Runtime> rt;
   if (tree::Status s = basis::Runtime::open(cfg, &rt); !s.is_ok()) {
     log->error("cannot open the store: {}", s.to_string());
@@ -133,7 +199,7 @@ int main(int argc, char** argv) {
   // rebuilt again), the daemon exits with 75 (EX_TEMPFAIL), as after
   // SIGTERM, so that its service manager (Restart=on-failure) starts it
   // again at once; the restart recovers every acknowledged batch.
-  std::atomic<bool> restart_needed{false}, stopping{false};
+  std::atomic<bool> restart_needed{false}, stopping{false}, stop_requested{false}, listen_returned{false};
   std::thread watchdog([&] {
     while (!stopping) {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -142,22 +208,48 @@ int main(int argc, char** argv) {
                  "manager restarts the daemon (every acknowledged batch is durable)",
                  rt->state().writes.to_string());
       restart_needed = true;
-      ::kill(::getpid(), SIGTERM);  // the stopper below finishes the requests in flight
+      tell_service_manager("STATUS=only a restart heals the store: stopping with exit code 75");
+      ::kill(::getpid(), SIGTERM);  // the signal handler below finishes the requests in flight
       return;
     }
   });
-  std::thread stopper([&] {
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    log->info("{} received: finishing the requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    server->stop();
+  std::thread signal_handler([&] {
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&handled_signals, &sig) != 0) continue;
+      if (sig == SIGHUP) {
+        reopen_log_files(*log);
+        continue;
+      }
+      stop_requested = true;
+      if (!listen_returned) {
+        tell_service_manager("STOPPING=1\nSTATUS=stopping: finishing the requests in flight");
+        log->info("{} received: finishing the requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      }
+      // httplib forgets a stop() that comes before listen_after_bind() runs
+      // (a signal pending since recovery): wait until it listens.
+      while (!server->is_running() && !listen_returned) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      server->stop();
+      return;
+    }
   });
-  log->info("listening on {}:{}{}{}", host, port, cfg.server.tls_certificate.empty() ? "" : " (TLS)",
+  const std::string serving = "listening on " + host + ":" + std::to_string(port);
+  log->info("{}{}{}", serving, cfg.server.tls_certificate.empty() ? "" : " (TLS)",
             token.empty() ? "" : " (bearer token required)");
-  std::printf("listening on %s:%d\n", host.c_str(), port);
+  std::printf("%s\n", serving.c_str());
   std::fflush(stdout);
+  // The socket listens since bind(): a connection made from now on is served.
+  tell_service_manager("READY=1\nSTATUS=" + one_line(serving + "; " + recovery_summary(rt->recovery())));
   server->listen_after_bind();  // returns once stopped, after the requests in flight
-  stopper.join();
+  listen_returned = true;
+  const bool listener_failed = !stop_requested;
+  if (listener_failed) {
+    // Not asked to stop: accept() failed. Stop as after SIGTERM; a restart listens again.
+    log->error("the listener on {}:{} failed: stopping with exit code 1", host, port);
+    tell_service_manager("STOPPING=1\nSTATUS=the listener failed: stopping");
+    pthread_kill(signal_handler.native_handle(), SIGTERM);
+  }
+  signal_handler.join();
   stopping = true;
   watchdog.join();
   uint64_t last = rt->last_sequence();
@@ -168,7 +260,11 @@ int main(int argc, char** argv) {
     log->error("shutdown: {} (every acknowledged batch is durable in the log; the next start replays it)",
                s.to_string());
   }
-  if (restart_needed) return 75;
+  if (restart_needed || listener_failed) {
+    log->flush();
+    return restart_needed ? 75 : 1;
+  }
   log->info("stopped cleanly at sequence {}", last);
+  log->flush();
   return 0;
 }

@@ -27,6 +27,7 @@ class Status {
 };
 
 enum class SyncPolicy { kAlways, kNever };             // "always" | "never"
+enum class LogFormat { kText, kJson };                 // "text" | "json"
 // What recovery checks beyond the log's digests: every node of the recovered
 // checkpoint before serving ("full"), the same while already serving
 // ("background"), or nothing more ("digests"; nodes are still checked
@@ -125,6 +126,12 @@ struct Config {
   struct Logging {
     std::string level = "info";  // trace, debug, info, warn, error, off
     std::string file;            // empty = standard error
+    // "json": one JSON object a line (time, level, logger, message), on
+    // standard error and in the file.
+    LogFormat format = LogFormat::kText;
+    // Lines reach the file (and standard error) within this long of being
+    // logged; warnings and errors at once. Zero: every line at once.
+    std::chrono::milliseconds flush_interval{1000};
     bool operator==(const Logging&) const = default;
   } logging;
 
