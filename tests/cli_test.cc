@@ -170,7 +170,7 @@ TEST_CASE("every basis-tree command's --help lists its flags", "[cli]") {
   }
 }
 
-TEST_CASE("embed_example --help prints its usage and creates no store; flags are refused", "[cli]") {
+TEST_CASE("embed_example --help prints its usage and creates no store, and flags are refused", "[cli]") {
   basis::storage::testing::TempDir dir;
   const std::string cwd = dir.path("cwd");
   std::filesystem::create_directories(cwd);

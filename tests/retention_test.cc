@@ -145,7 +145,7 @@ TEST_CASE("retention keeps the newest and the pinned checkpoints and archives ol
   REQUIRE(s.message().find(files[0].path) != std::string::npos);
 }
 
-TEST_CASE("without archiving, old records just leave; nothing leaves while young", "[retention]") {
+TEST_CASE("without archiving, old records just leave, and nothing leaves while young", "[retention]") {
   TempDir dir;
   std::unique_ptr<Database> db = basis::storage::testing::open_database(dir.path("db"));
   std::unique_ptr<Oplog> log;

@@ -61,7 +61,7 @@ struct FaultedRuntime {
 
 }  // namespace
 
-TEST_CASE("a failed write of a node table makes the node writer quit; it is restarted and nothing is lost",
+TEST_CASE("a failed write of a node table makes the node writer quit, it is restarted and nothing is lost",
           "[runtime][supervision]") {
   TempDir dir;
   FaultedRuntime f(seal_on_demand(dir));
@@ -92,7 +92,7 @@ TEST_CASE("a failed write of a node table makes the node writer quit; it is rest
   REQUIRE(f.rt->check_health(true).ok);
 }
 
-TEST_CASE("a checkpoint whose record meets a full disk fails with that error; the checkpointer stays, and "
+TEST_CASE("a checkpoint whose record meets a full disk fails with that error, the checkpointer stays, and "
           "writes wait for a restart", "[runtime][supervision]") {
   TempDir dir;
   FaultedRuntime f(seal_on_demand(dir));
@@ -124,7 +124,7 @@ TEST_CASE("a checkpoint whose record meets a full disk fails with that error; th
   REQUIRE(f.rt->last_sequence() == 15 * 300);
 }
 
-TEST_CASE("a log write that meets a full disk refuses the batch; the appender stays, and writing waits for a "
+TEST_CASE("a log write that meets a full disk refuses the batch, the appender stays, and writing waits for a "
           "restart", "[runtime][supervision]") {
   TempDir dir;
   FaultedRuntime f(seal_on_demand(dir));
