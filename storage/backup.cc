@@ -1,11 +1,19 @@
 #include "storage/backup.h"
 
+#include <fcntl.h>
+#include <stdio.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
 #include <memory>
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
 #include <rocksdb/utilities/backup_engine.h>
 
 #include "storage/mark_check.h"
+#include "storage/store_lock.h"
 
 namespace basis::storage {
 
@@ -70,17 +78,47 @@ Status verify_latest_backup(const std::string& backup_dir) {
                       "verifying backup " + std::to_string(infos.back().backup_id) + " in " + backup_dir);
 }
 
-Status restore_latest_backup(const std::string& backup_dir, const std::string& db_dir) {
+Status restore_latest_backup(const std::string& backup_dir, const std::string& db_dir, std::string* replaced) {
+  if (replaced) replaced->clear();
+  std::string live = db_dir;
+  while (live.size() > 1 && live.back() == '/') live.pop_back();
+  // Held through the restore: a store a running process holds is never
+  // touched. RocksDB's restore deletes the LOCK file of the directory it
+  // writes, so it writes a staging directory, whose own lock is taken before
+  // it is swapped in: the store's path always holds a locked store.
+  std::error_code ec;
+  const bool existed = std::filesystem::exists(std::filesystem::path(live) / "CURRENT", ec);
+  std::unique_ptr<StoreLock> live_lock;
+  if (Status s = StoreLock::acquire(live, &live_lock); !s.is_ok()) return s;
+  const std::string staging = live + ".restoring";
+  std::filesystem::remove_all(staging, ec);  // a restore that stopped half-way
+  if (ec) return Status(tree::ErrorKind::kIOError, "removing " + staging + ": " + ec.message());
   std::unique_ptr<rocksdb::BackupEngine> engine;
   if (Status s = open_engine(backup_dir, &engine); !s.is_ok()) return s;
-  if (Status s = from_rocksdb(engine->RestoreDBFromLatestBackup(db_dir, db_dir),
-                              "restoring " + db_dir + " from " + backup_dir);
+  if (Status s = from_rocksdb(engine->RestoreDBFromLatestBackup(staging, staging),
+                              "restoring " + live + " from " + backup_dir);
       !s.is_ok()) {
+    std::filesystem::remove_all(staging, ec);
     return s;
+  }
+  std::unique_ptr<StoreLock> staging_lock;
+  if (Status s = StoreLock::acquire(staging, &staging_lock); !s.is_ok()) return s;
+  // One atomic exchange: the path holds the old store or the restored one,
+  // never neither; the old one stays beside it until the operator removes it.
+  if (::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, live.c_str(), RENAME_EXCHANGE) != 0) {
+    const int error = errno;
+    std::filesystem::remove_all(staging, ec);
+    return Status(tree::ErrorKind::kIOError, "swapping " + staging + " and " + live + ": " + std::strerror(error));
+  }
+  if (!existed) {
+    std::filesystem::remove_all(staging, ec);  // nothing but the lock file it was given
+  } else {
+    const std::string kept = live + ".replaced-" + std::to_string(std::time(nullptr));
+    if (::rename(staging.c_str(), kept.c_str()) == 0 && replaced) *replaced = kept;
   }
   // The operator chose the backup's state: the durable mark follows it.
   uint64_t sequence = 0;
-  return reset_mark_to_log(db_dir, &sequence);
+  return reset_mark_to_log(live, &sequence);
 }
 
 }  // namespace basis::storage

@@ -26,8 +26,12 @@ Status create_backup(Database* db, const std::string& backup_dir,
 Status latest_backup(const std::string& backup_dir, BackupSummary* out);
 // Checks every file of the latest backup against its recorded checksum.
 Status verify_latest_backup(const std::string& backup_dir);
-// Replaces `db_dir` with the latest backup, and sets its durable mark to
-// where the restored log ends. The database must be closed.
-Status restore_latest_backup(const std::string& backup_dir, const std::string& db_dir);
+// Replaces the store in `db_dir` with the latest backup, and sets its durable
+// mark to where the restored log ends. kBusy, changing nothing, while another
+// process holds the store; held against openers meanwhile (see StoreLock).
+// The store it replaced, when there was one, is kept beside it and named in
+// *replaced (db_dir.replaced-<Unix seconds>): nothing is deleted.
+Status restore_latest_backup(const std::string& backup_dir, const std::string& db_dir,
+                             std::string* replaced = nullptr);
 
 }  // namespace basis::storage

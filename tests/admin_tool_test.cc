@@ -128,7 +128,7 @@ TEST_CASE("basis-tree: inspect, verify, backup, restore and rebuild on a written
   REQUIRE(report["checkpoint"]["problem"].is_string());
 
   // The backup brings the store back.
-  REQUIRE(tool("restore " + dir.path("backup") + at).code == 0);
+  REQUIRE(tool("restore " + dir.path("backup") + " --yes" + at).code == 0);
   REQUIRE(tool("verify" + at).code == 0);
 }
 
@@ -237,7 +237,7 @@ TEST_CASE("basis-tree: every command prints one JSON object with --json", "[tool
   REQUIRE(rebuilt["checkpoint"]["last_seq"] == 1201);
   REQUIRE(rebuilt["rebased"] == false);
 
-  nlohmann::json restored = json_of({"restore", dir.path("backup")});
+  nlohmann::json restored = json_of({"restore", dir.path("backup"), "--yes"});
   REQUIRE(restored["restored"] == true);
   REQUIRE(restored["backup"]["id"] == 1);
 
@@ -298,4 +298,58 @@ TEST_CASE("basis-tree verify-proof and conformance print one JSON object with --
   REQUIRE(report["files"][0]["passed"] == true);
   basis::testing::Ran text = run_binary({BASIS_TOOL_PATH, "conformance", BASIS_PROJECT_VECTOR});
   REQUIRE(text.out.substr(text.out.rfind('\n', text.out.size() - 2) + 1) == "1 passed, 0 failed\n");
+}
+
+TEST_CASE("basis-tree restore replaces a store only with --yes, keeps the one it replaced, and never touches a "
+          "store in use",
+          "[tool]") {
+  TempDir dir;
+  const std::string data = dir.path("data"), at = " --data-dir " + data;
+  const tree::Digest backed_up = build(data, 100);
+  REQUIRE(tool("backup " + dir.path("backup") + at).code == 0);
+  const tree::Digest later = build(data, 300);  // more after the backup: a restore loses it
+  REQUIRE(later != backed_up);
+
+  Run refused = tool("restore " + dir.path("backup") + at);
+  INFO(refused.out);
+  REQUIRE(refused.code == 1);
+  REQUIRE(refused.out.find("--yes") != std::string::npos);
+  REQUIRE(refused.out.find(tree::to_hex(later)) != std::string::npos);  // says what it holds
+  {
+    config::Config c;
+    c.storage.data_dir = data;
+    c.logging.level = "off";
+    std::unique_ptr<basis::Runtime> rt;
+    REQUIRE(basis::Runtime::open(c, &rt).is_ok());
+    REQUIRE(rt->digest() == later);  // unchanged
+    // Held by a runtime: refused even with --yes, and the runtime goes on.
+    Run busy = tool("restore " + dir.path("backup") + " --yes" + at);
+    INFO(busy.out);
+    REQUIRE(busy.code == 1);
+    REQUIRE(busy.out.find("in use by another process") != std::string::npos);
+    REQUIRE(rt->digest() == later);
+    tree::Label k = bench::benchmark_key(5000);
+    REQUIRE(rt->apply_and_wait({{tree::OpType::kInsert, tree::Bytes(k.begin(), k.end()), tree::Bytes(8, 1), 0}})
+                .status.is_ok());
+    REQUIRE(rt->shutdown().is_ok());
+  }
+  REQUIRE(tool("verify" + at).code == 0);
+
+  Run restored = tool("restore " + dir.path("backup") + " --yes" + at);
+  INFO(restored.out);
+  REQUIRE(restored.code == 0);
+  REQUIRE(tool("verify" + at).code == 0);
+  std::string kept;
+  for (const auto& e : std::filesystem::directory_iterator(data)) {
+    if (e.path().filename().string().rfind("db.replaced-", 0) == 0) kept = e.path().string();
+  }
+  REQUIRE(!kept.empty());
+  REQUIRE(restored.out.find(kept) != std::string::npos);
+  REQUIRE(!std::filesystem::exists(data + "/db.restoring"));
+  config::Config c;
+  c.storage.data_dir = data;
+  c.logging.level = "off";
+  std::unique_ptr<basis::Runtime> rt;
+  REQUIRE(basis::Runtime::open(c, &rt).is_ok());
+  REQUIRE(rt->digest() == backed_up);
 }

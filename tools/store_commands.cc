@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "storage/backup.h"
+#include "storage/oplog.h"
 #include "tools/admin.h"
 #include "tools/progress.h"
 
@@ -19,7 +20,7 @@ const storage::Family kFamilies[] = {storage::Family::kNodes, storage::Family::k
                                      storage::Family::kNotes};
 
 // The bytes of the regular files in `dir` written since `since`: what a
-// restore has copied so far (it removes the store's old files as it goes).
+// restore has copied so far (it writes a staging directory beside the store).
 uint64_t bytes_written_since(const std::string& dir, std::filesystem::file_time_type since) {
   uint64_t total = 0;
   std::error_code ec;
@@ -28,6 +29,20 @@ uint64_t bytes_written_since(const std::string& dir, std::filesystem::file_time_
     if (e.is_regular_file(file_ec) && e.last_write_time(file_ec) >= since) total += e.file_size(file_ec);
   }
   return total;
+}
+
+// What the store of `args` holds, in words: its last sequence and digest,
+// or why it cannot be opened (in use, damaged).
+std::string describe_store(const StoreArgs& args) {
+  std::unique_ptr<storage::Database> db;
+  if (tree::Status s = open_store(args, &db); !s.is_ok()) return "a store that does not open (" + s.message() + ")";
+  std::unique_ptr<storage::Oplog> log;
+  if (tree::Status s = storage::Oplog::open(db.get(), &log); !s.is_ok()) {
+    return "a log that cannot be read (" + s.message() + ")";
+  }
+  const auto digest = log->last_digest();
+  return "operations through sequence " + std::to_string(log->last_sequence()) +
+         (digest ? " (digest " + tree::to_hex(tree::ByteView(*digest)) + ")" : std::string(" (the empty tree)"));
 }
 
 json backup_json(const storage::BackupSummary& b) {
@@ -72,12 +87,18 @@ int backup_command(int argc, char** argv) {
 }
 
 int restore_command(int argc, char** argv) {
-  CommandLine cli("basis-tree restore", "BACKUP_DIR [options]",
-                  "Verifies the latest backup in BACKUP_DIR and replaces the store with it.");
+  CommandLine cli("basis-tree restore", "BACKUP_DIR [--yes] [options]",
+                  "Verifies the latest backup in BACKUP_DIR and replaces the store with it. A store that\n"
+                  "exists is replaced only with --yes (what it holds after the backup is lost); a store a\n"
+                  "running process holds is never touched.");
   StoreArgs args;
+  bool yes = false;
+  cli.flag("--yes", &yes, "replace a store that exists (without it: only say what it holds)");
   add_store_options(&cli, &args);
   cli.arguments("BACKUP_DIR", &args.rest, 1, 1);
-  cli.footer("JSON: store, backup_dir, backup {id, timestamp (Unix seconds), bytes, files}, restored (true).");
+  cli.footer("JSON: store, backup_dir, backup {id, timestamp (Unix seconds), bytes, files}, restored, replaced_store_kept_in (or null);\n"
+             "without --yes over a store that exists: restored false, store_holds (what it holds).\n"
+             "Exit code 0: restored; 1: refused (a store without --yes, a store in use) or failed.");
   if (int code = parse_store_args(&cli, argc, argv, &args); code >= 0) return code;
   const std::string& dir = args.rest[0];
   std::error_code ec;
@@ -86,23 +107,42 @@ int restore_command(int argc, char** argv) {
   }
   storage::BackupSummary b;
   if (tree::Status s = storage::latest_backup(dir, &b); !s.is_ok()) return failed(args, s);
+  if (std::filesystem::exists(std::filesystem::path(db_path(args.config)) / "CURRENT", ec)) {
+    // A store is there: say what it holds (it may be the damaged store the
+    // backup is meant to replace) and replace it only when told to.
+    std::string holds = describe_store(args);
+    if (!yes) {
+      if (args.json) {
+        print_json({{"store", db_path(args.config)}, {"backup_dir", dir}, {"backup", backup_json(b)},
+                    {"restored", false}, {"store_holds", holds}});
+      } else {
+        std::printf("%s exists and holds %s.\nRestoring backup %u replaces it: whatever it holds after the "
+                    "backup is lost. Run again with --yes to restore.\n",
+                    db_path(args.config).c_str(), holds.c_str(), b.id);
+      }
+      return 1;
+    }
+  }
   {
     Progress progress(args.progress(), "verifying backup", "bytes");
     progress.poll([] { return 0; });  // the time it takes, nothing to count
     if (tree::Status s = storage::verify_latest_backup(dir); !s.is_ok()) return failed(args, s);
   }
   const std::string store = db_path(args.config);
+  std::string replaced;
   {
     // RocksDB's restore reports nothing: its progress is what it has written.
     Progress progress(args.progress(), "restoring", "bytes", b.bytes);
     const auto started = std::filesystem::file_time_type::clock::now();
-    progress.poll([&] { return bytes_written_since(store, started); });
-    if (tree::Status s = storage::restore_latest_backup(dir, store); !s.is_ok()) return failed(args, s);
+    progress.poll([&] { return bytes_written_since(store + ".restoring", started); });
+    if (tree::Status s = storage::restore_latest_backup(dir, store, &replaced); !s.is_ok()) return failed(args, s);
   }
   if (args.json) {
-    print_json({{"store", store}, {"backup_dir", dir}, {"backup", backup_json(b)}, {"restored", true}});
+    print_json({{"store", store}, {"backup_dir", dir}, {"backup", backup_json(b)}, {"restored", true},
+                {"replaced_store_kept_in", replaced.empty() ? json(nullptr) : json(replaced)}});
   } else {
     std::printf("restored %s from %s (backup %u)\n", store.c_str(), dir.c_str(), b.id);
+    if (!replaced.empty()) std::printf("the store it replaced is kept in %s: remove it when done\n", replaced.c_str());
   }
   return 0;
 }
