@@ -134,6 +134,13 @@ Status Database::open(const DatabaseOptions& options, std::unique_ptr<Database>*
   rocksdb::Status s = options.read_only
                          ? rocksdb::DB::OpenForReadOnly(db_options, options.path, descriptors, &handles, &raw)
                          : rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &raw);
+  if (s.IsIOError() && s.ToString().find("While lock file") != std::string::npos &&
+      s.ToString().find("temporarily unavailable") != std::string::npos) {
+    // Another process holds the store's LOCK (RocksDB names only errno).
+    return Status(tree::ErrorKind::kBusy, "the store " + options.path +
+                                              " is in use by another process (a running basis-treed or host): "
+                                              "stop it first");
+  }
   if (!s.ok()) return from_rocksdb(s, "opening " + options.path);
   d->db_.reset(raw);
   d->default_handle_ = handles[0];

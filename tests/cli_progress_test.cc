@@ -66,7 +66,7 @@ TEST_CASE("long commands draw progress on a terminal and nowhere else", "[cli]")
   for (const Long& c : std::vector<Long>{{{"inspect"}, "counting keys"},
                                          {{"compact"}, "compacting"},
                                          {{"backup", backup}, "verifying backup"},
-                                         {{"restore", backup}, "restoring"},
+                                         {{"restore", backup, "--yes"}, "restoring"},
                                          {{"rebuild", "--from", "oplog"}, "replaying log"},
                                          {{"rebuild", "--from", "notes"}, "inserting notes"},
                                          {{"rebuild", "--from", "notes"}, "verifying nodes"}}) {

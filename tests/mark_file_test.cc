@@ -117,7 +117,7 @@ TEST_CASE("a restored older backup moves the durable mark back to it", "[recover
     REQUIRE(rt->shutdown().is_ok());
   }
   std::string out;
-  REQUIRE(testing::run_tool("restore " + dir.path("backup") + " --data-dir " + cfg.storage.data_dir, &out) == 0);
+  REQUIRE(testing::run_tool("restore " + dir.path("backup") + " --yes --data-dir " + cfg.storage.data_dir, &out) == 0);
   std::unique_ptr<basis::Runtime> rt;
   tree::Status s = basis::Runtime::open(cfg, &rt);
   INFO(s.to_string());

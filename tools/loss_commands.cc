@@ -44,6 +44,7 @@ int accept_loss_command(int argc, char** argv) {
     }
     return 0;
   }
+  if (refused.kind() == tree::ErrorKind::kBusy) return failed(args, refused);  // in use: nothing to accept
   if (!yes) {
     if (args.json) {
       print_json({{"accepted", false}, {"refused", true}, {"store", o.path}, {"reason", refused.message()}});
