@@ -30,22 +30,20 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/basis_treesConfigVersion.
 install(FILES ${PROJECT_BINARY_DIR}/basis_treesConfig.cmake ${PROJECT_BINARY_DIR}/basis_treesConfigVersion.cmake
         DESTINATION ${BASIS_CMAKE_DIR})
 
-# pkg-config: the prefix relative to the .pc file's own directory (${pcfiledir}).
+# pkg-config: the prefix relative to the .pc file's own directory (${pcfiledir}),
+# unless a packager gave absolute directories.
 if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
+  set(BASIS_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
   set(BASIS_PC_LIBDIR "${CMAKE_INSTALL_LIBDIR}")
 else()
+  file(RELATIVE_PATH BASIS_PC_TO_PREFIX "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
+  set(BASIS_PC_PREFIX "\${pcfiledir}/${BASIS_PC_TO_PREFIX}")
   set(BASIS_PC_LIBDIR "\${prefix}/${CMAKE_INSTALL_LIBDIR}")
 endif()
 if(IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
   set(BASIS_PC_INCLUDEDIR "${CMAKE_INSTALL_INCLUDEDIR}")
 else()
   set(BASIS_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
-endif()
-file(RELATIVE_PATH BASIS_PC_TO_PREFIX "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
-if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
-  set(BASIS_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
-else()
-  set(BASIS_PC_PREFIX "\${pcfiledir}/${BASIS_PC_TO_PREFIX}")
 endif()
 foreach(pc basis-tree basis-trees)
   configure_file(${CMAKE_CURRENT_LIST_DIR}/${pc}.pc.in ${PROJECT_BINARY_DIR}/${pc}.pc @ONLY)
