@@ -27,7 +27,7 @@ function(basis_shared_library target output_name export_name)
     LINK_DEPENDS "${BASIS_VERSION_SCRIPT}")
   target_link_options(${target} PRIVATE "LINKER:--version-script=${BASIS_VERSION_SCRIPT}")
   # Every symbol resolved at link time: a dependency left out fails here, not in
-  # a host. (Not with sanitizers: clang leaves their runtime to the executable.)
+  # a host. (Not with sanitizers, whose runtime the executable may bring.)
   if(NOT BASIS_SANITIZE AND NOT BASIS_FUZZ)
     target_link_options(${target} PRIVATE "LINKER:--no-undefined")
   endif()

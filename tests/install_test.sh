@@ -76,7 +76,7 @@ if cmake -S "$consumer" -B "$work/host-0.15" -DCMAKE_PREFIX_PATH="$prefix" -DCMA
          -DBASIS_REQUIRED_VERSION=0.15 >"$work/host-0.15.log" 2>&1; then
   fail "find_package(basis_trees 0.15) accepted version $version"
 fi
-grep -q 'basis_treesConfigVersion.cmake, version: '"$version" "$work/host-0.15.log" ||
+grep -q "basis_treesConfig.cmake, version: $version" "$work/host-0.15.log" ||
   { cat "$work/host-0.15.log"; fail "find_package(basis_trees 0.15) failed, but not on the version"; }
 echo "find_package(basis_trees 0.15) refused $version"
 
