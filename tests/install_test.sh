@@ -5,7 +5,7 @@
 # 1. every installed public header compiles alone against the prefix, and
 #    includes nothing but the standard library and other basis/ headers;
 # 2. the exported CMake targets carry no warning flags and no private dependency,
-#    and the libraries export only namespace basis;
+#    and the libraries export only namespace basis (with its type information);
 # 3. tests/install_consumer builds with find_package(basis_trees 0.14) and runs
 #    (a Runtime in a temporary directory, and basis::tree alone); 0.15 is refused;
 # 4. the same host builds from pkg-config's flags (basis-trees, basis-tree) and runs.
@@ -63,7 +63,12 @@ for lib in libbasis_tree.so libbasis_runtime.so; do
            grep -v '^ *basis::\|for basis::\|^ *BASIS_' || true)
   [ -z "$leaked" ] || fail "$lib exports symbols outside namespace basis: $(echo "$leaked" | head -5)"
 done
-echo "no compile options or private dependencies exported; only namespace basis in the libraries' symbols"
+tree_symbols=$(nm -D --defined-only "$libdir/libbasis_tree.so" | c++filt)
+for sym in 'typeinfo for basis::tree::BatchProver' 'vtable for basis::tree::BatchVerifier'; do
+  grep -qF " $sym" <<<"$tree_symbols" || fail "libbasis_tree.so does not export $sym"
+done
+echo "no compile options or private dependencies exported; only namespace basis in the libraries' symbols," \
+     "with its classes' type information"
 
 step "host with find_package(basis_trees 0.14)"
 consumer="$source/tests/install_consumer"
