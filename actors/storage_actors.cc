@@ -33,7 +33,7 @@ uint64_t now_ms() {
 // retried like any failed write): writing 0 would store a note that reads
 // as corrupt and blocks a rebuild from the notes.
 tree::Status resolve_first_sequences(const storage::Database& db, std::vector<storage::NoteUpdate>* notes) {
-  std::map<tree::Bytes, uint64_t> first;  // within this write
+  std::map<tree::Bytes, uint64_t, tree::BytesLess> first;  // within this write
   for (storage::NoteUpdate& n : *notes) {
     if (!n.note) {
       first.erase(n.key);

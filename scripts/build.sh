@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Configures and builds into build/ (or $BUILD_DIR); extra arguments go to cmake.
+# Configures and builds into build/ (or $BUILD_DIR) with -Werror; extra
+# arguments go to cmake. BUILD_TYPE (default RelWithDebInfo; Debug, Release
+# build warning-free too) and JOBS (default 2) from the environment.
+#   BUILD_DIR=build-release BUILD_TYPE=Release scripts/build.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir="${BUILD_DIR:-build}"

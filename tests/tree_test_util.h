@@ -77,11 +77,11 @@ class Model {
     return b;
   }
 
-  const std::map<Bytes, Bytes>& map() const { return map_; }
+  const std::map<Bytes, Bytes, BytesLess>& map() const { return map_; }
 
  private:
   TreeParams params_;
-  std::map<Bytes, Bytes> map_;
+  std::map<Bytes, Bytes, BytesLess> map_;
 };
 
 // Random operations over a key space small enough to make collisions,

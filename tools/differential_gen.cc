@@ -309,7 +309,7 @@ class Generator {
   TreeParams p_;
   Bytes neg_inf_, pos_inf_;
   size_t target_ = 0;
-  std::map<Bytes, Bytes> model_;
+  std::map<Bytes, Bytes, BytesLess> model_;
 };
 
 }  // namespace

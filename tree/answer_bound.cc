@@ -55,8 +55,8 @@ Status bound_answer(BatchProver& prover, std::span<const Operation> ops, uint64_
   // The most a key's value can be after the operations so far (upper bound:
   // a removal may fail, so it keeps the size; a store may fail, so it keeps
   // the larger of both).
-  std::map<Bytes, size_t> sizes;
-  std::set<Bytes> revealed;  // leaves of the old tree, by key
+  std::map<Bytes, size_t, BytesLess> sizes;
+  std::set<Bytes, BytesLess> revealed;  // leaves of the old tree, by key
   BatchProver::LeafSummary leaf;
   const Bytes positive_infinity(params.key_length, 0xff);
   Bytes pred;
