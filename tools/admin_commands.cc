@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <set>
 
 #include "storage/checkpoint_store.h"
@@ -158,7 +159,7 @@ int oplog_command(int argc, char** argv) {
   uint64_t from = 1, limit = 100;
   std::string archive;
   cli.number("--from", "SEQ", &from, "the first sequence (default 1)", 1);
-  cli.number("--limit", "N", &limit, "at most this many records (default 100)");
+  cli.number("--limit", "N", &limit, "at most this many records (default 100; at least 1)", 1);
   cli.text("--archive", "DIR", &archive, "read the archive files in DIR instead of the live log");
   add_store_options(&cli, &args);
   cli.footer("Text: SEQ TYPE KEY VALUE|DELTA -> DIGEST_AFTER, a line each.\n"
@@ -169,16 +170,24 @@ int oplog_command(int argc, char** argv) {
              "were printed ends the object with \"error\" beside them.");
   if (int code = parse_store_args(&cli, argc, argv, &args); code >= 0) return code;
   // The page's last sequence, saturating: --from near 2^64 must not wrap.
-  const uint64_t to = limit == 0 ? from - 1 : (from > UINT64_MAX - (limit - 1) ? UINT64_MAX : from + (limit - 1));
+  const uint64_t to = from > UINT64_MAX - (limit - 1) ? UINT64_MAX : from + (limit - 1);
   // A line while records go to a file: on a terminal they are the progress.
   const bool show = args.progress() && isatty(STDOUT_FILENO) == 0;
   if (!archive.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(archive, ec)) {  // a mistyped path is not an empty archive
+      return failed(args, tree::Status(tree::ErrorKind::kNotFound, "no archive directory " + archive));
+    }
     std::vector<storage::ArchiveFile> files;
     if (tree::Status s = storage::list_archives(archive, &files); !s.is_ok()) return failed(args, s);
     uint64_t total = 0, next = 0;
     for (const auto& f : files) {
       if (f.last >= from && f.first <= to) total += std::min(f.last, to) - std::max(f.first, from) + 1;
-      if (f.last > to && to != UINT64_MAX) next = std::max(to + 1, f.first);
+      // The first record after the page: in the earliest file that has one.
+      if (f.last > to && to != UINT64_MAX) {
+        const uint64_t after = std::max(to + 1, f.first);
+        next = next == 0 ? after : std::min(next, after);
+      }
     }
     Progress progress(show, "reading archive", "records", total);
     OplogPrinter print(args.json, from, to, &progress);
