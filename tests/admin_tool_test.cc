@@ -260,7 +260,7 @@ TEST_CASE("basis-tree: every command prints one JSON object with --json", "[tool
     return j;
   };
   const std::string none = dir.path("none");
-  REQUIRE(error_of({"verify", "--json", "--data-dir", none}, 2)["error"]["code"] == "IOError");
+  REQUIRE(error_of({"verify", "--json", "--data-dir", none}, 1)["error"]["code"] == "IOError");
   error_of({"inspect", "--json", "--data-dir", none}, 1);
   REQUIRE(error_of({"restore", dir.path("no-backup"), "--json", "--data-dir", none}, 1)["error"]["code"] == "NotFound");
   error_of({"verify", "--json", "--config", dir.path("missing.toml")}, 2);
@@ -400,4 +400,21 @@ TEST_CASE("basis-tree oplog --archive: a client following next reads every archi
       run_binary({BASIS_TOOL_PATH, "oplog", "--archive", dir.path("no-such-archive"), "--json"});
   REQUIRE(missing.code == 1);
   REQUIRE(one_object(missing)["error"]["code"] == "NotFound");
+}
+
+TEST_CASE("basis-tree rebuild --accept-digest takes only a digest, and only with --from notes", "[tool]") {
+  TempDir dir;
+  const std::string at = " --data-dir " + dir.path("data");
+  build(dir.path("data"), 10);
+  const std::string digest(66, 'a');
+  Run not_hex = tool("rebuild --from notes --accept-digest zz" + at);
+  INFO(not_hex.out);
+  REQUIRE(not_hex.code == 2);
+  REQUIRE(not_hex.out.find("66 hex digits") != std::string::npos);
+  REQUIRE(tool("rebuild --from notes --accept-digest " + std::string(64, 'a') + at).code == 2);
+  Run oplog = tool("rebuild --from oplog --accept-digest " + digest + at);
+  INFO(oplog.out);
+  REQUIRE(oplog.code == 2);
+  REQUIRE(oplog.out.find("--from notes only") != std::string::npos);
+  REQUIRE(tool("verify" + at).code == 0);  // nothing was written
 }

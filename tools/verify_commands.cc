@@ -39,7 +39,7 @@ int verify_command(int argc, char** argv) {
   std::unique_ptr<storage::Database> db;
   if (tree::Status s = open_store(args, &db); !s.is_ok()) {
     // A store that is there but refused (a cut log, a missing file) is unhealthy.
-    return failed(args, s, s.kind() == tree::ErrorKind::kCorruption ? 1 : 2);
+    return failed(args, s);  // 1: exit code 2 is bad usage only
   }
   auto started = std::chrono::steady_clock::now();
   json out = {{"healthy", false}, {"checkpoint", nullptr}, {"notes", nullptr}, {"problems", json::array()}};
@@ -136,9 +136,17 @@ int rebuild_command(int argc, char** argv) {
              "continues from an accepted digest).");
   if (int code = parse_store_args(&cli, argc, argv, &args); code >= 0) return code;
   if (from.empty()) return cli.usage_error("say --from oplog or --from notes");
-  if (!accept.empty()) args.config.persistence.accept_rebuilt_digest = accept;
+  if (!accept.empty()) {
+    if (from != "notes") return cli.usage_error("--accept-digest is for --from notes only");
+    tree::Bytes digest;
+    if (!tree::from_hex(accept, &digest) || digest.size() != tree::kDigestSize) {
+      return cli.usage_error("--accept-digest takes a digest: " + std::to_string(2 * tree::kDigestSize) +
+                             " hex digits");
+    }
+    args.config.persistence.accept_rebuilt_digest = accept;
+  }
   std::unique_ptr<storage::Database> db;
-  if (tree::Status s = open_store(args, &db); !s.is_ok()) return failed(args, s, 2);
+  if (tree::Status s = open_store(args, &db); !s.is_ok()) return failed(args, s);
   PhasedProgress progress(args.progress());
   engine::Recovered r;
   tree::Status s = from == "oplog" ? engine::replay_whole_log(db.get(), args.config, &r, progress.fn())
