@@ -33,6 +33,7 @@ Status Oplog::open(Database* db, std::unique_ptr<Oplog>* out) {
   if (s.is_ok()) {
     LogBaseRecord base;
     if (Status d = decode(value, kLogBaseKey, &base); !d.is_ok()) return d;
+    log->base_ = base;
     if (base.sequence >= log->last_sequence_) {
       log->last_sequence_ = base.sequence;
       log->last_digest_ = base.digest;
@@ -54,6 +55,7 @@ Status Oplog::rebase(uint64_t sequence, const Digest& digest) {
   if (Status s = db_->write(&batch, true); !s.is_ok()) return s;
   last_sequence_ = sequence;
   last_digest_ = digest;
+  base_ = LogBaseRecord{sequence, digest};
   db_->mark_durable(sequence, true);
   return Status::ok();
 }
@@ -120,15 +122,19 @@ Status Oplog::scan(uint64_t from, uint64_t to,
         !s.is_ok()) {
       return s;
     }
-    if (!has_before && !previous) {
-      if (Status s = digest_after(seq - 1, &previous); !s.is_ok()) {
-        return Status(s.kind(), record_name(kOperations, key) + " leaves its digest before to record " +
-                                    std::to_string(seq - 1) + ": " + s.message());
+    // The first record after a rebase continues from the accepted digest.
+    const bool after_base = base_ && seq - 1 == base_->sequence;
+    if (!has_before && after_base) {
+      rec.digest_before = base_->digest;
+    } else if (!has_before) {
+      if (!previous) {
+        if (Status s = digest_after(seq - 1, &previous); !s.is_ok()) {
+          return Status(s.kind(), record_name(kOperations, key) + " leaves its digest before to record " +
+                                      std::to_string(seq - 1) + ": " + s.message());
+        }
       }
-    }
-    if (!has_before) {
       rec.digest_before = *previous;
-    } else if (previous && rec.digest_before != *previous) {
+    } else if (after_base ? rec.digest_before != base_->digest : previous && rec.digest_before != *previous) {
       return Status(ErrorKind::kCorruption, record_name(kOperations, key) +
                                                 ": digest before does not follow record " +
                                                 std::to_string(seq - 1));

@@ -39,7 +39,8 @@ class Oplog {
                 bool sync);
 
   // Calls `fn` for records from..to (inclusive) in order, checking that
-  // there is no gap and that the digests chain. `fn` may stop the scan by
+  // there is no gap and that the digests chain (across a rebase, from the
+  // accepted digest). `fn` may stop the scan by
   // returning false. Every record comes with its digest_before, also where
   // the stored record leaves it to the one before.
   Status scan(uint64_t from, uint64_t to, const std::function<bool(const OperationRecord&)>& fn) const;
@@ -60,6 +61,9 @@ class Oplog {
   Database* db_;
   uint64_t last_sequence_ = 0;
   std::optional<Digest> last_digest_;
+  // Where the log continues from another digest than its record's (an
+  // accepted rebuild): the one break in the digest chain a scan accepts.
+  std::optional<LogBaseRecord> base_;
 };
 
 }  // namespace basis::storage

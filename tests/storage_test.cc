@@ -159,6 +159,55 @@ void make_records(BatchProver* prover, OpGenerator* gen, uint64_t* sequence, siz
 
 }  // namespace
 
+TEST_CASE("a scan crosses a rebase: the records after it chain from the accepted digest", "[storage][oplog]") {
+  TempDir dir;
+  TreeParams params{32, std::nullopt};
+  std::unique_ptr<Database> db;
+  REQUIRE(Database::open(options_for(dir.path(), params), &db).is_ok());
+  std::unique_ptr<Oplog> log;
+  REQUIRE(Oplog::open(db.get(), &log).is_ok());
+  BatchProver logged(params);
+  OpGenerator gen(params, 7, 200);
+  uint64_t seq = 0;
+  std::vector<OperationRecord> before;
+  std::vector<NoteUpdate> notes;
+  make_records(&logged, &gen, &seq, 40, &before, &notes);
+  REQUIRE(log->append(before, notes, true).is_ok());
+  // Another tree (as a rebuild from notes gives one), accepted by the operator.
+  BatchProver rebuilt(params);
+  OpGenerator other(params, 8, 200);
+  uint64_t unused = 0;
+  std::vector<OperationRecord> ignored;
+  std::vector<NoteUpdate> ignored_notes;
+  make_records(&rebuilt, &other, &unused, 30, &ignored, &ignored_notes);
+  rebuilt.end_batch();
+  const Digest accepted = rebuilt.digest();
+  REQUIRE(accepted != logged.digest());
+  const uint64_t base = seq;
+  REQUIRE(log->rebase(base, accepted).is_ok());
+  std::vector<OperationRecord> after;
+  notes.clear();
+  make_records(&rebuilt, &other, &seq, 30, &after, &notes);
+  REQUIRE(!after.empty());
+  REQUIRE(log->append(after, notes, true).is_ok());
+  for (int reopen = 0; reopen < 2; ++reopen) {
+    uint64_t seen = 0;
+    REQUIRE(log->scan(1, UINT64_MAX, [&](const OperationRecord& r) {
+      REQUIRE(r.sequence == ++seen);
+      if (r.sequence == base + 1) REQUIRE(r.digest_before == accepted);
+      return true;
+    }).is_ok());
+    REQUIRE(seen == seq);
+    // A scan that starts right after the base hands out the accepted digest too.
+    REQUIRE(log->scan(base + 1, base + 1, [&](const OperationRecord& r) {
+      REQUIRE(r.digest_before == accepted);
+      return true;
+    }).is_ok());
+    log.reset();
+    REQUIRE(Oplog::open(db.get(), &log).is_ok());
+  }
+}
+
 TEST_CASE("the operation log keeps records in order and names a corrupt one",
           "[storage][oplog]") {
   TempDir dir;

@@ -1,6 +1,7 @@
 // accept-loss: the operator's confirmation that a store whose write-ahead log
 // was damaged or cut serves from where its log recovers to.
 #include <cstdio>
+#include <filesystem>
 #include <cstring>
 
 #include "storage/durable_mark.h"
@@ -30,6 +31,10 @@ int accept_loss_command(int argc, char** argv) {
   o.path = db_path(args.config);
   o.params = tree::TreeParams{args.config.tree.key_length, args.config.tree.value_length};
   o.create_if_missing = false;
+  std::error_code ec;
+  if (!std::filesystem::exists(std::filesystem::path(o.path) / "CURRENT", ec)) {  // nothing to lose
+    return failed(args, tree::Status(tree::ErrorKind::kNotFound, "no store in " + o.path));
+  }
   std::unique_ptr<storage::Database> db;
   // First as a start would open it: is anything refused at all?
   tree::Status refused = storage::Database::open(o, &db);
