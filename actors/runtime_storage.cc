@@ -107,7 +107,7 @@ std::set<uint64_t> Runtime::pinned_checkpoints() {
   return pins;
 }
 
-tree::Status Runtime::read_log(uint64_t from, size_t limit, std::vector<LogRecord>* out) {
+tree::Status Runtime::read_log(uint64_t from, size_t limit, std::vector<LogRecord>* out, uint64_t max_bytes) {
   out->clear();
   if (impl_->stopped) return tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down");
   from = std::max<uint64_t>(from, 1);  // sequence numbers start at 1
@@ -121,7 +121,11 @@ tree::Status Runtime::read_log(uint64_t from, size_t limit, std::vector<LogRecor
                                                                   : " (archived in " + impl_->config.archive_path() + ")"));
   }
   uint64_t to = std::min(log->last_sequence(), from + (limit - 1));
+  uint64_t bytes = 0;
   return log->scan(from, to, [&](const storage::OperationRecord& r) {
+    const uint64_t size = r.key.size() + r.value.size() + r.previous.size();
+    if (!out->empty() && bytes + size > max_bytes) return false;  // the page is full
+    bytes += size;
     out->push_back({r.sequence, r.type, r.timestamp_ms, r.key, r.value, r.delta, r.had_previous, r.previous,
                     r.digest_before, r.digest_after});
     return true;

@@ -154,6 +154,33 @@ TEST_CASE("api: following the oplog's next reads the whole log, page by page", "
   REQUIRE(exact["next"].is_null());
 }
 
+TEST_CASE("api: an oplog page ends at max_answer_bytes, and next goes on from there", "[daemon][api]") {
+  TempDir dir;
+  Daemon d(dir, "[server]\nlisten = \"127.0.0.1:0\"\n[persistence]\nmax_answer_bytes = \"1KB\"\n");
+  auto c = d.client();
+  for (int i = 0; i < 20; ++i) {  // a batch each: its answer stays within 1 KB too
+    json ops = json::array({insert(std::string(56, 'b') + std::to_string(10'000'000 + i), std::string(400, 'c'))});
+    auto r = c.Post("/v1/batch", batch(ops), "application/json");
+    REQUIRE(r);
+    INFO(r->body);
+    REQUIRE(r->status == 200);
+  }
+  std::vector<uint64_t> seen;
+  json next = 1;
+  size_t pages = 0;
+  while (!next.is_null()) {
+    json page = get_json(c, "/v1/oplog?from=" + std::to_string(next.get<uint64_t>()) + "&limit=100", 200);
+    REQUIRE(!page["records"].empty());
+    REQUIRE(page["records"].size() <= 5);  // 232 bytes each (key and value), 1 KB a page
+    for (const auto& rec : page["records"]) seen.push_back(rec["seq"].get<uint64_t>());
+    next = page["next"];
+    REQUIRE(++pages < 100);
+  }
+  REQUIRE(seen.size() == 20);
+  for (size_t i = 0; i < seen.size(); ++i) REQUIRE(seen[i] == i + 1);
+  REQUIRE(pages >= 4);
+}
+
 TEST_CASE("api: every route answers another method with 405 and Allow, other paths and ids 404", "[daemon][api]") {
   TempDir dir;
   Daemon d(dir, "[server]\nlisten = \"127.0.0.1:0\"\n");

@@ -75,11 +75,15 @@ void oplog(const ApiContext& api, const httplib::Request& req, httplib::Response
                 "limit " + std::to_string(limit) + " is not within 1.." + std::to_string(api.options.max_oplog_records));
   }
   std::vector<LogRecord> records;
-  if (tree::Status s = api.rt.read_log(from, limit + 1, &records); !s.is_ok()) return fail(res, s);
+  if (tree::Status s = api.rt.read_log(from, limit + 1, &records, api.options.max_oplog_bytes); !s.is_ok()) {
+    return fail(res, s);
+  }
   json next = nullptr;
   if (records.size() > limit) {
     next = records[limit].sequence;
     records.resize(limit);
+  } else if (!records.empty() && records.back().sequence < api.rt.last_sequence()) {
+    next = records.back().sequence + 1;  // the page filled max_answer_bytes first
   }
   json list = json::array();
   for (const auto& r : records) list.push_back(operation_json(r));

@@ -22,6 +22,9 @@ struct ApiOptions {
   uint64_t max_body_size = 16u << 20;
   std::string token;  // empty: no authentication
   size_t max_oplog_records = 10'000;  // the largest /v1/oplog limit (the default is 100)
+  // A /v1/oplog page ends once its records' keys and values take this many
+  // bytes (persistence.max_answer_bytes; the JSON is hex, twice that).
+  uint64_t max_oplog_bytes = 64u << 20;
 };
 
 // `rt`, `metrics` and `log` must outlive `server`.

@@ -191,6 +191,7 @@ int main(int argc, char** argv) {
   options.params = tree::TreeParams{cfg.tree.key_length, cfg.tree.value_length};
   options.max_batch_operations = cfg.persistence.operation_batch_size;
   options.max_body_size = cfg.server.max_body_size;
+  options.max_oplog_bytes = cfg.persistence.max_answer_bytes;
   options.token = token;
   daemon::install_api(*server, *rt, metrics, options, log);
 

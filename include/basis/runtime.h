@@ -90,8 +90,11 @@ class Runtime {
   std::set<uint64_t> pinned_checkpoints();
 
   // Up to `limit` operation records from sequence `from` on (0 reads from
-  // 1), in order, for audit. A gap or a damaged record is an error naming it.
-  tree::Status read_log(uint64_t from, size_t limit, std::vector<LogRecord>* out);
+  // 1), in order, for audit, and fewer once their keys and values take
+  // `max_bytes` (the first always comes). A gap or a damaged record is an
+  // error naming it.
+  tree::Status read_log(uint64_t from, size_t limit, std::vector<LogRecord>* out,
+                        uint64_t max_bytes = UINT64_MAX);
 
   // Waits for every acknowledged batch, seals a checkpoint, stops the actors.
   tree::Status shutdown();
