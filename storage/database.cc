@@ -1,8 +1,12 @@
 #include "storage/database.h"
 
+#include <fcntl.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <filesystem>
+#include <mutex>
+#include <set>
 
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -53,6 +57,43 @@ Status from_rocksdb(const rocksdb::Status& s, std::string_view context) {
   return Status(kind, std::string(context) + ": " + s.ToString());
 }
 
+namespace {
+
+// The stores this process holds open for writing. A POSIX lock belongs to
+// the process and goes when any descriptor of its file closes, so the probe
+// below never touches a store this process holds (RocksDB refuses that
+// second open itself).
+std::mutex open_stores_mutex;
+std::set<std::string> open_stores;
+
+std::string store_key(const std::string& path) {
+  std::error_code ec;
+  std::string key = std::filesystem::weakly_canonical(path, ec).string();
+  return ec ? path : key;
+}
+
+// kBusy while another process holds the store's LOCK. Asked before RocksDB
+// opens it: a refused RocksDB open has already renamed the holder's LOG.
+Status refuse_if_held_elsewhere(const std::string& path) {
+  {
+    std::lock_guard<std::mutex> lock(open_stores_mutex);
+    if (open_stores.count(store_key(path))) return Status::ok();
+  }
+  const std::string lock_path = (std::filesystem::path(path) / "LOCK").string();
+  int fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::ok();  // no lock file: nobody holds it
+  struct flock probe {};
+  probe.l_type = F_WRLCK;
+  probe.l_whence = SEEK_SET;
+  const bool held = ::fcntl(fd, F_GETLK, &probe) == 0 && probe.l_type != F_UNLCK;
+  ::close(fd);
+  if (!held) return Status::ok();
+  return Status(ErrorKind::kBusy, "the store " + path + " is in use by another process (pid " +
+                                      std::to_string(probe.l_pid) + ": a running basis-treed or host): stop it first");
+}
+
+}  // namespace
+
 Status Database::open(const DatabaseOptions& options, std::unique_ptr<Database>* out) {
   if (!options.read_only) {
     if (Status s = options.params.validate(); !s.is_ok()) return s;
@@ -68,6 +109,7 @@ Status Database::open(const DatabaseOptions& options, std::unique_ptr<Database>*
   }
   // An existing store is looked at read-only first: a refusal leaves it as it was.
   if (!options.read_only && !may_create) {
+    if (Status s = refuse_if_held_elsewhere(options.path); !s.is_ok()) return s;
     if (Status s = check_log_against_mark(options, &d->mark_check_); !s.is_ok()) return s;
   }
   rocksdb::DBOptions db_options;
@@ -143,6 +185,10 @@ Status Database::open(const DatabaseOptions& options, std::unique_ptr<Database>*
   }
   if (!s.ok()) return from_rocksdb(s, "opening " + options.path);
   d->db_.reset(raw);
+  if (!options.read_only) {
+    std::lock_guard<std::mutex> lock(open_stores_mutex);
+    d->registered_ = open_stores.insert(store_key(options.path)).second;
+  }
   d->default_handle_ = handles[0];
   for (int i = 0; i < 5; ++i) d->handles_[i] = handles[i + 1];
   if (Status st = d->check_metadata(options); !st.is_ok()) return st;
@@ -158,6 +204,10 @@ Status Database::open(const DatabaseOptions& options, std::unique_ptr<Database>*
 
 Database::~Database() {
   if (!db_) return;
+  if (registered_) {
+    std::lock_guard<std::mutex> lock(open_stores_mutex);
+    open_stores.erase(store_key(path_));
+  }
   for (auto* h : handles_) {
     if (h) db_->DestroyColumnFamilyHandle(h);
   }

@@ -150,6 +150,7 @@ class Database {
   Status wal_failure_;  // guarded by wal_mutex_
   MarkCheck mark_check_;
   uint64_t compaction_reserve_ = 0;
+  bool registered_ = false;  // in the process's set of open stores (database.cc)
   std::unique_ptr<DurableMark> mark_;
 };
 

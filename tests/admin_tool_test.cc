@@ -328,6 +328,23 @@ TEST_CASE("basis-tree restore replaces a store only with --yes, keeps the one it
     REQUIRE(busy.code == 1);
     REQUIRE(busy.out.find("in use by another process") != std::string::npos);
     REQUIRE(rt->digest() == later);
+    // Every other command is refused as well, before RocksDB touches a file
+    // of the store (a refused RocksDB open renames the holder's LOG).
+    auto old_logs = [&] {
+      size_t n = 0;
+      for (const auto& e : std::filesystem::directory_iterator(data + "/db")) {
+        n += e.path().filename().string().rfind("LOG.old", 0) == 0;
+      }
+      return n;
+    };
+    const size_t logs_before = old_logs();
+    for (const char* command : {"inspect", "verify", "compact", "accept-loss", "checkpoints", "oplog"}) {
+      Run held = tool(std::string(command) + at);
+      INFO(command << ": " << held.out);
+      REQUIRE(held.code == 1);
+      REQUIRE(held.out.find("in use by another process") != std::string::npos);
+    }
+    REQUIRE(old_logs() == logs_before);
     tree::Label k = bench::benchmark_key(5000);
     REQUIRE(rt->apply_and_wait({{tree::OpType::kInsert, tree::Bytes(k.begin(), k.end()), tree::Bytes(8, 1), 0}})
                 .status.is_ok());

@@ -108,7 +108,7 @@ TEST_CASE("a missing value, a bad number, a repeat and an extra argument are eac
       {{tool, "verify", "--json", "--json"}, "basis-tree verify", "option '--json' given more than once"},
       {{tool, "verify", "--json=false"}, "basis-tree verify", "option '--json' takes no value"},
       {{tool, "verify", "extra"}, "basis-tree verify", "unexpected argument 'extra'"},
-      {{tool, "oplog", "--limit", "-1"}, "basis-tree oplog", "option '--limit' takes an unsigned decimal number, not '-1'"},
+      {{tool, "oplog", "--limit", "-1"}, "basis-tree oplog", "option '--limit' takes a decimal number of at least 1, not '-1'"},
       {{tool, "oplog", "--limit", "18446744073709551616"}, "basis-tree oplog",
        "option '--limit' takes an unsigned decimal number, not '18446744073709551616'"},
       {{tool, "oplog", "--from", "0"}, "basis-tree oplog", "option '--from' takes a decimal number of at least 1, not '0'"},
