@@ -110,7 +110,7 @@ TEST_CASE("a missing value, a bad number, a repeat and an extra argument are eac
       {{tool, "verify", "extra"}, "basis-tree verify", "unexpected argument 'extra'"},
       {{tool, "oplog", "--limit", "-1"}, "basis-tree oplog", "option '--limit' takes a decimal number of at least 1, not '-1'"},
       {{tool, "oplog", "--limit", "18446744073709551616"}, "basis-tree oplog",
-       "option '--limit' takes an unsigned decimal number, not '18446744073709551616'"},
+       "option '--limit' takes a decimal number of at least 1, not '18446744073709551616'"},
       {{tool, "oplog", "--from", "0"}, "basis-tree oplog", "option '--from' takes a decimal number of at least 1, not '0'"},
       {{tool, "rebuild", "--from", "log"}, "basis-tree rebuild", "option '--from' takes oplog or notes, not 'log'"},
       {{tool, "backup"}, "basis-tree backup", "missing BACKUP_DIR"},
