@@ -310,6 +310,7 @@ TEST_CASE("hostile: framing that could hide a request is refused, and the connec
       {"POST /v1/batch HTTP/1.1\r\nHost: t\r\n" + auth + "Content-Length: abc\r\n", 400},
       {"POST /v1/batch HTTP/1.1\r\nHost: t\r\n" + auth + "Content-Length: +60\r\n", 400},
       {"POST /v1/batch HTTP/1.1\r\nHost: t\r\n" + auth + "Content-Length: 18446744073709551616\r\n", 413},
+      {"GET /v1/digest HTTP/1.1\r\nHost: t\r\n" + auth + auth, 400},  // two Authorization headers
       {"POST /v1/batch HTTP/1.1\r\nHost: t\r\n" + auth + "Content-Length: 99999999999999999999999999\r\n", 413},
       {"POST /v1/batch HTTP/1.1\r\nHost: t\r\n" + auth + "Content-Length : 60\r\n", 400},
       {"POST /v1/batch HTTP/1.1\r\nHost: t\r\n" + auth + "Transfer-Encoding: xchunked\r\nContent-Length: 0\r\n", 501},

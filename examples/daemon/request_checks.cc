@@ -202,7 +202,7 @@ bool for_each_header(std::string_view head, Fn fn) {
 
 bool check_framing(std::string_view raw_head, int* status, std::string* error) {
   *status = 400;
-  size_t content_lengths = 0, transfer_encodings = 0, hosts = 0, expects = 0;
+  size_t content_lengths = 0, transfer_encodings = 0, hosts = 0, expects = 0, authorizations = 0;
   bool chunked = false;
   bool ok = for_each_header(raw_head, [&](std::string_view line) {
     if (line.front() == ' ' || line.front() == '\t') {
@@ -246,6 +246,10 @@ bool check_framing(std::string_view raw_head, int* status, std::string* error) {
       }
     } else if (iequals(name, "Host")) {
       ++hosts;
+    } else if (iequals(name, "Authorization") && ++authorizations > 1) {
+      // httplib reads the first: a proxy or another reader could take the second.
+      *error = "Authorization is given more than once";
+      return false;
     } else if (iequals(name, "Expect") && ++expects > 1) {
       // httplib reads the first: a second could be met by neither answer.
       *error = "Expect is given more than once";
