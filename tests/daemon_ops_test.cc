@@ -124,6 +124,18 @@ TEST_CASE("basis-treed --version, --help, and a bad flag named with the usage", 
   REQUIRE(missing.err.find("basis-treed: --config needs a value") == 0);
   REQUIRE(run(dir, {"--data-dir", ""}).exit_code == 2);
 
+  Run twice = run(dir, {"--data-dir", dir.path("a"), "--data-dir", dir.path("b")});
+  REQUIRE(twice.exit_code == 2);
+  REQUIRE(twice.err.find("basis-treed: --data-dir is given twice") == 0);
+  Run swallowed = run(dir, {"--data-dir", "--config", dir.path("x.toml")});
+  REQUIRE(swallowed.exit_code == 2);
+  REQUIRE(swallowed.err.find("basis-treed: --data-dir needs a value") == 0);
+  REQUIRE(run(dir, {"--version", "extra"}).exit_code == 2);
+  REQUIRE(!std::filesystem::exists(dir.path("a")));  // nothing started
+  Run inline_value = run(dir, {"--config=" + dir.path("missing.toml")});  // --name=VALUE too
+  REQUIRE(inline_value.exit_code == 2);
+  REQUIRE(inline_value.err.find("missing.toml") != std::string::npos);
+
   Run no_file = run(dir, {"--config", dir.path("missing.toml")});
   REQUIRE(no_file.exit_code == 2);
   REQUIRE(no_file.err.find("missing.toml") != std::string::npos);

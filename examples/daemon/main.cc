@@ -55,23 +55,39 @@ struct Flags {
 // Parses the command line. Returns -1 to go on, else the exit code (after
 // --help or --version, or a bad flag named on standard error).
 int parse_flags(int argc, char** argv, Flags* flags) {
+  bool given_config = false, given_data_dir = false;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h") return usage(stdout);
-    if (arg == "--version") {
-      std::printf("basis-treed %s\n", basis::kVersion);
-      return 0;
+    if (arg == "--help" || arg == "-h" || arg == "--version") {
+      if (argc != 2) {  // `--version extra` must not start a daemon or hide a typo
+        std::fprintf(stderr, "basis-treed: %s stands alone\n", argv[i]);
+        return usage(stderr);
+      }
+      if (arg == "--version") return std::printf("basis-treed %s\n", basis::kVersion), 0;
+      return usage(stdout);
     }
-    std::string* value = arg == "--config" ? &flags->config_path : arg == "--data-dir" ? &flags->data_dir : nullptr;
+    // --name VALUE or --name=VALUE, as the other binaries take them.
+    std::string_view name = arg.substr(0, arg.find('='));
+    const bool inline_value = name.size() < arg.size();
+    std::string* value = name == "--config" ? &flags->config_path : name == "--data-dir" ? &flags->data_dir : nullptr;
     if (!value) {
       std::fprintf(stderr, "basis-treed: unknown argument '%s'\n", argv[i]);
       return usage(stderr);
     }
-    if (i + 1 >= argc || argv[i + 1][0] == '\0') {
-      std::fprintf(stderr, "basis-treed: %s needs a value\n", argv[i]);
+    bool& given = name == "--config" ? given_config : given_data_dir;
+    if (given) {
+      std::fprintf(stderr, "basis-treed: %.*s is given twice\n", static_cast<int>(name.size()), name.data());
       return usage(stderr);
     }
-    *value = argv[++i];
+    given = true;
+    std::string_view v = inline_value ? arg.substr(name.size() + 1)
+                                      : (i + 1 < argc ? std::string_view(argv[i + 1]) : std::string_view());
+    if (v.empty() || (!inline_value && v.substr(0, 2) == "--")) {  // `--data-dir --config x`
+      std::fprintf(stderr, "basis-treed: %.*s needs a value\n", static_cast<int>(name.size()), name.data());
+      return usage(stderr);
+    }
+    if (!inline_value) ++i;
+    *value = std::string(v);
   }
   return -1;
 }
