@@ -189,13 +189,14 @@ TEST_CASE("api: every route answers another method with 405 and Allow, other pat
   size_t refused = 0;
   for (const daemon::Route& route : daemon::api_routes()) {
     // Built by appending: g++ 12 -O3 warns -Wrestrict on replace() here (a false positive).
+    const std::string pattern = route.pattern;
     std::string path;
-    if (size_t hole = route.pattern.find("{}"); hole != std::string::npos) {
-      path.append(route.pattern, 0, hole);
+    if (size_t hole = pattern.find("{}"); hole != std::string::npos) {
+      path.append(pattern, 0, hole);
       path += '1';
-      path.append(route.pattern, hole + 2);
+      path.append(pattern, hole + 2);
     } else {
-      path = route.pattern;
+      path = pattern;
     }
     std::string allow;
     for (const auto& m : route.methods) allow += (allow.empty() ? "" : ", ") + m;
