@@ -1,8 +1,6 @@
 #include "storage/database.h"
 
-#include <fcntl.h>
 #include <sys/statvfs.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <mutex>
@@ -20,6 +18,7 @@
 #include "storage/durable_mark.h"
 #include "storage/mark_check.h"
 #include "storage/store_identity.h"
+#include "storage/store_lock.h"
 
 namespace basis::storage {
 
@@ -79,17 +78,7 @@ Status refuse_if_held_elsewhere(const std::string& path) {
     std::lock_guard<std::mutex> lock(open_stores_mutex);
     if (open_stores.count(store_key(path))) return Status::ok();
   }
-  const std::string lock_path = (std::filesystem::path(path) / "LOCK").string();
-  int fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::ok();  // no lock file: nobody holds it
-  struct flock probe {};
-  probe.l_type = F_WRLCK;
-  probe.l_whence = SEEK_SET;
-  const bool held = ::fcntl(fd, F_GETLK, &probe) == 0 && probe.l_type != F_UNLCK;
-  ::close(fd);
-  if (!held) return Status::ok();
-  return Status(ErrorKind::kBusy, "the store " + path + " is in use by another process (pid " +
-                                      std::to_string(probe.l_pid) + ": a running basis-treed or host): stop it first");
+  return StoreLock::check_not_held(path);
 }
 
 }  // namespace
@@ -176,12 +165,9 @@ Status Database::open(const DatabaseOptions& options, std::unique_ptr<Database>*
   rocksdb::Status s = options.read_only
                          ? rocksdb::DB::OpenForReadOnly(db_options, options.path, descriptors, &handles, &raw)
                          : rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &raw);
-  if (s.IsIOError() && s.ToString().find("While lock file") != std::string::npos &&
-      s.ToString().find("temporarily unavailable") != std::string::npos) {
-    // Another process holds the store's LOCK (RocksDB names only errno).
-    return Status(tree::ErrorKind::kBusy, "the store " + options.path +
-                                              " is in use by another process (a running basis-treed or host): "
-                                              "stop it first");
+  if (s.IsIOError() && s.ToString().find("While lock file") != std::string::npos) {
+    // Taken by another process since the probe above: named the same way.
+    if (Status held = refuse_if_held_elsewhere(options.path); !held.is_ok()) return held;
   }
   if (!s.ok()) return from_rocksdb(s, "opening " + options.path);
   d->db_.reset(raw);

@@ -68,6 +68,9 @@ inline constexpr char kMarkIdKey[] = "mark_id";
 uint64_t free_bytes(const std::string& path);
 
 enum class Family { kNodes, kOperations, kCheckpoints, kMetadata, kNotes };
+// Every family, in the order reports list them.
+inline constexpr Family kFamilies[] = {Family::kNodes, Family::kOperations, Family::kCheckpoints, Family::kMetadata,
+                                       Family::kNotes};
 std::string_view family_name(Family f);
 
 class Database {

@@ -20,6 +20,10 @@ class StoreLock {
   // Takes the lock of the store in `db_dir` (creating db_dir/LOCK if
   // needed). kBusy, naming the store, when another process holds it.
   static tree::Status acquire(const std::string& db_dir, std::unique_ptr<StoreLock>* out);
+  // kBusy, naming the store and the holder's pid, while another process
+  // holds the lock; takes nothing. The same caveat: never for a store this
+  // process holds (closing the probe's descriptor would release its lock).
+  static tree::Status check_not_held(const std::string& db_dir);
   ~StoreLock();  // releases it
   StoreLock(const StoreLock&) = delete;
   StoreLock& operator=(const StoreLock&) = delete;

@@ -17,14 +17,6 @@ namespace basis::tools {
 
 using nlohmann::json;
 
-namespace {
-
-const storage::Family kFamilies[] = {storage::Family::kNodes, storage::Family::kOperations,
-                                     storage::Family::kCheckpoints, storage::Family::kMetadata,
-                                     storage::Family::kNotes};
-
-}  // namespace
-
 int inspect_command(int argc, char** argv) {
   CommandLine cli("basis-tree inspect", "[options]",
                   "Prints keys, nodes, bytes per family, the last sequence, checkpoints and the digest.");
@@ -50,7 +42,7 @@ int inspect_command(int argc, char** argv) {
   std::vector<storage::CheckpointRecord> cps;
   if (tree::Status s = storage::CheckpointStore(db.get()).list(&cps); !s.is_ok()) return failed(args, s);
   json bytes = json::object();
-  for (auto f : kFamilies) bytes[std::string(storage::family_name(f))] = db->family_bytes(f);
+  for (auto f : storage::kFamilies) bytes[std::string(storage::family_name(f))] = db->family_bytes(f);
   json out = {{"data_dir", args.config.storage.data_dir},
               {"keys", keys},
               {"nodes_estimate", nodes},

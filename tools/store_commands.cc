@@ -15,10 +15,6 @@ using nlohmann::json;
 
 namespace {
 
-const storage::Family kFamilies[] = {storage::Family::kNodes, storage::Family::kOperations,
-                                     storage::Family::kCheckpoints, storage::Family::kMetadata,
-                                     storage::Family::kNotes};
-
 // The bytes of the regular files in `dir` written since `since`: what a
 // restore has copied so far (it writes a staging directory beside the store).
 uint64_t bytes_written_since(const std::string& dir, std::filesystem::file_time_type since) {
@@ -157,7 +153,7 @@ int compact_command(int argc, char** argv) {
   if (tree::Status s = open_store(args, &db); !s.is_ok()) return failed(args, s);
   json before = json::object(), after = json::object(), names = json::array();
   uint64_t total = 0;
-  for (auto f : kFamilies) {
+  for (auto f : storage::kFamilies) {
     before[std::string(storage::family_name(f))] = db->family_bytes(f);
     total += db->family_bytes(f);
   }
@@ -167,20 +163,20 @@ int compact_command(int argc, char** argv) {
     Progress progress(args.progress(), "compacting", "bytes", total);
     std::atomic<uint64_t> done{0};
     progress.poll([&] { return done.load(); });
-    for (auto f : kFamilies) {
+    for (auto f : storage::kFamilies) {
       uint64_t bytes = db->family_bytes(f);
       if (tree::Status s = db->compact({f}); !s.is_ok()) return failed(args, s);
       done += bytes;
       names.push_back(std::string(storage::family_name(f)));
     }
   }
-  for (auto f : kFamilies) after[std::string(storage::family_name(f))] = db->family_bytes(f);
+  for (auto f : storage::kFamilies) after[std::string(storage::family_name(f))] = db->family_bytes(f);
   if (args.json) {
     print_json({{"store", db_path(args.config)}, {"compacted", names}, {"bytes_before", before}, {"bytes_after", after}});
     return 0;
   }
   uint64_t sum_after = 0;
-  for (auto f : kFamilies) sum_after += db->family_bytes(f);
+  for (auto f : storage::kFamilies) sum_after += db->family_bytes(f);
   std::printf("compacted %s: %llu bytes of tables before, %llu after\n", db_path(args.config).c_str(),
               static_cast<unsigned long long>(total), static_cast<unsigned long long>(sum_after));
   return 0;
