@@ -16,6 +16,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "storage/durable_mark.h"
+#include "storage/info_log.h"
 #include "storage/mark_check.h"
 #include "storage/store_identity.h"
 #include "storage/store_lock.h"
@@ -111,7 +112,13 @@ Status Database::open(const DatabaseOptions& options, std::unique_ptr<Database>*
   db_options.wal_recovery_mode = options.salvage_log || options.accept_lost_log_tail
                                      ? rocksdb::WALRecoveryMode::kPointInTimeRecovery
                                      : rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
-  if (options.read_only) db_options.info_log = std::make_shared<DiscardingLogger>();
+  // Never RocksDB's own file logger: on a full disk it aborts the process
+  // (storage/info_log.h). A read-only open writes no log at all.
+  if (options.read_only) {
+    db_options.info_log = std::make_shared<DiscardingLogger>();
+  } else {
+    db_options.info_log = InfoLog::open(options.env, options.path);
+  }
   d->compaction_reserve_ = options.read_only ? 0 : options.compaction_reserve;
   if (options.compaction_reserve > 0 && !options.read_only) {
     // RocksDB must never meet a full disk: a compaction that would leave
