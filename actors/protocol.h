@@ -6,9 +6,11 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "basis/batch.h"
+#include "basis/rollback.h"
 #include "storage/oplog.h"
 
 namespace basis::actors {
@@ -50,6 +52,11 @@ struct BatchJob {
   // Set by the prover once the batch's records went to the log: a batch
   // dropped after that may still have been made durable.
   uint64_t logged_from = 0;
+  // A rollback instead of operations: run in order with the batches, once
+  // every batch before is durable and no checkpoint is being written. The
+  // prover fills `rolled_back` before it sets the promise.
+  std::optional<RollbackTarget> rollback;
+  RollbackResult rolled_back;
 
   BatchJob() = default;
   BatchJob(const BatchJob&) = delete;

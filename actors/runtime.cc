@@ -192,6 +192,10 @@ std::optional<HealthReport> Runtime::Impl::run_health_check(bool full) {
 std::future<BatchResult> Runtime::Impl::submit(std::vector<OwnedOperation> operations, bool wait) {
   auto job = std::make_shared<BatchJob>();
   job->operations = std::move(operations);
+  return submit_job(std::move(job), wait);
+}
+
+std::future<BatchResult> Runtime::Impl::submit_job(std::shared_ptr<BatchJob> job, bool wait) {
   auto future = job->promise.get_future();
   if (stopped) {
     job->finish(BatchResult{tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down"), {}, {}, {}, {}, {}, 0, 0});
@@ -234,6 +238,20 @@ std::future<BatchResult> Runtime::try_apply(std::vector<OwnedOperation> operatio
 
 BatchResult Runtime::apply_and_wait(std::vector<OwnedOperation> operations) {
   return apply(std::move(operations)).get();
+}
+
+RollbackResult Runtime::rollback(const RollbackTarget& target) {
+  auto job = std::make_shared<BatchJob>();
+  job->rollback = target;
+  BatchResult done = impl_->submit_job(job, true).get();  // the promise is set after `rolled_back`
+  RollbackResult r = job->rolled_back;
+  r.status = done.status;
+  if (!r.status.is_ok()) {
+    r.sequence = 0;
+    r.undone = 0;
+    r.digest = r.digest_before;
+  }
+  return r;
 }
 
 tree::Digest Runtime::digest() {

@@ -70,6 +70,8 @@ struct Runtime::Impl {
   size_t inflight = 0;
 
   std::future<BatchResult> submit(std::vector<OwnedOperation> operations, bool wait);
+  // `job` with its operations (or rollback) set; answered through its promise.
+  std::future<BatchResult> submit_job(std::shared_ptr<actors::BatchJob> job, bool wait);
 
   // The supervised actor as it is now (it may have been restarted):
   // Handle is appender_actor, actors::node_writer_actor or checkpointer_actor.

@@ -127,7 +127,7 @@ tree::Status Runtime::read_log(uint64_t from, size_t limit, std::vector<LogRecor
     if (!out->empty() && bytes + size > max_bytes) return false;  // the page is full
     bytes += size;
     out->push_back({r.sequence, r.type, r.timestamp_ms, r.key, r.value, r.delta, r.had_previous, r.previous,
-                    r.digest_before, r.digest_after});
+                    r.digest_before, r.digest_after, r.rollback, r.rolled_back_to});
     return true;
   });
 }

@@ -8,6 +8,7 @@
 #include "engine/logger.h"
 #include "engine/recovery.h"
 #include "actors/protocol.h"
+#include "actors/prover_rollback.h"
 #include "actors/prover_reports.h"
 #include "storage/node_store.h"
 
@@ -28,7 +29,8 @@ struct State {
   uint64_t last_sent_batch = 0;
   uint64_t durable_batch = 0;
   std::deque<Pending> pending;
-  // Batches held back while checkpoints lag (see seals_lag); reads wait behind them.
+  // Batches held back while checkpoints lag (see seals_lag), or behind a
+  // rollback waiting for its turn; reads wait behind them.
   std::deque<std::shared_ptr<BatchJob>> stalled;
   std::deque<std::shared_ptr<ReadJob>> reads;
   uint64_t operations_since_seal = 0;
@@ -163,14 +165,20 @@ void run_reads(prover_actor::pointer self, State& st) {
   }
 }
 
+// OK, or why writes are refused now; once the back-off after a failed write
+// is over, writing is tried again (the tree is the durable one).
+const tree::Status& writes_allowed(State& st) {
+  if (!st.stopped.is_ok() && st.backoff.count() > 0 && std::chrono::steady_clock::now() >= st.retry_at) {
+    st.stopped = tree::Status::ok();
+  }
+  return st.stopped;
+}
+
 void apply_batch(prover_actor::pointer self, State& st, std::shared_ptr<BatchJob> job) {
   BatchResult r;
   tree::BatchProver& prover = *st.setup->prover;
   const auto& cfg = st.setup->config;
-  if (!st.stopped.is_ok() && st.backoff.count() > 0 && std::chrono::steady_clock::now() >= st.retry_at) {
-    st.stopped = tree::Status::ok();  // try writing again (the tree is the durable one)
-  }
-  if (!st.stopped.is_ok()) r.status = st.stopped;
+  r.status = writes_allowed(st);
   if (r.status.is_ok() && job->operations.size() > cfg.persistence.operation_batch_size) {
     r.status = tree::Status(tree::ErrorKind::kLimitExceeded,
                             "batch of " + std::to_string(job->operations.size()) +
@@ -282,21 +290,70 @@ bool seals_lag(const State& st) {
   return !can_seal(st) && st.operations_since_seal >= p.checkpoint_lag_limit;
 }
 
+// A rollback builds its version from storage, so everything before it must
+// be there: every batch durable, and no checkpoint under way (one finishing
+// after the rollback could let retention drop the version it builds on).
+bool rollback_may_run(const State& st) { return st.pending.empty() && !st.seal && st.outstanding_seals == 0; }
+
+// The live tree becomes the job's version; its record goes to the log like
+// a batch's, and the new version is checkpointed as soon as it is durable.
+void run_rollback(prover_actor::pointer self, State& st, std::shared_ptr<BatchJob> job) {
+  ProverSetup& setup = *st.setup;
+  BatchResult r;
+  r.start_digest = r.digest = setup.prover->digest();
+  r.last_sequence = setup.last_sequence;
+  r.status = writes_allowed(st);
+  PreparedRollback p;
+  if (r.status.is_ok()) {
+    r.status = prepare_rollback(setup.db, setup.config, *setup.prover, setup.last_sequence, *job->rollback, &p);
+  }
+  job->rolled_back = p.result;
+  if (!r.status.is_ok() || !p.group) {
+    job->rolled_back.status = r.status;
+    job->finish(std::move(r));
+    return;
+  }
+  setup.prover = std::move(p.prover);
+  setup.resolver = std::move(p.resolver);
+  setup.last_sequence = p.result.sequence;
+  r.digest = p.result.digest;
+  r.first_sequence = r.last_sequence = p.result.sequence;
+  p.group->batch_id = st.next_batch_id++;
+  st.last_sent_batch = p.group->batch_id;
+  job->logged_from = p.result.sequence;
+  self->send(setup.appender, append_atom::value, p.group);
+  st.pending.push_back(Pending{st.last_sent_batch, std::move(job), std::move(r), std::move(p.group)});
+  st.operations_since_seal = 0;
+  request_seal(self, st);
+  send_due_seal(self, st);
+}
+
 void submit_batch(prover_actor::pointer self, State& st, std::shared_ptr<BatchJob> job) {
-  if (!st.stalled.empty() || seals_lag(st)) {
+  if (job->rollback && st.stalled.empty() && rollback_may_run(st)) {
+    run_rollback(self, st, std::move(job));
+    return;
+  }
+  if (job->rollback || !st.stalled.empty() || seals_lag(st)) {
+    if (!job->rollback) st.setup->reports->count_stalled_batch();
     st.stalled.push_back(std::move(job));
-    st.setup->reports->count_stalled_batch();
     return;
   }
   apply_batch(self, st, std::move(job));
 }
 
-// After a seal was answered (or lost with a restarted actor).
+// After a batch became durable or a seal was answered (or lost with a
+// restarted actor).
 void resume_stalled(prover_actor::pointer self, State& st) {
-  while (!st.stalled.empty() && !seals_lag(st)) {
+  while (!st.stalled.empty()) {
+    const bool rollback = st.stalled.front()->rollback.has_value();
+    if (rollback ? !rollback_may_run(st) : seals_lag(st)) break;
     std::shared_ptr<BatchJob> job = std::move(st.stalled.front());
     st.stalled.pop_front();
-    apply_batch(self, st, std::move(job));
+    if (rollback) {
+      run_rollback(self, st, std::move(job));
+    } else {
+      apply_batch(self, st, std::move(job));
+    }
   }
   run_reads(self, st);
 }

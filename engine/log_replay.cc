@@ -22,7 +22,8 @@ struct Chunk {
 // Decodes the log after `after` into chunks on its own thread.
 class ChunkReader {
  public:
-  ChunkReader(const storage::Oplog& log, uint64_t after) : thread_([this, &log, after] { run(log, after); }) {}
+  ChunkReader(const storage::Oplog& log, uint64_t after, uint64_t through)
+      : thread_([this, &log, after, through] { run(log, after, through); }) {}
   ~ChunkReader() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -52,10 +53,10 @@ class ChunkReader {
     return true;
   }
 
-  void run(const storage::Oplog& log, uint64_t after) {
+  void run(const storage::Oplog& log, uint64_t after, uint64_t through) {
     Chunk current;
     bool open = true;
-    tree::Status s = log.scan(after + 1, UINT64_MAX, [&](const storage::OperationRecord& rec) {
+    tree::Status s = log.scan(after + 1, through, [&](const storage::OperationRecord& rec) {
       current.records.push_back(rec);
       if (current.records.size() == kChunk) {
         open = push(std::move(current));
@@ -78,14 +79,16 @@ class ChunkReader {
 
 }  // namespace
 
-tree::Status replay_log(const storage::Oplog& log, const ReplayOptions& options, tree::BatchProver* prover,
-                        storage::NodeStore* resolver, ReplayProgress* progress) {
+tree::Status replay_log(const storage::Oplog& log, const ReplayOptions& options,
+                        std::unique_ptr<tree::BatchProver>* prover_slot,
+                        std::unique_ptr<storage::NodeStore>* resolver_slot, ReplayProgress* progress) {
   tree::Status failure;
   tree::OpOutcome out;
   uint64_t in_batch = 0, batch_first = options.after + 1;
   std::optional<tree::Digest> last_after;
+  std::optional<tree::Label> prefetch_root = options.prefetch_root;
   auto check = [&](const tree::Digest& expected, const std::string& where) {
-    tree::Digest actual = prover->digest();
+    tree::Digest actual = (*prover_slot)->digest();
     if (actual == expected) return true;
     failure = tree::Status(tree::ErrorKind::kCorruption, where + ": the tree's digest is " + tree::to_hex(actual) +
                                                              ", the log says " + tree::to_hex(expected));
@@ -95,23 +98,48 @@ tree::Status replay_log(const storage::Oplog& log, const ReplayOptions& options,
     return "after operations records " + std::to_string(batch_first) + ".." + std::to_string(last);
   };
   progress->last_sequence = options.after;
-  const uint64_t to_replay = log.last_sequence() > options.after ? log.last_sequence() - options.after : 0;
-  ChunkReader reader(log, options.after);
+  const uint64_t last = std::min(log.last_sequence(), options.through);
+  const uint64_t to_replay = last > options.after ? last - options.after : 0;
+  ChunkReader reader(log, options.after, last);
   for (;;) {
     if (options.progress) options.progress("replaying log", progress->replayed, to_replay);
     Chunk chunk = reader.next();
-    if (options.prefetch_root && !chunk.records.empty()) {
+    if (prefetch_root && !chunk.records.empty()) {
       std::vector<tree::Bytes> keys;
       keys.reserve(chunk.records.size());
       for (const auto& rec : chunk.records) keys.push_back(rec.key);
-      resolver->prefetch_paths(*options.prefetch_root, std::move(keys), options.threads);
+      (*resolver_slot)->prefetch_paths(*prefetch_root, std::move(keys), options.threads);
     }
     for (const storage::OperationRecord& rec : chunk.records) {
       if (rec.sequence == options.after + 1 &&
           !check(rec.digest_before, "before operations record " + std::to_string(rec.sequence))) {
         break;
       }
-      if (tree::Status s = prover->perform(rec.operation(), &out); !s.is_ok()) {
+      if (rec.rollback) {
+        if (in_batch > 0 && !check(rec.digest_before, range(rec.sequence - 1))) break;
+        (*prover_slot)->end_batch();
+        (*resolver_slot)->drop_prefetched();
+        RolledBackTree back;
+        tree::Status s = options.rollback
+                             ? options.rollback(rec.rolled_back_to, &back)
+                             : tree::Status(tree::ErrorKind::kInvalidArgument, "this replay cannot build other versions");
+        if (!s.is_ok()) {
+          failure = tree::Status(tree::ErrorKind::kCorruption, "operations record " + std::to_string(rec.sequence) + ", a rollback to sequence " +
+                                     std::to_string(rec.rolled_back_to) + ", does not replay: " + s.to_string());
+          break;
+        }
+        *prover_slot = std::move(back.prover);
+        *resolver_slot = std::move(back.resolver);
+        prefetch_root.reset();  // the paths now start from another root
+        progress->last_sequence = rec.sequence;
+        ++progress->replayed;
+        last_after = rec.digest_after;
+        in_batch = 0;
+        batch_first = rec.sequence + 1;
+        if (!check(rec.digest_after, "after operations record " + std::to_string(rec.sequence) + " (a rollback)")) break;
+        continue;
+      }
+      if (tree::Status s = (*prover_slot)->perform(rec.operation(), &out); !s.is_ok()) {
         failure = tree::Status(tree::ErrorKind::kCorruption,
                                "operations record " + std::to_string(rec.sequence) + " does not replay: " + s.to_string());
         break;
@@ -121,7 +149,7 @@ tree::Status replay_log(const storage::Oplog& log, const ReplayOptions& options,
       last_after = rec.digest_after;
       if (++in_batch == kCheckEvery) {
         if (!check(rec.digest_after, range(rec.sequence))) break;
-        prover->end_batch();
+        (*prover_slot)->end_batch();
         in_batch = 0;
         batch_first = rec.sequence + 1;
       }
@@ -133,13 +161,13 @@ tree::Status replay_log(const storage::Oplog& log, const ReplayOptions& options,
     }
   }
   if (failure.is_ok() && in_batch > 0) (void)check(*last_after, range(progress->last_sequence));
-  prover->end_batch();
-  resolver->drop_prefetched();  // what the replay used is in the tree now
+  (*prover_slot)->end_batch();
+  (*resolver_slot)->drop_prefetched();  // what the replay used is in the tree now
   if (!failure.is_ok()) return failure;
-  if (progress->last_sequence != log.last_sequence()) {
+  if (progress->last_sequence != last) {
     return tree::Status(tree::ErrorKind::kCorruption,
                         "replay stopped at record " + std::to_string(progress->last_sequence) + " of " +
-                            std::to_string(log.last_sequence()));
+                            std::to_string(last));
   }
   return tree::Status::ok();
 }

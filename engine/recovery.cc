@@ -68,6 +68,114 @@ tree::Status rebuild_notes(storage::Database* db, const config::Config& config, 
           "persistence.accept_rebuilt_digest = \"" + hex + "\"");
 }
 
+
+
+// Rollback records nest: each one a replay meets builds an earlier version,
+// whose replay may meet another. Each goes back in the log, so this bounds
+// only damage (a record naming itself would have been refused when decoded).
+constexpr int kMaxRollbackDepth = 64;
+
+struct VersionSearch {
+  storage::Database* db;
+  const config::Config& config;
+  const storage::Oplog& log;
+  const std::vector<storage::CheckpointRecord>& checkpoints;  // newest first
+  const ProgressFn& progress;
+};
+
+tree::Status build_version(const VersionSearch& v, uint64_t through, int depth, Recovered* out);
+
+RollbackFn rollback_builder(const VersionSearch& v, int depth) {
+  return [&v, depth](uint64_t sequence, RolledBackTree* back) {
+    if (depth >= kMaxRollbackDepth) {
+      return tree::Status(tree::ErrorKind::kCorruption,
+                          "rollbacks nest deeper than " + std::to_string(kMaxRollbackDepth));
+    }
+    Recovered r;
+    tree::Status s = build_version(v, sequence, depth + 1, &r);
+    if (!s.is_ok()) return s;
+    back->prover = std::move(r.prover);
+    back->resolver = std::move(r.resolver);
+    return tree::Status::ok();
+  };
+}
+
+// The tree after operation `through`: the newest checkpoint at or before it
+// whose tree resolves, then the log up to `through`; the empty tree and the
+// log from its start when none does. `out->fallbacks` says why candidates
+// were refused.
+tree::Status build_version(const VersionSearch& v, uint64_t through, int depth, Recovered* out) {
+  const tree::TreeParams params{v.config.tree.key_length, v.config.tree.value_length};
+  const int threads = static_cast<int>(v.config.persistence.recovery_parallelism);
+  const size_t cache = resolver_cache_bytes(v.config);
+  std::vector<const storage::CheckpointRecord*> candidates;
+  for (const auto& cp : v.checkpoints) {
+    if (cp.last_sequence <= through) candidates.push_back(&cp);
+  }
+  const bool latest = depth == 0 && !v.checkpoints.empty() && !candidates.empty() && candidates[0] == &v.checkpoints[0];
+  for (size_t i = 0; i <= candidates.size(); ++i) {
+    auto started = std::chrono::steady_clock::now();
+    Recovered r;
+    r.fallbacks = std::move(out->fallbacks);
+    r.resolver = std::make_unique<storage::NodeStore>(v.db, cache);
+    r.path = i == 0 && latest                ? RecoveryPath::kLatestCheckpoint
+             : i < candidates.size()         ? RecoveryPath::kOlderCheckpoint
+                                             : RecoveryPath::kFullReplay;
+    tree::Status s;
+    if (i < candidates.size()) {
+      const auto& cp = *candidates[i];
+      r.checkpoint_id = cp.id;
+      r.last_sequence = cp.last_sequence;
+      r.prover = std::make_unique<tree::BatchProver>(params, cp.digest, r.resolver.get());
+      tree::BatchProver::LeafSummary probe;  // resolve the leftmost path: is the tree there at all?
+      s = r.prover->leaf_summary_at(tree::Bytes(params.key_length, 0), &probe);
+      if (s.is_ok() && cp.last_sequence > v.log.last_sequence()) {
+        s = tree::Status(tree::ErrorKind::kCorruption, "checkpoint is ahead of the log");
+      }
+      if (s.is_ok() && depth == 0 && v.config.persistence.recovery_validation == config::RecoveryValidation::kFull) {
+        uint64_t nodes = 0;
+        s = storage::verify_tree(*v.db, cp.digest, threads, &nodes);
+        r.verified_nodes = nodes;
+      }
+    } else {
+      if (v.checkpoints.empty() && v.log.last_sequence() == 0) r.path = RecoveryPath::kEmpty;
+      r.prover = std::make_unique<tree::BatchProver>(params, r.resolver.get());
+    }
+    auto loaded = std::chrono::steady_clock::now();
+    r.load_ms = std::chrono::duration<double, std::milli>(loaded - started).count();
+    if (s.is_ok()) {
+      ReplayOptions options;
+      options.after = r.last_sequence;
+      options.through = through;
+      options.threads = threads;
+      options.progress = depth == 0 ? v.progress : ProgressFn();
+      options.rollback = rollback_builder(v, depth);
+      if (i < candidates.size()) {
+        tree::Label root;
+        std::copy(candidates[i]->digest.begin(), candidates[i]->digest.begin() + tree::kLabelSize, root.begin());
+        options.prefetch_root = root;
+      }
+      ReplayProgress progress;
+      s = replay_log(v.log, options, &r.prover, &r.resolver, &progress);
+      r.last_sequence = progress.last_sequence;
+      r.replayed = progress.replayed;
+    }
+    r.replay_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - loaded).count();
+    if (s.is_ok()) {
+      *out = std::move(r);
+      return tree::Status::ok();
+    }
+    std::string what = i < candidates.size() ? "checkpoint " + std::to_string(candidates[i]->id)
+                                             : std::string("full replay");
+    r.fallbacks.push_back(what + ": " + s.to_string());
+    out->fallbacks = std::move(r.fallbacks);
+  }
+  std::string why;
+  for (const auto& f : out->fallbacks) why += (why.empty() ? "" : "; ") + f;
+  return tree::Status(tree::ErrorKind::kCorruption,
+                      "no version after operation " + std::to_string(through) + " could be built: " + why);
+}
+
 }  // namespace
 
 tree::Status recover(storage::Database* db, const config::Config& config, Recovered* out,
@@ -80,70 +188,11 @@ tree::Status recover(storage::Database* db, const config::Config& config, Recove
     out->fallbacks.push_back("checkpoints unreadable: " + s.to_string());
     checkpoints.clear();
   }
-  const tree::TreeParams params{config.tree.key_length, config.tree.value_length};
-  const int threads = static_cast<int>(config.persistence.recovery_parallelism);
-  const size_t cache = resolver_cache_bytes(config);
-  // Candidates newest first; then the empty tree (a full replay).
-  for (size_t i = 0; i <= checkpoints.size(); ++i) {
-    auto started = std::chrono::steady_clock::now();
-    Recovered r;
-    r.fallbacks = std::move(out->fallbacks);
-    r.resolver = std::make_unique<storage::NodeStore>(db, cache);
-    r.path = i == 0 && !checkpoints.empty() ? RecoveryPath::kLatestCheckpoint
-             : i < checkpoints.size()       ? RecoveryPath::kOlderCheckpoint
-                                            : RecoveryPath::kFullReplay;
-    tree::Status s;
-    if (i < checkpoints.size()) {
-      const auto& cp = checkpoints[i];
-      r.checkpoint_id = cp.id;
-      r.last_sequence = cp.last_sequence;
-      r.prover = std::make_unique<tree::BatchProver>(params, cp.digest, r.resolver.get());
-      tree::BatchProver::LeafSummary probe;  // resolve the leftmost path: is the tree there at all?
-      s = r.prover->leaf_summary_at(tree::Bytes(params.key_length, 0), &probe);
-      if (s.is_ok() && cp.last_sequence > log->last_sequence()) {
-        s = tree::Status(tree::ErrorKind::kCorruption, "checkpoint is ahead of the log");
-      }
-      if (s.is_ok() && config.persistence.recovery_validation == config::RecoveryValidation::kFull) {
-        uint64_t nodes = 0;
-        s = storage::verify_tree(*db, cp.digest, threads, &nodes);
-        r.verified_nodes = nodes;
-      }
-    } else if (checkpoints.empty() && log->last_sequence() == 0) {
-      r.path = RecoveryPath::kEmpty;
-      r.prover = std::make_unique<tree::BatchProver>(params, r.resolver.get());
-    } else {
-      r.prover = std::make_unique<tree::BatchProver>(params, r.resolver.get());
-    }
-    auto loaded = std::chrono::steady_clock::now();
-    r.load_ms = std::chrono::duration<double, std::milli>(loaded - started).count();
-    if (s.is_ok()) {
-      ReplayOptions options;
-      options.after = r.last_sequence;
-      options.threads = threads;
-      options.progress = progress;
-      if (i < checkpoints.size()) {
-        tree::Label root;
-        std::copy(checkpoints[i].digest.begin(), checkpoints[i].digest.begin() + tree::kLabelSize, root.begin());
-        options.prefetch_root = root;
-      }
-      ReplayProgress progress;
-      s = replay_log(*log, options, r.prover.get(), r.resolver.get(), &progress);
-      r.last_sequence = progress.last_sequence;
-      r.replayed = progress.replayed;
-    }
-    r.replay_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - loaded).count();
-    if (s.is_ok()) {
-      *out = std::move(r);
-      return tree::Status::ok();
-    }
-    std::string what = i < checkpoints.size() ? "checkpoint " + std::to_string(checkpoints[i].id)
-                                              : std::string("full replay");
-    r.fallbacks.push_back(what + ": " + s.to_string());
-    out->fallbacks = std::move(r.fallbacks);
-  }
+  VersionSearch search{db, config, *log, checkpoints, progress};
+  if (build_version(search, log->last_sequence(), 0, out).is_ok()) return tree::Status::ok();
   Recovered r;
   r.fallbacks = std::move(out->fallbacks);
-  tree::Status s = rebuild_notes(db, config, *log, cache, &r, progress);
+  tree::Status s = rebuild_notes(db, config, *log, resolver_cache_bytes(config), &r, progress);
   if (s.is_ok()) {
     *out = std::move(r);
     return tree::Status::ok();
@@ -155,6 +204,22 @@ tree::Status recover(storage::Database* db, const config::Config& config, Recove
   return tree::Status(tree::ErrorKind::kCorruption, "recovery failed: " + why);
 }
 
+tree::Status recover_version(storage::Database* db, const config::Config& config, uint64_t sequence,
+                             Recovered* out) {
+  std::unique_ptr<storage::Oplog> log;
+  if (tree::Status s = storage::Oplog::open(db, &log); !s.is_ok()) return s;
+  if (sequence > log->last_sequence()) {
+    return tree::Status(tree::ErrorKind::kInvalidArgument, "sequence " + std::to_string(sequence) +
+                                                               " is past the log's last, " +
+                                                               std::to_string(log->last_sequence()));
+  }
+  std::vector<storage::CheckpointRecord> checkpoints;
+  if (tree::Status s = storage::CheckpointStore(db).list(&checkpoints); !s.is_ok()) return s;
+  const ProgressFn none;
+  VersionSearch search{db, config, *log, checkpoints, none};
+  return build_version(search, sequence, 1, out);  // depth 1: no full verification, no progress
+}
+
 tree::Status replay_whole_log(storage::Database* db, const config::Config& config, Recovered* out,
                               const ProgressFn& progress) {
   std::unique_ptr<storage::Oplog> log;
@@ -163,10 +228,14 @@ tree::Status replay_whole_log(storage::Database* db, const config::Config& confi
   out->resolver = std::make_unique<storage::NodeStore>(db, resolver_cache_bytes(config));
   out->prover = std::make_unique<tree::BatchProver>(tree::TreeParams{config.tree.key_length, config.tree.value_length},
                                                     out->resolver.get());
+  std::vector<storage::CheckpointRecord> checkpoints;  // a rollback's version, though, may start from one
+  (void)storage::CheckpointStore(db).list(&checkpoints);
+  VersionSearch search{db, config, *log, checkpoints, progress};
   ReplayOptions options;
   options.progress = progress;
+  options.rollback = rollback_builder(search, 0);
   ReplayProgress replayed;
-  tree::Status s = replay_log(*log, options, out->prover.get(), out->resolver.get(), &replayed);
+  tree::Status s = replay_log(*log, options, &out->prover, &out->resolver, &replayed);
   out->last_sequence = replayed.last_sequence;
   out->replayed = replayed.replayed;
   return s;

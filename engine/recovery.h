@@ -40,6 +40,12 @@ struct Recovered {
 tree::Status recover(storage::Database* db, const config::Config& config, Recovered* out,
                      const ProgressFn& progress = {});
 
+// The version after operation `sequence` (at most the log's last), built as
+// recovery builds the current one: the newest checkpoint at or before it
+// whose tree resolves, then the log up to it. Reads only.
+tree::Status recover_version(storage::Database* db, const config::Config& config, uint64_t sequence,
+                             Recovered* out);
+
 // The tree of the whole log replayed from the empty tree, or of the notes
 // (refused when its digest differs from the log's and the configuration
 // does not accept it). Reads only.

@@ -26,7 +26,8 @@ bool count_forward(Database* db, const CheckpointRecord& base, const Digest& dig
   Status s = log->scan(base.last_sequence + 1, last_sequence, [&](const OperationRecord& r) {
     const tree::ByteView previous = tree::view(r.previous);
     tree::UpdateDecision d;
-    if (r.digest_before != at ||
+    // A rollback's key count is not in its record: counted another way.
+    if (r.digest_before != at || r.rollback ||
         !tree::decide_update(r.operation(), r.had_previous ? &previous : nullptr, &d).is_ok()) {
       chained = false;
       return false;

@@ -158,11 +158,11 @@ constexpr uint8_t kHadPrevious = 1, kDigestBeforeOmitted = 2;
 std::string encode(const OperationRecord& r, bool with_digest_before) {
   std::string s = start();
   put_u64(&s, r.sequence);
-  put_u8(&s, static_cast<uint8_t>(r.type));
+  put_u8(&s, r.rollback ? kRollbackType : static_cast<uint8_t>(r.type));
   put_u64(&s, r.timestamp_ms);
   put_length_prefixed(&s, tree::view(r.key));
   put_length_prefixed(&s, tree::view(r.value));
-  put_u64(&s, static_cast<uint64_t>(r.delta));
+  put_u64(&s, r.rollback ? r.rolled_back_to : static_cast<uint64_t>(r.delta));
   put_u8(&s, (r.had_previous ? kHadPrevious : 0) | (with_digest_before ? 0 : kDigestBeforeOmitted));
   put_length_prefixed(&s, tree::view(r.previous));
   if (with_digest_before) put_digest(&s, r.digest_before);
@@ -176,15 +176,18 @@ Status decode(std::string_view data, std::string_view key, OperationRecord* out,
   Reader r(body);
   out->sequence = r.u64();
   uint8_t type = r.u8();
-  if (type > static_cast<uint8_t>(tree::OpType::kUpdateLongBy) || type == 0) {
+  out->rollback = type == kRollbackType;
+  if (!out->rollback && (type > static_cast<uint8_t>(tree::OpType::kUpdateLongBy) || type == 0)) {
     return Status(ErrorKind::kCorruption, record_name(kOperations, key) + ": operation type " +
                                               std::to_string(type) + " is not a modification");
   }
-  out->type = static_cast<tree::OpType>(type);
+  out->type = out->rollback ? tree::OpType::kInsert : static_cast<tree::OpType>(type);
   out->timestamp_ms = r.u64();
   out->key = copy(r.length_prefixed(kMaxKey));
   out->value = copy(r.length_prefixed(kMaxValue));
-  out->delta = static_cast<int64_t>(r.u64());
+  const uint64_t delta = r.u64();
+  out->delta = out->rollback ? 0 : static_cast<int64_t>(delta);
+  out->rolled_back_to = out->rollback ? delta : 0;
   uint8_t flags = r.u8();
   if (flags & ~(kHadPrevious | kDigestBeforeOmitted)) {
     return Status(ErrorKind::kCorruption, record_name(kOperations, key) + ": unknown flags " + std::to_string(flags));
@@ -204,6 +207,11 @@ Status decode(std::string_view data, std::string_view key, OperationRecord* out,
   if (parse_sequence_key(key, &keyed) && keyed != out->sequence) {
     return Status(ErrorKind::kCorruption, record_name(kOperations, key) + " holds sequence " +
                                               std::to_string(out->sequence));
+  }
+  if (out->rollback && (out->rolled_back_to >= out->sequence || !out->key.empty() || !out->value.empty())) {
+    return Status(ErrorKind::kCorruption, record_name(kOperations, key) + ": a rollback to sequence " +
+                                              std::to_string(out->rolled_back_to) + " that is not before it, "
+                                              "or with a key or value");
   }
   return Status::ok();
 }

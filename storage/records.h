@@ -23,6 +23,8 @@ using tree::Digest;
 using tree::Status;
 
 inline constexpr uint8_t kRecordVersion = 1;
+// The type byte of a rollback record (operation types are 1..kUpdateLongBy).
+inline constexpr uint8_t kRollbackType = 0x80;
 // The on-disk format of a data directory, kept in its metadata.
 inline constexpr uint32_t kFormatVersion = 1;
 
@@ -33,10 +35,20 @@ inline constexpr char kCheckpoints[] = "checkpoints";
 inline constexpr char kMetadata[] = "metadata";
 inline constexpr char kNotes[] = "notes";
 
-// One applied, tree-changing operation. Keyed by big-endian sequence number.
+// One applied, tree-changing operation, or a rollback. Keyed by big-endian
+// sequence number.
+//
+// A rollback record (`rollback` set) says: from here on, the tree is the
+// version after operation `rolled_back_to`, as the log before this record
+// defines it. It has no key or value; its digest_before is the tree's digest
+// before it and its digest_after that version's, so the digest chain holds
+// across it. Stored with the type byte kRollbackType and the target in the
+// delta field.
 struct OperationRecord {
   uint64_t sequence = 0;
-  tree::OpType type = tree::OpType::kInsert;
+  bool rollback = false;
+  uint64_t rolled_back_to = 0;  // with `rollback`
+  tree::OpType type = tree::OpType::kInsert;  // without `rollback`
   uint64_t timestamp_ms = 0;
   Bytes key;
   Bytes value;        // Insert, Update, InsertOrUpdate
@@ -46,7 +58,7 @@ struct OperationRecord {
   Digest digest_before{};
   Digest digest_after{};
 
-  // The operation to replay (views into this record).
+  // The operation to replay (views into this record). Not for a rollback.
   tree::Operation operation() const;
 };
 

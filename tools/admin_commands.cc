@@ -110,6 +110,9 @@ class OplogPrinter {
     if (r.sequence > to_) return false;
     if (json_) {
       std::printf("%s%s", printed_ ? "," : "", operation_json(r).dump(-1, ' ', false, json::error_handler_t::replace).c_str());
+    } else if (r.rollback) {
+      std::printf("%llu Rollback to %llu -> %s\n", static_cast<unsigned long long>(r.sequence),
+                  static_cast<unsigned long long>(r.rolled_back_to), tree::to_hex(tree::ByteView(r.digest_after)).c_str());
     } else {
       std::printf("%llu %s %s %s -> %s\n", static_cast<unsigned long long>(r.sequence),
                   std::string(tree::op_type_name(r.type)).c_str(), tree::to_hex(tree::view(r.key)).c_str(),

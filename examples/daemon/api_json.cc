@@ -221,7 +221,13 @@ json operation_json(const LogRecord& r) {
               {"previous", hex_or_null(r.had_previous, r.previous)},
               {"digest_before", tree::to_hex(tree::ByteView(r.digest_before))},
               {"digest_after", tree::to_hex(tree::ByteView(r.digest_after))}};
-  if (r.type == tree::OpType::kUpdateLongBy) {
+  if (r.rollback) {
+    // A rollback: the tree became the version after operation `to_seq`.
+    out["type"] = "Rollback";
+    out["to_seq"] = r.rolled_back_to;
+    out.erase("key");
+    out.erase("previous");
+  } else if (r.type == tree::OpType::kUpdateLongBy) {
     out["delta"] = r.delta;
   } else if (r.type != tree::OpType::kRemove && r.type != tree::OpType::kRemoveIfExists) {
     out["value"] = tree::to_hex(tree::view(r.value));

@@ -66,6 +66,10 @@ struct LogRecord {
   tree::Bytes previous;       // the value before, when there was one
   tree::Digest digest_before{};
   tree::Digest digest_after{};
+  // A rollback (basis/rollback.h): no key or value; from here on the tree is
+  // the version after operation `rolled_back_to` (`type` means nothing).
+  bool rollback = false;
+  uint64_t rolled_back_to = 0;
 };
 
 }  // namespace basis

@@ -18,6 +18,7 @@
 #include "basis/batch.h"
 #include "basis/config.h"
 #include "basis/reports.h"
+#include "basis/rollback.h"
 #include "basis/tree/status.h"
 
 namespace basis {
@@ -41,6 +42,11 @@ class Runtime {
   // As apply(), but answers kBusy at once instead of waiting.
   std::future<BatchResult> try_apply(std::vector<OwnedOperation> operations);
   BatchResult apply_and_wait(std::vector<OwnedOperation> operations);
+  // Makes the live tree an earlier version (basis/rollback.h) in order with
+  // the batches: after every batch submitted before it, before every one
+  // submitted after. Waits until its log record is durable; the new version
+  // is checkpointed right after.
+  RollbackResult rollback(const RollbackTarget& target);
 
   // While no prover serves (one failed and is being rebuilt, or the
   // supervisor gave up on it), calls answer at once: batches, lookups and

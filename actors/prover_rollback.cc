@@ -1,0 +1,195 @@
+#include "actors/prover_rollback.h"
+
+#include <chrono>
+#include <map>
+#include <optional>
+
+#include "engine/recovery.h"
+#include "storage/checkpoint_store.h"
+#include "storage/oplog.h"
+
+namespace basis::actors {
+
+namespace {
+
+using tree::ErrorKind;
+using tree::Status;
+
+constexpr int kMaxNesting = 64;  // rollbacks inside the range undone, inside theirs...
+
+uint64_t now_ms() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+// What the retained checkpoints and the live log can still build: every
+// version from `contiguous_from` on, and each checkpoint's own.
+struct Reach {
+  std::optional<uint64_t> contiguous_from;
+  std::vector<storage::CheckpointRecord> checkpoints;  // newest first
+
+  bool reaches(uint64_t sequence) const {
+    if (contiguous_from && sequence >= *contiguous_from) return true;
+    for (const auto& c : checkpoints) {
+      if (c.last_sequence == sequence) return true;
+    }
+    return false;
+  }
+  std::string oldest() const {
+    if (contiguous_from) return "the oldest version reachable is the one after operation " + std::to_string(*contiguous_from);
+    return "no version before the current one is reachable";
+  }
+};
+
+Status find_reach(storage::Database* db, const storage::Oplog& log, Reach* out) {
+  if (Status s = storage::CheckpointStore(db).list(&out->checkpoints); !s.is_ok()) return s;
+  const uint64_t first = log.first_sequence();  // last + 1 when the live log is empty
+  if (first <= 1) out->contiguous_from = 0;     // the whole log: from the empty tree
+  for (const auto& c : out->checkpoints) {
+    if (c.last_sequence + 1 >= first && (!out->contiguous_from || c.last_sequence < *out->contiguous_from)) {
+      out->contiguous_from = c.last_sequence;
+    }
+  }
+  return Status::ok();
+}
+
+// The sequence number of the version `target` names, and its digest.
+Status resolve(const storage::Oplog& log, const Reach& reach, const RollbackTarget& target, const tree::Digest& live,
+               uint64_t live_sequence, uint64_t* sequence) {
+  switch (target.kind) {
+    case RollbackTarget::Kind::kSequence:
+      *sequence = target.number;
+      return Status::ok();
+    case RollbackTarget::Kind::kCheckpoint:
+      for (const auto& c : reach.checkpoints) {
+        if (c.id == target.number) {
+          *sequence = c.last_sequence;
+          return Status::ok();
+        }
+      }
+      return Status(ErrorKind::kNotFound, "no checkpoint " + std::to_string(target.number) + " is retained");
+    case RollbackTarget::Kind::kDigest: {
+      if (target.digest == live) {
+        *sequence = live_sequence;
+        return Status::ok();
+      }
+      std::optional<uint64_t> found;
+      if (reach.contiguous_from) {
+        // The newest version with that digest: the log, then the checkpoints.
+        Status s = log.scan(*reach.contiguous_from + 1, live_sequence, [&](const storage::OperationRecord& r) {
+          if (r.digest_before == target.digest) found = r.sequence - 1;
+          if (r.digest_after == target.digest) found = r.sequence;
+          return true;
+        });
+        if (!s.is_ok()) return s;
+      }
+      for (const auto& c : reach.checkpoints) {
+        if (c.digest == target.digest && (!found || c.last_sequence > *found)) found = c.last_sequence;
+      }
+      if (!found) {
+        return Status(ErrorKind::kNotFound, "no retained version has digest " + tree::to_hex(target.digest) + " (" +
+                                                reach.oldest() + ")");
+      }
+      *sequence = *found;
+      return Status::ok();
+    }
+  }
+  return Status(ErrorKind::kInvalidArgument, "unknown rollback target");
+}
+
+// Every key a record after `from` through `to` changed, a rollback's own
+// range included.
+Status changed_keys(const storage::Oplog& log, uint64_t from, uint64_t to, int depth, uint64_t* records,
+                    std::map<tree::Bytes, bool, tree::BytesLess>* keys) {
+  if (depth > kMaxNesting) return Status(ErrorKind::kLimitExceeded, "rollbacks nest too deep");
+  std::vector<std::pair<uint64_t, uint64_t>> nested;
+  Status s = log.scan(from + 1, to, [&](const storage::OperationRecord& r) {
+    if (++*records > kMaxRollbackOperations) return false;
+    if (r.rollback) {
+      nested.emplace_back(r.rolled_back_to, r.sequence - 1);
+    } else {
+      (*keys)[r.key] = true;
+    }
+    return true;
+  });
+  if (!s.is_ok()) return s;
+  if (*records > kMaxRollbackOperations) {
+    return Status(ErrorKind::kLimitExceeded, "a rollback undoes at most " + std::to_string(kMaxRollbackOperations) +
+                                                 " log records, rollbacks in its range included");
+  }
+  for (const auto& [a, b] : nested) {
+    if (Status n = changed_keys(log, a, b, depth + 1, records, keys); !n.is_ok()) {
+      return Status(n.kind(), "the range undone holds the rollback at " + std::to_string(b + 1) +
+                                  ", whose own range cannot be read: " + n.message());
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Status prepare_rollback(storage::Database* db, const config::Config& config, tree::BatchProver& live,
+                        uint64_t live_sequence, const RollbackTarget& target, PreparedRollback* out) {
+  RollbackResult& result = out->result;
+  result.digest_before = result.digest = live.digest();
+  result.rolled_back_to = live_sequence;
+  std::unique_ptr<storage::Oplog> log;
+  if (Status s = storage::Oplog::open(db, &log); !s.is_ok()) return s;
+  if (log->last_sequence() != live_sequence) {
+    return Status(ErrorKind::kBusy, "the log is at " + std::to_string(log->last_sequence()) + ", the tree at " +
+                                        std::to_string(live_sequence) + ": try again");
+  }
+  Reach reach;
+  if (Status s = find_reach(db, *log, &reach); !s.is_ok()) return s;
+  uint64_t to = 0;
+  if (Status s = resolve(*log, reach, target, result.digest_before, live_sequence, &to); !s.is_ok()) return s;
+  if (to > live_sequence) {
+    return Status(ErrorKind::kInvalidArgument, "sequence " + std::to_string(to) + " is ahead of the tree, at " +
+                                                   std::to_string(live_sequence));
+  }
+  if (to == live_sequence) return Status::ok();  // that version already: nothing to undo
+  if (!reach.reaches(to)) {
+    return Status(ErrorKind::kInvalidArgument, "the version after operation " + std::to_string(to) +
+                                                   " is past what is retained: " + reach.oldest());
+  }
+  std::map<tree::Bytes, bool, tree::BytesLess> keys;
+  uint64_t records = 0;
+  if (Status s = changed_keys(*log, to, live_sequence, 0, &records, &keys); !s.is_ok()) return s;
+
+  engine::Recovered version;
+  if (Status s = engine::recover_version(db, config, to, &version); !s.is_ok()) {
+    return Status(s.kind() == ErrorKind::kInvalidArgument ? s.kind() : ErrorKind::kCorruption,
+                  "the version after operation " + std::to_string(to) + " cannot be built: " + s.message());
+  }
+  auto group = std::make_shared<RecordGroup>();
+  storage::OperationRecord rec;
+  rec.sequence = live_sequence + 1;
+  rec.rollback = true;
+  rec.rolled_back_to = to;
+  rec.timestamp_ms = now_ms();
+  rec.digest_before = result.digest_before;
+  rec.digest_after = version.prover->digest();
+  // Each key's note becomes its value in that version; a key that comes
+  // back has this record as its first sequence.
+  for (const auto& [key, unused] : keys) {
+    (void)unused;
+    tree::OpOutcome then, now;
+    if (Status s = version.prover->get(tree::view(key), &then); !s.is_ok()) return s;
+    if (Status s = live.get(tree::view(key), &now); !s.is_ok()) return s;
+    storage::NoteUpdate note{key, std::nullopt};
+    if (then.existed) note.note = storage::NoteRecord{then.old_value, now.existed ? 0 : rec.sequence};
+    group->notes.push_back(std::move(note));
+  }
+  result.digest = rec.digest_after;
+  result.sequence = rec.sequence;
+  result.rolled_back_to = to;
+  result.undone = live_sequence - to;
+  group->records.push_back(std::move(rec));
+  out->group = std::move(group);
+  out->prover = std::move(version.prover);
+  out->resolver = std::move(version.resolver);
+  return Status::ok();
+}
+
+}  // namespace basis::actors
