@@ -335,3 +335,49 @@ TEST_CASE("api: /metrics has one family per quantity, each with its type", "[dae
   REQUIRE(samples.at("basis_http_requests_total{code=\"201\"}") == "1");
   REQUIRE(m->body.find("basis_state") == std::string::npos);  // the one-gauge form is gone
 }
+
+TEST_CASE("api: a tree rolls back to a digest over HTTP, the log shows it, and batches go on from there",
+          "[daemon][api][rollback]") {
+  TempDir dir;
+  Daemon d(dir, "[server]\nlisten = \"127.0.0.1:0\"\n");
+  auto c = d.client();
+  std::vector<json> answers;
+  for (int b = 0; b < 3; ++b) {
+    json ops = json::array();
+    for (int i = 0; i < 10; ++i) ops.push_back(insert(std::string(56, 'b') + std::to_string(10'000'000 + b * 10 + i), "02"));
+    auto r = c.Post("/v1/batch", batch(ops), "application/json");
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    answers.push_back(json::parse(r->body));
+  }
+  json trees = get_json(c, "/v1/trees", 200);
+  REQUIRE(trees["trees"].size() == 1);
+  REQUIRE(trees["trees"][0]["name"] == "default");
+  REQUIRE(trees["trees"][0]["last_seq"] == 30);
+  const json target = answers[0]["digest_after"];
+  auto r = c.Post("/v1/trees/default/rollback", json{{"digest", target}}.dump(), "application/json");
+  REQUIRE(r);
+  INFO(r->body);
+  REQUIRE(r->status == 200);
+  json back = json::parse(r->body);
+  REQUIRE(back["digest"] == target);
+  REQUIRE(back["digest_before"] == answers[2]["digest_after"]);
+  REQUIRE(back["to_seq"] == 10);
+  REQUIRE(back["seq"] == 31);
+  REQUIRE(back["undone"] == 20);
+  REQUIRE(get_json(c, "/v1/digest", 200)["digest"] == target);
+  json log = get_json(c, "/v1/oplog?from=31", 200);
+  REQUIRE(log["records"].size() == 1);
+  REQUIRE(log["records"][0]["type"] == "Rollback");
+  REQUIRE(log["records"][0]["to_seq"] == 10);
+  // A key inserted after the version is gone; the next batch starts from it.
+  auto gone = c.Get("/v1/lookup/" + std::string(56, 'b') + std::to_string(10'000'015));
+  REQUIRE(gone);
+  REQUIRE(json::parse(gone->body)["found"] == false);
+  json ops = json::array({insert(std::string(56, 'b') + std::to_string(10'000'015), "03")});
+  auto again = c.Post("/v1/batch", batch(ops), "application/json");
+  REQUIRE(again);
+  REQUIRE(again->status == 200);
+  REQUIRE(json::parse(again->body)["digest_before"] == target);
+  REQUIRE(json::parse(again->body)["first_seq"] == 32);
+}

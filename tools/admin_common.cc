@@ -82,9 +82,7 @@ json operation_json(const storage::OperationRecord& r) {
   if (r.rollback) {
     // A rollback: the tree became the version after operation `to_seq`.
     out["type"] = "Rollback";
-    out["to_seq"] = r.rolled_back_to;
-    out.erase("key");
-    out.erase("previous");
+    out["to_seq"] = r.rolled_back_to;  // no key, no previous value
   } else if (r.type == tree::OpType::kUpdateLongBy) {
     out["delta"] = r.delta;
   } else if (r.type != tree::OpType::kRemove && r.type != tree::OpType::kRemoveIfExists) {

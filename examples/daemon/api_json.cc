@@ -83,10 +83,9 @@ bool parse_key(std::string_view hex, const tree::TreeParams& params, tree::Bytes
   return true;
 }
 
-bool parse_batch(std::string_view body, const tree::TreeParams& params, std::vector<basis::OwnedOperation>* out,
-                 ApiError* error) {
+bool parse_json_body(std::string_view body, json* out, ApiError* error) {
   // nlohmann keeps the last of duplicate keys; a reader that keeps the first
-  // would see another batch, so a duplicate is refused.
+  // would see another request, so a duplicate is refused.
   std::vector<std::set<std::string>> keys;  // per open object
   std::string duplicate;
   json::parser_callback_t note_keys = [&](int, json::parse_event_t event, json& parsed) {
@@ -100,11 +99,18 @@ bool parse_batch(std::string_view body, const tree::TreeParams& params, std::vec
     }
     return true;
   };
-  json doc = json::parse(body, note_keys, false);
-  if (doc.is_discarded()) return invalid(error, ErrorCode::kMalformedJson, "the body is not JSON");
+  *out = json::parse(body, note_keys, false);
+  if (out->is_discarded()) return invalid(error, ErrorCode::kMalformedJson, "the body is not JSON");
   if (!duplicate.empty()) {
     return invalid(error, ErrorCode::kMalformedJson, "the key \"" + duplicate + "\" appears twice in one object");
   }
+  return true;
+}
+
+bool parse_batch(std::string_view body, const tree::TreeParams& params, std::vector<basis::OwnedOperation>* out,
+                 ApiError* error) {
+  json doc;
+  if (!parse_json_body(body, &doc, error)) return false;
   const ErrorCode bad = ErrorCode::kInvalidBatch;
   if (!doc.is_object() || !doc.contains("ops") || !doc["ops"].is_array()) {
     return invalid(error, bad, "the body must be an object with an \"ops\" array");
@@ -224,9 +230,7 @@ json operation_json(const LogRecord& r) {
   if (r.rollback) {
     // A rollback: the tree became the version after operation `to_seq`.
     out["type"] = "Rollback";
-    out["to_seq"] = r.rolled_back_to;
-    out.erase("key");
-    out.erase("previous");
+    out["to_seq"] = r.rolled_back_to;  // no key, no previous value
   } else if (r.type == tree::OpType::kUpdateLongBy) {
     out["delta"] = r.delta;
   } else if (r.type != tree::OpType::kRemove && r.type != tree::OpType::kRemoveIfExists) {

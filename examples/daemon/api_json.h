@@ -14,6 +14,10 @@
 
 namespace basis::daemon {
 
+// Parses a request body as JSON; kMalformedJson when it is not, or when an
+// object holds a key twice.
+bool parse_json_body(std::string_view body, nlohmann::json* out, ApiError* error);
+
 // Parses {"ops":[{"type":"Insert","key":"…","value":"…"},…]} (UpdateLongBy
 // takes "delta", a number or a decimal string). On failure returns false
 // and says what is wrong and where in `error`: kMalformedJson (not JSON, a

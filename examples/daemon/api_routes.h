@@ -58,5 +58,7 @@ constexpr uint64_t kDefaultOplogLimit = 100;
 void install_tree_routes(httplib::Server& server, const ApiContext& api);
 // /v1/checkpoints (and pins), /v1/admin/compact, /v1/health (ready, live), /metrics.
 void install_admin_routes(httplib::Server& server, const ApiContext& api);
+// GET /v1/trees, POST /v1/trees/{name}/rollback.
+void install_tree_admin_routes(httplib::Server& server, const ApiContext& api);
 
 }  // namespace basis::daemon

@@ -221,6 +221,7 @@ void install_api(httplib::Server& server, basis::Runtime& rt, Metrics& metrics, 
   const ApiContext api{rt, metrics, options};
   install_tree_routes(server, api);
   install_admin_routes(server, api);
+  install_tree_admin_routes(server, api);
 }
 
 }  // namespace basis::daemon

@@ -67,6 +67,8 @@ const std::vector<Route>& api_routes() {
       {"/v1/checkpoints/{}/pin", {"POST", "DELETE"}, {}},
       {"/v1/admin/compact", {"POST"}, {}},
       {"/v1/oplog", {"GET", "HEAD"}, {"from", "limit"}},
+      {"/v1/trees", {"GET", "HEAD"}, {}},
+      {"/v1/trees/{}/rollback", {"POST"}, {}},
       {"/v1/health", {"GET", "HEAD"}, {}},
       {"/v1/health/ready", {"GET", "HEAD"}, {}},
       {"/v1/health/live", {"GET", "HEAD"}, {}},
