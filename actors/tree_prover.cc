@@ -7,8 +7,8 @@
 #include "engine/answer_limit.h"
 #include "engine/logger.h"
 #include "engine/recovery.h"
+#include "engine/rollback.h"
 #include "actors/protocol.h"
-#include "actors/prover_rollback.h"
 #include "actors/prover_reports.h"
 #include "storage/node_store.h"
 
@@ -303,12 +303,12 @@ void run_rollback(prover_actor::pointer self, State& st, std::shared_ptr<BatchJo
   r.start_digest = r.digest = setup.prover->digest();
   r.last_sequence = setup.last_sequence;
   r.status = writes_allowed(st);
-  PreparedRollback p;
+  engine::RollbackPlan p;
   if (r.status.is_ok()) {
-    r.status = prepare_rollback(setup.db, setup.config, *setup.prover, setup.last_sequence, *job->rollback, &p);
+    r.status = engine::plan_rollback(setup.db, setup.config, *setup.prover, setup.last_sequence, *job->rollback, &p);
   }
   job->rolled_back = p.result;
-  if (!r.status.is_ok() || !p.group) {
+  if (!r.status.is_ok() || !p.needed) {
     job->rolled_back.status = r.status;
     job->finish(std::move(r));
     return;
@@ -318,11 +318,14 @@ void run_rollback(prover_actor::pointer self, State& st, std::shared_ptr<BatchJo
   setup.last_sequence = p.result.sequence;
   r.digest = p.result.digest;
   r.first_sequence = r.last_sequence = p.result.sequence;
-  p.group->batch_id = st.next_batch_id++;
-  st.last_sent_batch = p.group->batch_id;
+  auto group = std::make_shared<RecordGroup>();
+  group->records.push_back(std::move(p.record));
+  group->notes = std::move(p.notes);
+  group->batch_id = st.next_batch_id++;
+  st.last_sent_batch = group->batch_id;
   job->logged_from = p.result.sequence;
-  self->send(setup.appender, append_atom::value, p.group);
-  st.pending.push_back(Pending{st.last_sent_batch, std::move(job), std::move(r), std::move(p.group)});
+  self->send(setup.appender, append_atom::value, group);
+  st.pending.push_back(Pending{st.last_sent_batch, std::move(job), std::move(r), std::move(group)});
   st.operations_since_seal = 0;
   request_seal(self, st);
   send_due_seal(self, st);

@@ -62,7 +62,7 @@ tree::Digest build(const std::string& data_dir, uint64_t keys) {
 
 TEST_CASE("basis-tree: every command answers --help", "[tool]") {
   for (const char* c : {"conformance", "inspect", "verify", "checkpoints", "oplog", "backup", "restore", "rebuild",
-                        "compact", "verify-proof", "accept-loss"}) {
+                        "compact", "verify-proof", "accept-loss", "rollback"}) {
     Run r = tool(std::string(c) + " --help");
     INFO(c << ": " << r.out);
     REQUIRE(r.code == 0);
@@ -434,4 +434,54 @@ TEST_CASE("basis-tree rebuild --accept-digest takes only a digest, and only with
   REQUIRE(oplog.code == 2);
   REQUIRE(oplog.out.find("--from notes only") != std::string::npos);
   REQUIRE(tool("verify" + at).code == 0);  // nothing was written
+}
+
+TEST_CASE("basis-tree rollback: only with --yes, recorded in the log, and the next start serves that version",
+          "[tool][rollback]") {
+  TempDir dir;
+  const std::string data = dir.path("data");
+  config::Config c;
+  c.storage.data_dir = data;
+  c.logging.level = "off";
+  tree::Digest at_500{}, at_1000{};
+  {
+    std::unique_ptr<basis::Runtime> rt;
+    REQUIRE(basis::Runtime::open(c, &rt).is_ok());
+    at_500 = rt->apply_and_wait(basis::testing::inserts(0, 500)).digest;
+    at_1000 = rt->apply_and_wait(basis::testing::inserts(500, 500)).digest;
+    REQUIRE(rt->shutdown().is_ok());
+  }
+  Run dry = tool("rollback --to-seq 500 --data-dir " + data);
+  INFO(dry.out);
+  REQUIRE(dry.code == 1);
+  REQUIRE(dry.out.find("would roll back to the version after operation 500") != std::string::npos);
+  REQUIRE(tool("rollback --to-seq 500 --to-checkpoint 1 --data-dir " + data).code == 2);
+  REQUIRE(tool("rollback --to-digest 12 --data-dir " + data).code == 2);
+  Run ahead = tool("rollback --to-seq 5000 --yes --data-dir " + data);
+  REQUIRE(ahead.code == 1);
+  REQUIRE(ahead.out.find("ahead of the tree") != std::string::npos);
+  Run done = tool("rollback --to-digest " + tree::to_hex(tree::ByteView(at_500)) + " --yes --json --data-dir " + data);
+  INFO(done.out);
+  REQUIRE(done.code == 0);
+  nlohmann::json j = nlohmann::json::parse(done.out);
+  REQUIRE(j["rolled_back"] == true);
+  REQUIRE(j["to_seq"] == 500);
+  REQUIRE(j["undone"] == 500);
+  REQUIRE(j["seq"] == 1001);
+  REQUIRE(j["digest_before"] == tree::to_hex(tree::ByteView(at_1000)));
+  REQUIRE(j["digest"] == tree::to_hex(tree::ByteView(at_500)));
+  Run healthy = tool("verify --data-dir " + data);
+  INFO(healthy.out);
+  REQUIRE(healthy.code == 0);
+  Run log = tool("oplog --from 1001 --data-dir " + data);
+  REQUIRE(log.out.find("1001 Rollback to 500") != std::string::npos);
+
+  std::unique_ptr<basis::Runtime> rt;
+  REQUIRE(basis::Runtime::open(c, &rt).is_ok());
+  REQUIRE(rt->digest() == at_500);
+  REQUIRE(rt->last_sequence() == 1001);
+  REQUIRE(rt->recovery().replayed >= 1);  // through the rollback record
+  BatchResult more = rt->apply_and_wait(basis::testing::inserts(500, 1));  // back in, as a new operation
+  REQUIRE(more.status.is_ok());
+  REQUIRE(more.first_sequence == 1002);
 }

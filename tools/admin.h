@@ -65,6 +65,7 @@ int restore_command(int argc, char** argv);
 int rebuild_command(int argc, char** argv);
 int compact_command(int argc, char** argv);
 int accept_loss_command(int argc, char** argv);
+int rollback_command(int argc, char** argv);
 int verify_proof_command(int argc, char** argv);  // needs no store
 int conformance_command(int argc, char** argv);    // needs no store
 

@@ -27,6 +27,8 @@ const char kUsage[] =
     "  compact               compact every family\n"
     "  accept-loss --yes     serve a store whose write-ahead log was cut from where it\n"
     "                        recovers to (the lost range is noted)\n"
+    "  rollback --to-seq N   make the tree an earlier version (or --to-checkpoint ID,\n"
+    "                        --to-digest HEX); the log records it\n"
     "  verify-proof          check a lookup proof against a digest\n"
     "Store commands take --config FILE or --data-dir DIR, and the store must not be\n"
     "open in a daemon. Exit codes: 0 done (and healthy), 1 a problem found or the\n"
@@ -47,6 +49,7 @@ Command find_command(const std::string& name) {
       {"rebuild", basis::tools::rebuild_command},
       {"compact", basis::tools::compact_command},
       {"accept-loss", basis::tools::accept_loss_command},
+      {"rollback", basis::tools::rollback_command},
       {"verify-proof", basis::tools::verify_proof_command},
   };
   for (const auto& [n, run] : kCommands) {

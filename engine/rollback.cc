@@ -1,4 +1,4 @@
-#include "actors/prover_rollback.h"
+#include "engine/rollback.h"
 
 #include <chrono>
 #include <map>
@@ -6,9 +6,10 @@
 
 #include "engine/recovery.h"
 #include "storage/checkpoint_store.h"
+#include "storage/coding.h"
 #include "storage/oplog.h"
 
-namespace basis::actors {
+namespace basis::engine {
 
 namespace {
 
@@ -129,8 +130,8 @@ Status changed_keys(const storage::Oplog& log, uint64_t from, uint64_t to, int d
 
 }  // namespace
 
-Status prepare_rollback(storage::Database* db, const config::Config& config, tree::BatchProver& live,
-                        uint64_t live_sequence, const RollbackTarget& target, PreparedRollback* out) {
+Status plan_rollback(storage::Database* db, const config::Config& config, tree::BatchProver& live,
+                     uint64_t live_sequence, const RollbackTarget& target, RollbackPlan* out) {
   RollbackResult& result = out->result;
   result.digest_before = result.digest = live.digest();
   result.rolled_back_to = live_sequence;
@@ -157,13 +158,12 @@ Status prepare_rollback(storage::Database* db, const config::Config& config, tre
   uint64_t records = 0;
   if (Status s = changed_keys(*log, to, live_sequence, 0, &records, &keys); !s.is_ok()) return s;
 
-  engine::Recovered version;
-  if (Status s = engine::recover_version(db, config, to, &version); !s.is_ok()) {
+  Recovered version;
+  if (Status s = recover_version(db, config, to, &version); !s.is_ok()) {
     return Status(s.kind() == ErrorKind::kInvalidArgument ? s.kind() : ErrorKind::kCorruption,
                   "the version after operation " + std::to_string(to) + " cannot be built: " + s.message());
   }
-  auto group = std::make_shared<RecordGroup>();
-  storage::OperationRecord rec;
+  storage::OperationRecord& rec = out->record;
   rec.sequence = live_sequence + 1;
   rec.rollback = true;
   rec.rolled_back_to = to;
@@ -178,18 +178,30 @@ Status prepare_rollback(storage::Database* db, const config::Config& config, tre
     if (Status s = version.prover->get(tree::view(key), &then); !s.is_ok()) return s;
     if (Status s = live.get(tree::view(key), &now); !s.is_ok()) return s;
     storage::NoteUpdate note{key, std::nullopt};
-    if (then.existed) note.note = storage::NoteRecord{then.old_value, now.existed ? 0 : rec.sequence};
-    group->notes.push_back(std::move(note));
+    if (then.existed) {
+      uint64_t first = rec.sequence;  // a key that comes back
+      if (now.existed) {
+        // Still there: it keeps the first sequence its note has.
+        std::string stored;
+        storage::NoteRecord current;
+        std::string_view name = storage::chars_of(tree::view(key));
+        Status s = db->get(storage::Family::kNotes, name, &stored);
+        if (s.is_ok()) s = storage::decode(stored, name, &current);
+        if (!s.is_ok()) return Status(s.kind(), "reading the note the rollback restores: " + s.message());
+        first = current.first_sequence;
+      }
+      note.note = storage::NoteRecord{then.old_value, first};
+    }
+    out->notes.push_back(std::move(note));
   }
   result.digest = rec.digest_after;
   result.sequence = rec.sequence;
   result.rolled_back_to = to;
   result.undone = live_sequence - to;
-  group->records.push_back(std::move(rec));
-  out->group = std::move(group);
+  out->needed = true;
   out->prover = std::move(version.prover);
   out->resolver = std::move(version.resolver);
   return Status::ok();
 }
 
-}  // namespace basis::actors
+}  // namespace basis::engine
