@@ -82,6 +82,11 @@ TEST_CASE("a rollback, more batches and a restart: digests, sequence, log entry,
     REQUIRE(rt->last_sequence() == back.sequence);
     REQUIRE(!rt->lookup(key_of(100), false).outcome.existed);  // inserted after the version
     REQUIRE(rt->lookup(key_of(50), false).outcome.existed);
+    // The notes are that version's too: every key checked against the tree.
+    HealthReport health = rt->check_health(true);
+    INFO(health.problem);
+    REQUIRE(health.ok);
+    REQUIRE(health.keys_checked == 80);
 
     // The log says what was undone, and history stays.
     std::vector<LogRecord> log;
@@ -120,6 +125,21 @@ TEST_CASE("a rollback, more batches and a restart: digests, sequence, log entry,
   REQUIRE(rt->digest() == after_more);
   REQUIRE(rt->last_sequence() == sequence_at[4] + 1 + 30);
   REQUIRE(rt->pinned_checkpoints().count(pinned) == 1);
+  {
+    // After the rollback and the restart, a proof at the pinned version still verifies against its digest.
+    LookupResult old = rt->lookup_at_checkpoint(pinned, key_of(10));
+    REQUIRE(old.status.is_ok());
+    REQUIRE(old.outcome.existed);
+    tree::BatchVerifier v(kParams, old.digest, tree::view(old.proof));
+    tree::OpOutcome out;
+    REQUIRE(v.perform(tree::Operation::lookup(tree::view(key_of(10))), &out).is_ok());
+    REQUIRE(out.existed);
+    REQUIRE(v.digest() == old.digest);
+    std::vector<CheckpointInfo> listed = rt->checkpoints();
+    bool found = false;
+    for (const auto& c : listed) found = found || (c.id == pinned && c.digest == old.digest);
+    REQUIRE(found);
+  }
 
   // By digest and by checkpoint: back to the version after batch 0, then to the pinned one.
   RollbackResult by_digest = rt->rollback(RollbackTarget::to_digest(digest_at[0]));
@@ -137,6 +157,9 @@ TEST_CASE("a rollback, more batches and a restart: digests, sequence, log entry,
   REQUIRE(same.status.is_ok());
   REQUIRE(same.sequence == 0);
   REQUIRE(rt->last_sequence() == last);
+  HealthReport health = rt->check_health(true);
+  INFO(health.problem);
+  REQUIRE(health.ok);
 }
 
 TEST_CASE("a rollback that cannot be done is refused, naming why, and changes nothing", "[runtime][rollback]") {
