@@ -2,6 +2,8 @@
 // stdout and stderr apart, stderr on a pipe or on a pseudo-terminal.
 #pragma once
 
+#include <chrono>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
@@ -51,12 +53,22 @@ inline Ran run_binary(const std::vector<std::string>& args, bool stderr_tty = fa
     _exit(127);
   }
   close(out_pipe[1]);
-  close(err_pipe[1]);
+  // A pseudo-terminal's slave stays open here: once the child's last copy
+  // closes, Linux may drop what it wrote and not read yet (the read gets
+  // EIO), so the end of the child's output is found by waiting for it and
+  // then draining what is left.
+  if (!stderr_tty) close(err_pipe[1]);
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   std::string* into[2] = {&r.out, &r.err};
   int open_fds = 2;
+  int status = 0;
+  bool exited = false;
+  auto waited = std::chrono::steady_clock::now();
   while (open_fds > 0) {
-    if (poll(fds, 2, 120000) <= 0) break;  // two minutes without a byte: give up
+    int ready = poll(fds, 2, 50);
+    if (ready < 0) break;
+    if (ready > 0) waited = std::chrono::steady_clock::now();
+    if (std::chrono::steady_clock::now() - waited > std::chrono::minutes(2)) break;  // no byte for two minutes
     for (int i = 0; i < 2; ++i) {
       if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       char buf[4096];
@@ -69,12 +81,23 @@ inline Ran run_binary(const std::vector<std::string>& args, bool stderr_tty = fa
         --open_fds;
       }
     }
+    if (!exited && waitpid(pid, &status, WNOHANG) == pid) exited = true;
+    if (exited && stderr_tty && fds[1].fd >= 0 && fds[0].fd < 0) {
+      // The child is gone and its stdout is read: take what the terminal holds.
+      fcntl(fds[1].fd, F_SETFL, fcntl(fds[1].fd, F_GETFL) | O_NONBLOCK);
+      char buf[4096];
+      ssize_t n;
+      while ((n = read(fds[1].fd, buf, sizeof buf)) > 0) r.err.append(buf, static_cast<size_t>(n));
+      close(fds[1].fd);
+      fds[1].fd = -1;
+      --open_fds;
+    }
   }
   for (auto& f : fds) {
     if (f.fd >= 0) close(f.fd);
   }
-  int status = 0;
-  waitpid(pid, &status, 0);
+  if (stderr_tty) close(err_pipe[1]);
+  if (!exited) waitpid(pid, &status, 0);
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
 }
