@@ -4,6 +4,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "storage/coding.h"
+#include "storage/keyspace_iterator.h"
 
 namespace basis::storage {
 
@@ -17,34 +18,30 @@ Status CheckpointStore::create(CheckpointRecord* record, int parallelism,
 
 Status CheckpointStore::write(const CheckpointRecord& record) {
   rocksdb::WriteBatch batch;
-  batch.Put(db_->handle(Family::kCheckpoints), sequence_key(record.id), encode(record));
+  batch.Put(db_->handle(Family::kCheckpoints), keyspace_.key(sequence_key(record.id)), encode(record));
   return db_->write(&batch, true);
 }
 
 Status CheckpointStore::read(uint64_t id, CheckpointRecord* out) const {
   std::string key = sequence_key(id), value;
-  if (Status s = db_->get(Family::kCheckpoints, key, &value); !s.is_ok()) return s;
+  if (Status s = db_->get(Family::kCheckpoints, keyspace_.key(key), &value); !s.is_ok()) return s;
   return decode(value, key, out);
 }
 
 Status CheckpointStore::list(std::vector<CheckpointRecord>* out) const {
   out->clear();
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->raw()->NewIterator(rocksdb::ReadOptions(), db_->handle(Family::kCheckpoints)));
-  for (it->SeekToLast(); it->Valid(); it->Prev()) {
+  KeyspaceIterator it(*db_, Family::kCheckpoints, keyspace_);
+  for (it.SeekToLast(); it.Valid(); it.Prev()) {
     CheckpointRecord rec;
-    std::string_view key(it->key().data(), it->key().size());
-    if (Status s = decode(std::string_view(it->value().data(), it->value().size()), key, &rec); !s.is_ok()) {
-      return s;
-    }
+    if (Status s = decode(it.value(), it.key(), &rec); !s.is_ok()) return s;
     out->push_back(std::move(rec));
   }
-  return from_rocksdb(it->status(), "listing checkpoints");
+  return from_rocksdb(it.status(), "listing checkpoints");
 }
 
 Status CheckpointStore::remove(uint64_t id) {
   rocksdb::WriteBatch batch;
-  batch.Delete(db_->handle(Family::kCheckpoints), sequence_key(id));
+  batch.Delete(db_->handle(Family::kCheckpoints), keyspace_.key(sequence_key(id)));
   return db_->write(&batch, true);
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "storage/database.h"
+#include "storage/keyspace.h"
 #include "storage/records.h"
 #include "storage/tree_verify.h"
 
@@ -12,7 +13,8 @@ namespace basis::storage {
 
 class CheckpointStore {
  public:
-  explicit CheckpointStore(Database* db) : db_(db) {}
+  // The checkpoints of the tree in `keyspace`.
+  explicit CheckpointStore(Database* db, const Keyspace& keyspace = Keyspace()) : db_(db), keyspace_(keyspace) {}
 
   // Verifies that every node of `record.digest` is stored and hashes to its
   // label (over `parallelism` threads), sets node_count, then writes the
@@ -28,6 +30,7 @@ class CheckpointStore {
 
  private:
   Database* db_;
+  Keyspace keyspace_;
 };
 
 }  // namespace basis::storage

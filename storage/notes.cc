@@ -9,15 +9,13 @@ namespace basis::storage {
 
 using tree::ErrorKind;
 
-Status scan_notes(const Database& db, uint32_t key_length, const std::function<bool(Note&&)>& fn) {
-  std::unique_ptr<rocksdb::Iterator> it(db.raw()->NewIterator(rocksdb::ReadOptions(), db.handle(Family::kNotes)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    std::string_view key(it->key().data(), it->key().size());
+Status scan_notes(const Database& db, uint32_t key_length, const std::function<bool(Note&&)>& fn,
+                  const Keyspace& keyspace) {
+  KeyspaceIterator it(db, Family::kNotes, keyspace);
+  for (it.SeekToFirst(); it.Valid(); it.Next()) {
+    std::string_view key = it.key();
     Note note;
-    if (Status s = decode(std::string_view(it->value().data(), it->value().size()), key, &note.record);
-        !s.is_ok()) {
-      return s;
-    }
+    if (Status s = decode(it.value(), key, &note.record); !s.is_ok()) return s;
     if (key.size() != key_length) {
       return Status(ErrorKind::kCorruption, record_name(kNotes, key) + ": key of " + std::to_string(key.size()) +
                                                 " bytes, the tree's keys have " + std::to_string(key_length));
@@ -25,29 +23,26 @@ Status scan_notes(const Database& db, uint32_t key_length, const std::function<b
     note.key.assign(key.begin(), key.end());
     if (!fn(std::move(note))) return Status::ok();
   }
-  return from_rocksdb(it->status(), "reading the notes");
+  return from_rocksdb(it.status(), "reading the notes");
 }
 
-NoteCursor::NoteCursor(const Database& db)
-    : it_(db.raw()->NewIterator(rocksdb::ReadOptions(), db.handle(Family::kNotes))) {}
+NoteCursor::NoteCursor(const Database& db, const Keyspace& keyspace) : it_(db, Family::kNotes, keyspace) {}
 
 NoteCursor::~NoteCursor() = default;
 
 Status NoteCursor::seek(tree::ByteView key, Note* out, bool* found) {
   *found = false;
-  it_->Seek(rocksdb::Slice(reinterpret_cast<const char*>(key.data()), key.size()));
-  if (!it_->Valid()) return from_rocksdb(it_->status(), "reading the notes");
-  std::string_view at(it_->key().data(), it_->key().size());
-  if (Status s = decode(std::string_view(it_->value().data(), it_->value().size()), at, &out->record); !s.is_ok()) {
-    return s;
-  }
+  it_.Seek(std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
+  if (!it_.Valid()) return from_rocksdb(it_.status(), "reading the notes");
+  std::string_view at = it_.key();
+  if (Status s = decode(it_.value(), at, &out->record); !s.is_ok()) return s;
   out->key.assign(at.begin(), at.end());
   *found = true;
   return Status::ok();
 }
 
 Status read_notes_in_insertion_order(const Database& db, uint32_t key_length, uint64_t last_sequence,
-                                     std::vector<Note>* out) {
+                                     std::vector<Note>* out, const Keyspace& keyspace) {
   out->clear();
   Status bad;
   Status s = scan_notes(db, key_length, [&](Note&& n) {
@@ -61,7 +56,7 @@ Status read_notes_in_insertion_order(const Database& db, uint32_t key_length, ui
     }
     out->push_back(std::move(n));
     return true;
-  });
+  }, keyspace);
   if (!s.is_ok()) return s;
   if (!bad.is_ok()) return bad;
   std::sort(out->begin(), out->end(), [](const Note& a, const Note& b) {

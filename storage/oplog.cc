@@ -7,29 +7,25 @@
 #include <rocksdb/write_batch.h>
 
 #include "storage/coding.h"
+#include "storage/keyspace_iterator.h"
 
 namespace basis::storage {
 
 using tree::ErrorKind;
 
-Status Oplog::open(Database* db, std::unique_ptr<Oplog>* out) {
-  std::unique_ptr<Oplog> log(new Oplog(db));
-  std::unique_ptr<rocksdb::Iterator> it(
-      db->raw()->NewIterator(rocksdb::ReadOptions(), db->handle(Family::kOperations)));
-  it->SeekToLast();
-  if (it->Valid()) {
+Status Oplog::open(Database* db, std::unique_ptr<Oplog>* out, const Keyspace& keyspace) {
+  std::unique_ptr<Oplog> log(new Oplog(db, keyspace));
+  KeyspaceIterator it(*db, Family::kOperations, keyspace);
+  it.SeekToLast();
+  if (it.Valid()) {
     OperationRecord rec;
-    std::string_view key(it->key().data(), it->key().size());
-    if (Status s = decode(std::string_view(it->value().data(), it->value().size()), key, &rec);
-        !s.is_ok()) {
-      return s;
-    }
+    if (Status s = decode(it.value(), it.key(), &rec); !s.is_ok()) return s;
     log->last_sequence_ = rec.sequence;
     log->last_digest_ = rec.digest_after;
   }
-  if (Status s = from_rocksdb(it->status(), "reading the operation log"); !s.is_ok()) return s;
+  if (Status s = from_rocksdb(it.status(), "reading the operation log"); !s.is_ok()) return s;
   std::string value;
-  Status s = db->get(Family::kMetadata, kLogBaseKey, &value);
+  Status s = db->get(Family::kMetadata, keyspace.key(kLogBaseKey), &value);
   if (s.is_ok()) {
     LogBaseRecord base;
     if (Status d = decode(value, kLogBaseKey, &base); !d.is_ok()) return d;
@@ -51,12 +47,12 @@ Status Oplog::rebase(uint64_t sequence, const Digest& digest) {
                                                    ", below its last record " + std::to_string(last_sequence_));
   }
   rocksdb::WriteBatch batch;
-  batch.Put(db_->handle(Family::kMetadata), kLogBaseKey, encode(LogBaseRecord{sequence, digest}));
+  batch.Put(db_->handle(Family::kMetadata), keyspace_.key(kLogBaseKey), encode(LogBaseRecord{sequence, digest}));
   if (Status s = db_->write(&batch, true); !s.is_ok()) return s;
   last_sequence_ = sequence;
   last_digest_ = digest;
   base_ = LogBaseRecord{sequence, digest};
-  db_->mark_durable(sequence, true);
+  if (keyspace_.is_default()) db_->mark_durable(sequence, true);
   return Status::ok();
 }
 
@@ -77,12 +73,12 @@ Status Oplog::append(std::span<const OperationRecord> records, std::span<const N
     }
     // digest_before is the previous record's digest_after: only the first
     // record of a write repeats it, so that a reader can start there.
-    batch.Put(db_->handle(Family::kOperations), sequence_key(r.sequence), encode(r, &r == records.data()));
+    batch.Put(db_->handle(Family::kOperations), keyspace_.key(sequence_key(r.sequence)), encode(r, &r == records.data()));
     digest = r.digest_after;
     ++expected;
   }
   for (const NoteUpdate& n : notes) {
-    rocksdb::Slice key(reinterpret_cast<const char*>(n.key.data()), n.key.size());
+    const std::string key = keyspace_.key(chars_of(tree::view(n.key)));
     if (n.note) {
       batch.Put(db_->handle(Family::kNotes), key, encode(*n.note));
     } else {
@@ -93,20 +89,19 @@ Status Oplog::append(std::span<const OperationRecord> records, std::span<const N
   last_sequence_ = expected - 1;
   last_digest_ = digest;
   // After the write returned, never before: the mark never leads the log.
-  db_->mark_durable(last_sequence_, sync);
+  // It follows the default tree's log (another tree's has no mark yet).
+  if (keyspace_.is_default()) db_->mark_durable(last_sequence_, sync);
   return Status::ok();
 }
 
 Status Oplog::scan(uint64_t from, uint64_t to,
                    const std::function<bool(const OperationRecord&)>& fn) const {
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->raw()->NewIterator(rocksdb::ReadOptions(), db_->handle(Family::kOperations)));
-  std::string start = sequence_key(from);
+  KeyspaceIterator it(*db_, Family::kOperations, keyspace_);
   uint64_t expected = from;
   std::optional<Digest> previous;
   OperationRecord rec;
-  for (it->Seek(start); it->Valid() && expected <= to; it->Next()) {
-    std::string_view key(it->key().data(), it->key().size());
+  for (it.Seek(sequence_key(from)); it.Valid() && expected <= to; it.Next()) {
+    std::string_view key = it.key();
     uint64_t seq = 0;
     if (!parse_sequence_key(key, &seq)) {
       return Status(ErrorKind::kCorruption, "operations family holds a key that is no sequence number: " +
@@ -118,10 +113,7 @@ Status Oplog::scan(uint64_t from, uint64_t to,
                                                 std::to_string(seq));
     }
     bool has_before = true;
-    if (Status s = decode(std::string_view(it->value().data(), it->value().size()), key, &rec, &has_before);
-        !s.is_ok()) {
-      return s;
-    }
+    if (Status s = decode(it.value(), key, &rec, &has_before); !s.is_ok()) return s;
     // The first record after a rebase continues from the accepted digest.
     const bool after_base = base_ && seq - 1 == base_->sequence;
     if (!has_before && after_base) {
@@ -143,7 +135,7 @@ Status Oplog::scan(uint64_t from, uint64_t to,
     if (!fn(rec)) return Status::ok();
     ++expected;
   }
-  if (Status s = from_rocksdb(it->status(), "reading the operation log"); !s.is_ok()) return s;
+  if (Status s = from_rocksdb(it.status(), "reading the operation log"); !s.is_ok()) return s;
   uint64_t wanted_end = std::min(to, last_sequence_);
   if (expected <= wanted_end) {
     return Status(ErrorKind::kCorruption, "operation log has a gap: record " +
@@ -153,17 +145,16 @@ Status Oplog::scan(uint64_t from, uint64_t to,
 }
 
 uint64_t Oplog::first_sequence() const {
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->raw()->NewIterator(rocksdb::ReadOptions(), db_->handle(Family::kOperations)));
-  it->SeekToFirst();
+  KeyspaceIterator it(*db_, Family::kOperations, keyspace_);
+  it.SeekToFirst();
   uint64_t first = 0;
-  if (it->Valid() && parse_sequence_key(std::string_view(it->key().data(), it->key().size()), &first)) return first;
+  if (it.Valid() && parse_sequence_key(it.key(), &first)) return first;
   return last_sequence_ + 1;
 }
 
 Status Oplog::digest_after(uint64_t sequence, std::optional<Digest>* out) const {
   std::string key = sequence_key(sequence), value;
-  Status s = db_->get(Family::kOperations, key, &value);
+  Status s = db_->get(Family::kOperations, keyspace_.key(key), &value);
   if (s.kind() == ErrorKind::kNotFound) return Status(ErrorKind::kCorruption, record_name(kOperations, key) + " is missing");
   if (!s.is_ok()) return s;
   OperationRecord rec;
@@ -177,7 +168,7 @@ Status Oplog::remove_through(uint64_t through) {
   rocksdb::WriteBatch batch;
   if (through == last_sequence_ && last_digest_) {
     // No record will be left to say where the log continues: the base does.
-    batch.Put(db_->handle(Family::kMetadata), kLogBaseKey, encode(LogBaseRecord{through, *last_digest_}));
+    batch.Put(db_->handle(Family::kMetadata), keyspace_.key(kLogBaseKey), encode(LogBaseRecord{through, *last_digest_}));
   } else if (through >= first_sequence()) {
     // The new first record must say its digest before: the record that
     // did is going.
@@ -185,9 +176,10 @@ Status Oplog::remove_through(uint64_t through) {
     Status s = scan(through + 1, through + 1, [&](const OperationRecord& r) { return next = r, false; });
     if (!s.is_ok()) return s;
     if (!next) return Status(ErrorKind::kCorruption, "operation record " + std::to_string(through + 1) + " is missing");
-    batch.Put(db_->handle(Family::kOperations), sequence_key(through + 1), encode(*next, true));
+    batch.Put(db_->handle(Family::kOperations), keyspace_.key(sequence_key(through + 1)), encode(*next, true));
   }
-  batch.DeleteRange(db_->handle(Family::kOperations), sequence_key(0), sequence_key(through + 1));
+  batch.DeleteRange(db_->handle(Family::kOperations), keyspace_.key(sequence_key(0)),
+                    keyspace_.key(sequence_key(through + 1)));
   return db_->write(&batch, true);
 }
 

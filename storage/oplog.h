@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "storage/database.h"
+#include "storage/keyspace.h"
 #include "storage/records.h"
 
 namespace basis::storage {
@@ -22,8 +23,9 @@ struct NoteUpdate {
 
 class Oplog {
  public:
-  // Reads the last sequence number and digest. `db` must outlive the log.
-  static Status open(Database* db, std::unique_ptr<Oplog>* out);
+  // Reads the last sequence number and digest of the tree in `keyspace`.
+  // `db` must outlive the log.
+  static Status open(Database* db, std::unique_ptr<Oplog>* out, const Keyspace& keyspace = Keyspace());
 
   // 0 when the log is empty (sequence numbers start at 1).
   uint64_t last_sequence() const { return last_sequence_; }
@@ -55,10 +57,11 @@ class Oplog {
   Status remove_through(uint64_t through);
 
  private:
-  explicit Oplog(Database* db) : db_(db) {}
+  Oplog(Database* db, const Keyspace& keyspace) : db_(db), keyspace_(keyspace) {}
   // digest_after of record `sequence` (kCorruption when it is missing).
   Status digest_after(uint64_t sequence, std::optional<Digest>* out) const;
   Database* db_;
+  const Keyspace keyspace_;
   uint64_t last_sequence_ = 0;
   std::optional<Digest> last_digest_;
   // Where the log continues from another digest than its record's (an

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "storage/database.h"
+#include "storage/keyspace.h"
 
 namespace basis::storage {
 
@@ -28,16 +29,19 @@ struct RetentionReport {
 // then removes from the log every record that is both older than
 // `oplog_age` (at `now_ms`) and at or before the oldest checkpoint kept, so
 // that every kept checkpoint can still be replayed forward.
-Status apply_retention(Database* db, const RetentionPolicy& policy, uint64_t now_ms, RetentionReport* out);
+Status apply_retention(Database* db, const RetentionPolicy& policy, uint64_t now_ms, RetentionReport* out,
+                       const Keyspace& keyspace = Keyspace());
 
 // Pins keep a checkpoint through retention until unpinned. Pinning a
 // checkpoint that does not exist is kNotFound, and so is unpinning an id
 // that is neither pinned nor a checkpoint (unpinning a checkpoint that is
 // not pinned is OK).
-Status pin_checkpoint(Database* db, uint64_t id);
-Status unpin_checkpoint(Database* db, uint64_t id);
-Status pinned_checkpoints(const Database& db, std::set<uint64_t>* out);
+// Each for the tree in `keyspace`.
+Status pin_checkpoint(Database* db, uint64_t id, const Keyspace& keyspace = Keyspace());
+Status unpin_checkpoint(Database* db, uint64_t id, const Keyspace& keyspace = Keyspace());
+Status pinned_checkpoints(const Database& db, std::set<uint64_t>* out, const Keyspace& keyspace = Keyspace());
 // The checkpoints the pins hold (each pin keeps a copy of what it pins).
-Status pinned_checkpoint_records(const Database& db, std::vector<CheckpointRecord>* out);
+Status pinned_checkpoint_records(const Database& db, std::vector<CheckpointRecord>* out,
+                                 const Keyspace& keyspace = Keyspace());
 
 }  // namespace basis::storage

@@ -1,0 +1,44 @@
+// Where one tree's records live in a store: the prefix every key of its
+// nodes, operations, checkpoints, notes and metadata starts with. The
+// default tree (a store's first, and every store's only one so far) has no
+// prefix: its records are where every store since format 1 keeps them.
+// Another tree's keys will start with its 4-byte id, in families of their
+// own (docs/DESIGN.md, "named trees"). A plain value; thread-safe to share.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace basis::storage {
+
+class Keyspace {
+ public:
+  Keyspace() = default;  // the default tree
+  explicit Keyspace(std::string prefix) : prefix_(std::move(prefix)) {}
+
+  const std::string& prefix() const { return prefix_; }
+  bool is_default() const { return prefix_.empty(); }
+
+  // The stored key of `key` in this keyspace.
+  std::string key(std::string_view key) const {
+    std::string out;
+    out.reserve(prefix_.size() + key.size());
+    out.append(prefix_);
+    out.append(key);
+    return out;
+  }
+  // `stored` without the prefix; false when it lies outside this keyspace.
+  bool strip(std::string_view stored, std::string_view* key) const {
+    if (stored.substr(0, prefix_.size()) != prefix_) return false;
+    *key = stored.substr(prefix_.size());
+    return true;
+  }
+  // The first stored key after every key of this keyspace; empty when none
+  // is (the default tree, or a prefix of 0xFF bytes): no upper bound.
+  std::string upper_bound() const;
+
+ private:
+  std::string prefix_;
+};
+
+}  // namespace basis::storage

@@ -1,0 +1,120 @@
+// Keyspaces (storage/keyspace.h): two trees' logs, checkpoints, notes and
+// pins in the same families stay apart. (The default tree's keyspace has no
+// prefix, so it spans its families: other trees get families of their own.)
+#include <catch2/catch.hpp>
+
+#include <rocksdb/db.h>
+
+#include "storage/checkpoint_store.h"
+#include "storage/coding.h"
+#include "storage/keyspace.h"
+#include "storage/notes.h"
+#include "storage/oplog.h"
+#include "storage/retention.h"
+#include "tests/storage_test_util.h"
+
+using namespace basis::storage;
+using basis::storage::testing::TempDir;
+
+namespace {
+
+OperationRecord record(uint64_t sequence, uint8_t key_byte, const Digest& before) {
+  OperationRecord r;
+  r.sequence = sequence;
+  r.type = basis::tree::OpType::kInsert;
+  r.key = Bytes(32, key_byte);
+  r.value = Bytes(8, static_cast<uint8_t>(sequence));
+  r.digest_before = before;
+  r.digest_after = before;
+  r.digest_after[0] = static_cast<uint8_t>(sequence);
+  return r;
+}
+
+// Appends `count` records with notes to the log in `ks`; returns its last digest.
+Digest append(Database* db, const Keyspace& ks, uint8_t key_byte, uint64_t count) {
+  std::unique_ptr<Oplog> log;
+  REQUIRE(Oplog::open(db, &log, ks).is_ok());
+  Digest d = log->last_digest().value_or(Digest{});
+  for (uint64_t i = 0; i < count; ++i) {
+    OperationRecord r = record(log->last_sequence() + 1, static_cast<uint8_t>(key_byte + i), d);
+    std::vector<NoteUpdate> notes{{r.key, NoteRecord{r.value, r.sequence}}};
+    REQUIRE(log->append(std::vector<OperationRecord>{r}, notes, true).is_ok());
+    d = r.digest_after;
+  }
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("keyspace: bounds cover exactly the keys with the prefix", "[storage][keyspace]") {
+  REQUIRE(Keyspace().upper_bound().empty());
+  REQUIRE(Keyspace(std::string("\x00\x00\x00\x07", 4)).upper_bound() == std::string("\x00\x00\x00\x08", 4));
+  REQUIRE(Keyspace(std::string("\x00\x00\x01\xff", 4)).upper_bound() == std::string("\x00\x00\x02", 3));
+  REQUIRE(Keyspace(std::string("\xff\xff", 2)).upper_bound().empty());
+  std::string_view k;
+  Keyspace a(std::string("\x00\x00\x00\x07", 4));
+  REQUIRE(a.strip(a.key("abc"), &k));
+  REQUIRE(k == "abc");
+  REQUIRE(!a.strip(std::string("\x00\x00\x00\x08", 4) + "abc", &k));
+}
+
+TEST_CASE("keyspace: two trees' logs, checkpoints, notes and pins in one store stay apart", "[storage][keyspace]") {
+  TempDir dir;
+  auto db = basis::storage::testing::open_database(dir.path());
+  const Keyspace a(std::string("\x00\x00\x00\x01", 4)), b(std::string("\x00\x00\x00\x02", 4));
+  const Digest last_a = append(db.get(), a, 0x10, 30);
+  const Digest last_b = append(db.get(), b, 0x80, 5);
+  std::unique_ptr<Oplog> log_a, log_b;
+  REQUIRE(Oplog::open(db.get(), &log_a, a).is_ok());
+  REQUIRE(Oplog::open(db.get(), &log_b, b).is_ok());
+  REQUIRE(log_a->last_sequence() == 30);
+  REQUIRE(log_b->last_sequence() == 5);
+  REQUIRE(log_a->last_digest() == last_a);
+  REQUIRE(log_b->last_digest() == last_b);
+  REQUIRE(log_a->first_sequence() == 1);
+  uint64_t seen = 0;
+  REQUIRE(log_b->scan(1, UINT64_MAX, [&](const OperationRecord& r) { return ++seen, r.key[0] >= 0x80; }).is_ok());
+  REQUIRE(seen == 5);
+
+  for (uint64_t id = 1; id <= 3; ++id) {
+    REQUIRE(CheckpointStore(db.get(), a).write(CheckpointRecord{id, 0, last_a, 10 * id, 0, ""}).is_ok());
+  }
+  REQUIRE(CheckpointStore(db.get(), b).write(CheckpointRecord{1, 0, last_b, 5, 0, ""}).is_ok());
+  std::vector<CheckpointRecord> listed;
+  REQUIRE(CheckpointStore(db.get(), a).list(&listed).is_ok());
+  REQUIRE(listed.size() == 3);
+  REQUIRE(listed.front().id == 3);
+  REQUIRE(CheckpointStore(db.get(), b).list(&listed).is_ok());
+  REQUIRE(listed.size() == 1);
+
+  REQUIRE(pin_checkpoint(db.get(), 1, a).is_ok());
+  std::set<uint64_t> pins;
+  REQUIRE(pinned_checkpoints(*db, &pins, a).is_ok());
+  REQUIRE(pins == std::set<uint64_t>{1});
+  REQUIRE(pinned_checkpoints(*db, &pins, b).is_ok());
+  REQUIRE(pins.empty());
+  REQUIRE(unpin_checkpoint(db.get(), 1, b).is_ok());  // b's checkpoint 1, not pinned: a no-op
+  REQUIRE(pinned_checkpoints(*db, &pins, a).is_ok());
+  REQUIRE(pins.size() == 1);
+
+  size_t notes_a = 0, notes_b = 0;
+  REQUIRE(scan_notes(*db, 32, [&](Note&&) { return ++notes_a, true; }, a).is_ok());
+  REQUIRE(scan_notes(*db, 32, [&](Note&& n) { return ++notes_b, n.key[0] >= 0x80; }, b).is_ok());
+  REQUIRE(notes_a == 30);
+  REQUIRE(notes_b == 5);
+
+  // Retention in one tree leaves the other's log and checkpoints alone.
+  RetentionPolicy keep_one;
+  keep_one.checkpoints = 1;
+  keep_one.oplog_age = std::chrono::milliseconds(0);
+  RetentionReport report;
+  REQUIRE(apply_retention(db.get(), keep_one, UINT64_MAX / 2, &report, a).is_ok());
+  REQUIRE(report.checkpoints_removed == 1);  // 2 goes, 1 is pinned
+  REQUIRE(Oplog::open(db.get(), &log_a, a).is_ok());
+  REQUIRE(log_a->first_sequence() == 11);  // through the oldest kept (the pinned one, at 10)
+  REQUIRE(Oplog::open(db.get(), &log_b, b).is_ok());
+  REQUIRE(log_b->first_sequence() == 1);
+  REQUIRE(log_b->last_sequence() == 5);
+  REQUIRE(CheckpointStore(db.get(), b).list(&listed).is_ok());
+  REQUIRE(listed.size() == 1);
+}
