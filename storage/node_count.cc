@@ -12,14 +12,14 @@ namespace {
 
 // Forward from `base` over the log; false when the log does not lead there.
 bool count_forward(Database* db, const CheckpointRecord& base, const Digest& digest, uint64_t last_sequence,
-                   uint64_t* out) {
+                   uint64_t* out, const Keyspace& keyspace) {
   if (base.node_count == 0 || base.node_count % 2 == 0 || base.last_sequence > last_sequence) return false;
   if (base.last_sequence == last_sequence) {
     *out = base.node_count;
     return base.digest == digest;
   }
   std::unique_ptr<Oplog> log;
-  if (!Oplog::open(db, &log).is_ok() || log->first_sequence() > base.last_sequence + 1) return false;
+  if (!Oplog::open(db, &log, keyspace).is_ok() || log->first_sequence() > base.last_sequence + 1) return false;
   int64_t keys = static_cast<int64_t>((base.node_count - 1) / 2);
   Digest at = base.digest;
   bool chained = true;
@@ -44,11 +44,11 @@ bool count_forward(Database* db, const CheckpointRecord& base, const Digest& dig
 }  // namespace
 
 Status count_version_nodes(Database* db, const CheckpointRecord* base, const Digest& digest, uint64_t last_sequence,
-                           int parallelism, uint64_t* out) {
+                           int parallelism, uint64_t* out, const Keyspace& keyspace) {
   *out = 0;
-  if (base && count_forward(db, *base, digest, last_sequence, out)) return Status::ok();
+  if (base && count_forward(db, *base, digest, last_sequence, out, keyspace)) return Status::ok();
   *out = 0;
-  Status s = verify_tree(*db, digest, parallelism, out);
+  Status s = verify_tree(*db, digest, parallelism, out, nullptr, {}, keyspace);
   if (!s.is_ok()) *out = 0;
   return s;
 }

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "storage/database.h"
+#include "storage/keyspace.h"
 #include "storage/records.h"
 
 namespace basis::storage {
@@ -20,6 +21,6 @@ namespace basis::storage {
 // such base, or the records do not lead from base->digest to `digest` (a
 // rebased log, records that left it). `*out` is 0 when neither works.
 Status count_version_nodes(Database* db, const CheckpointRecord* base, const Digest& digest, uint64_t last_sequence,
-                           int parallelism, uint64_t* out);
+                           int parallelism, uint64_t* out, const Keyspace& keyspace = Keyspace());
 
 }  // namespace basis::storage

@@ -10,13 +10,14 @@
 #include <bit>
 
 #include "storage/coding.h"
+#include "storage/keyspace_iterator.h"
 
 namespace basis::storage {
 
 using tree::ErrorKind;
 using tree::Label;
 
-Status collect_garbage(Database* db, const std::vector<Digest>& roots, GcReport* out) {
+Status collect_garbage(Database* db, const std::vector<Digest>& roots, GcReport* out, const Keyspace& keyspace) {
   *out = GcReport();
   // One sequential pass over the family reads every node's links (random
   // reads of the same nodes cost several times more): labels come sorted,
@@ -34,14 +35,14 @@ Status collect_garbage(Database* db, const std::vector<Digest>& roots, GcReport*
   ro.total_order_seek = true;  // the nodes family has a prefix extractor
   ro.fill_cache = false;
   ro.readahead_size = size_t{2} << 20;
-  std::unique_ptr<rocksdb::Iterator> it(db->raw()->NewIterator(ro, db->handle(Family::kNodes)));
+  auto it = std::make_unique<KeyspaceIterator>(*db, Family::kNodes, keyspace, ro);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    std::string_view key(it->key().data(), it->key().size());
+    std::string_view key = it->key();
     if (key.size() != tree::kLabelSize) continue;  // not a node: leave it for verify to report
     Label label, left, right;
     std::memcpy(label.data(), key.data(), tree::kLabelSize);
     bool is_leaf = true;
-    Status s = decode_links(std::string_view(it->value().data(), it->value().size()), key, &is_leaf, &left, &right);
+    Status s = decode_links(it->value(), key, &is_leaf, &left, &right);
     if (!s.is_ok()) return Status(s.kind(), "garbage collection stopped: " + s.message());
     if (labels.size() >= kLeaf - 1 || children.size() >= kLeaf - 1) {
       return Status(ErrorKind::kResourceExhausted, "garbage collection stopped: more nodes than it can index");
@@ -106,7 +107,7 @@ Status collect_garbage(Database* db, const std::vector<Digest>& roots, GcReport*
   rocksdb::WriteBatch batch;
   for (size_t i = 0; i < labels.size(); ++i) {
     if (live[i]) continue;
-    batch.Delete(db->handle(Family::kNodes), rocksdb::Slice(reinterpret_cast<const char*>(labels[i].data()), tree::kLabelSize));
+    batch.Delete(db->handle(Family::kNodes), keyspace.key(chars_of(tree::ByteView(labels[i]))));
     ++out->removed;
     out->removed_bytes += stored[i].bytes;
     if (batch.Count() >= 10'000) {

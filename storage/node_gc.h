@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "storage/database.h"
+#include "storage/keyspace.h"
 
 namespace basis::storage {
 
@@ -27,6 +28,8 @@ struct GcCounters {
 // Holds about 70 bytes per stored node meanwhile. Nothing may write the
 // nodes family meanwhile. A node on the way that is missing or undecodable
 // stops the collection before anything is removed.
-Status collect_garbage(Database* db, const std::vector<Digest>& roots, GcReport* out);
+// In the nodes of the tree in `keyspace`.
+Status collect_garbage(Database* db, const std::vector<Digest>& roots, GcReport* out,
+                       const Keyspace& keyspace = Keyspace());
 
 }  // namespace basis::storage

@@ -12,7 +12,7 @@
 
 namespace basis::storage {
 
-Status ingest_nodes(Database* db, EncodedNodes nodes) {
+Status ingest_nodes(Database* db, EncodedNodes nodes, const Keyspace& keyspace) {
   if (nodes.empty()) return Status::ok();
   // RocksDB 7.8 aborts (TableFileName asserts) when asked to ingest after
   // its WAL failed: refuse first.
@@ -38,8 +38,8 @@ Status ingest_nodes(Database* db, EncodedNodes nodes) {
   for (const auto& [label, record] : nodes) {
     if (previous && *previous == label) continue;  // the same node: same record
     previous = &label;
-    std::string_view key = chars_of(tree::ByteView(label));
-    if (Status s = from_rocksdb(writer.Put(rocksdb::Slice(key.data(), key.size()), record), "writing " + path);
+    const std::string key = keyspace.key(chars_of(tree::ByteView(label)));  // one prefix: still sorted
+    if (Status s = from_rocksdb(writer.Put(rocksdb::Slice(key), record), "writing " + path);
         !s.is_ok()) {
       return s;
     }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "storage/database.h"
+#include "storage/keyspace.h"
 
 namespace basis::storage {
 
@@ -17,9 +18,11 @@ using EncodedNodes = std::span<std::pair<tree::Label, std::string>>;
 // Writes `nodes` (label, encoded record; any order, repeats allowed) durably;
 // the file's block checksums are checked before it is ingested. `nodes` is
 // sorted in place.
-Status ingest_nodes(Database* db, EncodedNodes nodes);
-inline Status ingest_nodes(Database* db, std::vector<std::pair<tree::Label, std::string>>* nodes) {
-  return ingest_nodes(db, EncodedNodes(*nodes));
+// Into the nodes of the tree in `keyspace`.
+Status ingest_nodes(Database* db, EncodedNodes nodes, const Keyspace& keyspace = Keyspace());
+inline Status ingest_nodes(Database* db, std::vector<std::pair<tree::Label, std::string>>* nodes,
+                           const Keyspace& keyspace = Keyspace()) {
+  return ingest_nodes(db, EncodedNodes(*nodes), keyspace);
 }
 
 }  // namespace basis::storage

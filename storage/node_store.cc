@@ -27,8 +27,8 @@ tree::NodeRecord to_record(const tree::Node& n, const tree::NodePool& pool) {
   return rec;
 }
 
-NodeStore::NodeStore(Database* db, size_t cache_bytes)
-    : db_(db), batch_(std::make_unique<rocksdb::WriteBatch>()), cache_limit_(cache_bytes) {
+NodeStore::NodeStore(Database* db, size_t cache_bytes, const Keyspace& keyspace)
+    : db_(db), keyspace_(keyspace), batch_(std::make_unique<rocksdb::WriteBatch>()), cache_limit_(cache_bytes) {
   index_.reserve(cache_bytes / 256);  // about the smallest charge of an entry
 }
 
@@ -36,8 +36,7 @@ NodeStore::~NodeStore() = default;
 
 void NodeStore::add(const tree::Node& n, const tree::NodePool& pool) {
   std::string encoded = encode(to_record(n, pool));
-  std::string_view key = chars_of(tree::ByteView(n.label));
-  batch_->Put(db_->handle(Family::kNodes), rocksdb::Slice(key.data(), key.size()), encoded);
+  batch_->Put(db_->handle(Family::kNodes), keyspace_.key(chars_of(tree::ByteView(n.label))), encoded);
   ++pending_count_;
   cache_put(n.label, std::move(encoded));  // new nodes are the likeliest to be read
 }
@@ -77,7 +76,7 @@ void NodeStore::prefetch_paths(const tree::Label& root, std::vector<tree::Bytes>
   });
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   std::vector<EncodedNode> nodes;
-  fetch_paths(*db_, root, keys, threads, &nodes);
+  fetch_paths(*db_, root, keys, threads, &nodes, keyspace_);
   staged_.assign(std::move(nodes));
 }
 
@@ -97,11 +96,11 @@ Status NodeStore::resolve(const tree::Label& label, tree::NodeRecord* out) {
   }
   ++misses_;
   std::string value;
-  Status s = db_->get(Family::kNodes, key, &value);
+  Status s = db_->get(Family::kNodes, keyspace_.key(key), &value);
   if (s.kind() == tree::ErrorKind::kNotFound && pending_count_ > 0) {
     // Queued but evicted from the cache: write the queue out and read again.
     if (Status f = flush(false); !f.is_ok()) return f;
-    s = db_->get(Family::kNodes, key, &value);
+    s = db_->get(Family::kNodes, keyspace_.key(key), &value);
   }
   if (s.kind() == tree::ErrorKind::kNotFound) {
     return Status(tree::ErrorKind::kCorruption, record_name(kNodes, key) + " is missing");

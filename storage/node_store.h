@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "storage/database.h"
+#include "storage/keyspace.h"
 #include "storage/staged_nodes.h"
 #include "basis/tree/node.h"
 #include "basis/tree/node_resolver.h"
@@ -22,7 +23,8 @@ namespace basis::storage {
 class NodeStore : public tree::NodeResolver {
  public:
   // `db` must outlive the store. `cache_bytes` bounds the record cache.
-  NodeStore(Database* db, size_t cache_bytes);
+  // The nodes of the tree in `keyspace`.
+  NodeStore(Database* db, size_t cache_bytes, const Keyspace& keyspace = Keyspace());
   ~NodeStore() override;
 
   // Queues `n` (labelled) for the next flush; it is readable at once.
@@ -59,6 +61,7 @@ class NodeStore : public tree::NodeResolver {
   static size_t charge(const Entry& e) { return e.second.size() + sizeof(Entry) + 64; }
 
   Database* db_;
+  const Keyspace keyspace_;
   std::unique_ptr<rocksdb::WriteBatch> batch_;
   size_t pending_count_ = 0;
   size_t cache_limit_;

@@ -1,5 +1,7 @@
 #include "storage/path_fetch.h"
 
+#include "storage/coding.h"
+
 #include <rocksdb/db.h>
 
 #include <algorithm>
@@ -21,15 +23,18 @@ struct Step {
 // Reads `level` and every level below it; appends what it read to `out`.
 // With `stop_at` > 0 it returns early, leaving the next level in `level`,
 // once that level has at least `stop_at` nodes.
-void walk(const Database& db, const std::vector<tree::Bytes>& keys, std::vector<Step>* level,
-          size_t stop_at, std::vector<EncodedNode>* out) {
+void walk(const Database& db, const Keyspace& keyspace, const std::vector<tree::Bytes>& keys,
+          std::vector<Step>* level, size_t stop_at, std::vector<EncodedNode>* out) {
   rocksdb::ReadOptions ro;
   tree::NodeRecord rec;
   std::vector<Step> next;
   while (!level->empty() && (stop_at == 0 || level->size() < stop_at)) {
+    std::vector<std::string> stored;
     std::vector<rocksdb::Slice> wanted;
+    stored.reserve(level->size());
     wanted.reserve(level->size());
-    for (const Step& s : *level) wanted.emplace_back(reinterpret_cast<const char*>(s.label.data()), s.label.size());
+    for (const Step& s : *level) stored.push_back(keyspace.key(chars_of(tree::ByteView(s.label))));
+    for (const std::string& k : stored) wanted.emplace_back(k);
     std::vector<rocksdb::PinnableSlice> values(wanted.size());
     std::vector<rocksdb::Status> statuses(wanted.size());
     db.raw()->MultiGet(ro, db.handle(Family::kNodes), wanted.size(), wanted.data(), values.data(),
@@ -38,7 +43,7 @@ void walk(const Database& db, const std::vector<tree::Bytes>& keys, std::vector<
     for (size_t i = 0; i < wanted.size(); ++i) {
       if (!statuses[i].ok()) continue;
       const Step& s = (*level)[i];
-      std::string_view key(wanted[i].data(), wanted[i].size());
+      std::string_view key = chars_of(tree::ByteView(s.label));
       std::string_view value(values[i].data(), values[i].size());
       if (!decode(value, key, &rec).is_ok()) continue;
       out->emplace_back(s.label, std::string(value));
@@ -60,16 +65,16 @@ void walk(const Database& db, const std::vector<tree::Bytes>& keys, std::vector<
 }  // namespace
 
 void fetch_paths(const Database& db, const tree::Label& root, const std::vector<tree::Bytes>& keys,
-                 int threads, std::vector<EncodedNode>* out) {
+                 int threads, std::vector<EncodedNode>* out, const Keyspace& keyspace) {
   if (keys.empty()) return;
   std::vector<Step> level{{root, 0, keys.size()}};
   threads = std::max(1, threads);
   // The top levels on this thread, until there is a subtree for each thread
   // several times over, so that the parts come out about even.
-  if (threads > 1) walk(db, keys, &level, static_cast<size_t>(threads) * 4, out);
+  if (threads > 1) walk(db, keyspace, keys, &level, static_cast<size_t>(threads) * 4, out);
   if (level.empty()) return;
   if (threads == 1) {
-    walk(db, keys, &level, 0, out);
+    walk(db, keyspace, keys, &level, 0, out);
     return;
   }
   // Contiguous runs of subtrees with about as many keys each.
@@ -82,9 +87,9 @@ void fetch_paths(const Database& db, const tree::Label& root, const std::vector<
   std::vector<std::vector<EncodedNode>> found(parts.size());
   std::vector<std::thread> workers;
   for (size_t t = 1; t < parts.size(); ++t) {
-    workers.emplace_back([&, t] { walk(db, keys, &parts[t], 0, &found[t]); });
+    workers.emplace_back([&, t] { walk(db, keyspace, keys, &parts[t], 0, &found[t]); });
   }
-  walk(db, keys, &parts[0], 0, &found[0]);
+  walk(db, keyspace, keys, &parts[0], 0, &found[0]);
   for (auto& w : workers) w.join();
   for (auto& f : found) {
     out->insert(out->end(), std::make_move_iterator(f.begin()), std::make_move_iterator(f.end()));

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "storage/database.h"
+#include "storage/keyspace.h"
 #include "basis/tree/bytes.h"
 
 namespace basis::storage {
@@ -19,6 +20,6 @@ using EncodedNode = std::pair<tree::Label, std::string>;  // label, stored recor
 // are split among `threads` threads. Stops quietly at a node it cannot read
 // or decode: whoever resolves that node later reports it.
 void fetch_paths(const Database& db, const tree::Label& root, const std::vector<tree::Bytes>& keys,
-                 int threads, std::vector<EncodedNode>* out);
+                 int threads, std::vector<EncodedNode>* out, const Keyspace& keyspace = Keyspace());
 
 }  // namespace basis::storage

@@ -53,6 +53,7 @@ struct Pending {
 
 struct Context {
   size_t key_length;
+  const Keyspace& keyspace;  // where the tree's nodes are
   Status corrupt(std::string_view key, const std::string& what) const {
     return Status(ErrorKind::kCorruption, record_name(kNodes, key) + " " + what);
   }
@@ -93,13 +94,17 @@ Status check_record(const Context& cx, std::string_view value, const Pending& p,
 template <class LabelOf, class Fn>
 Status read_nodes(const Database& db, const Context& cx, size_t count, LabelOf label_of, const char* missing, Fn fn) {
   constexpr size_t kBatch = 4096;
+  std::vector<std::string> stored_keys(kBatch);
   std::vector<rocksdb::Slice> keys;
   std::vector<rocksdb::PinnableSlice> values(kBatch);
   std::vector<rocksdb::Status> statuses(kBatch);
   for (size_t at = 0; at < count; at += kBatch) {
     size_t n = std::min(kBatch, count - at);
     keys.clear();
-    for (size_t i = 0; i < n; ++i) keys.emplace_back(reinterpret_cast<const char*>(label_of(at + i).data()), tree::kLabelSize);
+    for (size_t i = 0; i < n; ++i) {
+      stored_keys[i] = cx.keyspace.key(chars_of(ByteView(label_of(at + i))));
+      keys.emplace_back(stored_keys[i]);
+    }
     db.raw()->MultiGet(rocksdb::ReadOptions(), db.handle(Family::kNodes), n, keys.data(), values.data(),
                        statuses.data());
     for (size_t i = 0; i < n; ++i) {
@@ -130,10 +135,11 @@ Label root_label(const Digest& digest) {
 }  // namespace
 
 Status verify_tree(const Database& db, const Digest& digest, int parallelism, uint64_t* nodes,
-                   const std::atomic<bool>* cancel, const std::function<void(uint64_t)>& progress) {
+                   const std::atomic<bool>* cancel, const std::function<void(uint64_t)>& progress,
+                   const Keyspace& keyspace) {
   // Level by level: each level's nodes are read in batches, split over the
   // threads, and checked against their labels.
-  const Context cx{db.metadata().params.key_length};
+  const Context cx{db.metadata().params.key_length, keyspace};
   const tree::Bytes lowest(cx.key_length, 0x00), highest(cx.key_length, 0xff);
   std::vector<Pending> level{{root_label(digest), lowest.data(), highest.data()}};
   const size_t threads = static_cast<size_t>(std::max(1, parallelism));
@@ -167,7 +173,7 @@ Status verify_tree(const Database& db, const Digest& digest, int parallelism, ui
 }
 
 Status verify_written_nodes(const Database& db, const Digest& digest,
-                            std::span<const std::pair<Label, std::string>> written) {
+                            std::span<const std::pair<Label, std::string>> written, const Keyspace& keyspace) {
   struct LabelHash {
     size_t operator()(const Label& l) const {
       size_t h;
@@ -175,7 +181,7 @@ Status verify_written_nodes(const Database& db, const Digest& digest,
       return h;
     }
   };
-  const Context cx{db.metadata().params.key_length};
+  const Context cx{db.metadata().params.key_length, keyspace};
   const tree::Bytes lowest(cx.key_length, 0x00), highest(cx.key_length, 0xff);
   std::unordered_map<Label, const std::string*, LabelHash> unchecked;
   unchecked.reserve(written.size());

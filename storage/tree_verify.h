@@ -8,6 +8,7 @@
 #include <span>
 
 #include "storage/database.h"
+#include "storage/keyspace.h"
 #include "storage/records.h"
 
 namespace basis::storage {
@@ -19,7 +20,7 @@ namespace basis::storage {
 // given, hears the count of nodes checked after each level.
 Status verify_tree(const Database& db, const Digest& digest, int parallelism, uint64_t* nodes,
                    const std::atomic<bool>* cancel = nullptr,
-                   const std::function<void(uint64_t)>& progress = {});
+                   const std::function<void(uint64_t)>& progress = {}, const Keyspace& keyspace = Keyspace());
 
 // Checks the version `digest` given that every node of it not in `written`
 // was verified before (as part of an earlier checkpoint): each record in
@@ -30,6 +31,7 @@ Status verify_tree(const Database& db, const Digest& digest, int parallelism, ui
 // the store; that the store holds those bytes is the write's checksums'
 // business (see ingest_nodes).
 Status verify_written_nodes(const Database& db, const Digest& digest,
-                            std::span<const std::pair<tree::Label, std::string>> written);
+                            std::span<const std::pair<tree::Label, std::string>> written,
+                            const Keyspace& keyspace = Keyspace());
 
 }  // namespace basis::storage

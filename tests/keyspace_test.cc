@@ -10,7 +10,11 @@
 #include "storage/keyspace.h"
 #include "storage/notes.h"
 #include "storage/oplog.h"
+#include "storage/node_gc.h"
+#include "storage/node_store.h"
 #include "storage/retention.h"
+#include "storage/tree_verify.h"
+#include "basis/tree/batch_prover.h"
 #include "tests/storage_test_util.h"
 
 using namespace basis::storage;
@@ -117,4 +121,70 @@ TEST_CASE("keyspace: two trees' logs, checkpoints, notes and pins in one store s
   REQUIRE(log_b->last_sequence() == 5);
   REQUIRE(CheckpointStore(db.get(), b).list(&listed).is_ok());
   REQUIRE(listed.size() == 1);
+}
+
+TEST_CASE("keyspace: two trees' nodes in one family: each resolves, verifies and collects its own", "[storage][keyspace]") {
+  TempDir dir;
+  auto db = basis::storage::testing::open_database(dir.path());
+  const Keyspace a(std::string("\x00\x00\x00\x01", 4)), b(std::string("\x00\x00\x00\x02", 4));
+  const basis::tree::TreeParams params{32, std::nullopt};
+  auto key = [](uint64_t i) {
+    Bytes k(32, 0);
+    for (int j = 0; j < 8; ++j) k[31 - j] = static_cast<uint8_t>(i >> (8 * j));
+    k[0] = 0x40;
+    return k;
+  };
+  // A tree of `n` keys stored in `ks`; then (when `churn`) half of them
+  // removed and stored again, leaving garbage behind.
+  auto build = [&](const Keyspace& ks, uint64_t n, bool churn, Digest* before_churn) {
+    NodeStore store(db.get(), 1 << 20, ks);
+    basis::tree::BatchProver p(params);
+    basis::tree::OpOutcome out;
+    for (uint64_t i = 0; i < n; ++i) {
+      Bytes k = key(i), v(8, static_cast<uint8_t>(i));
+      REQUIRE(p.perform({basis::tree::OpType::kInsert, basis::tree::view(k), basis::tree::view(v), 0}, &out).is_ok());
+    }
+    p.end_batch();
+    REQUIRE(p.visit_unstored_nodes([&](const basis::tree::Node& node) { store.add(node, p.pool()); }).is_ok());
+    REQUIRE(store.flush(true).is_ok());
+    *before_churn = p.digest();
+    if (churn) {
+      for (uint64_t i = 0; i < n; i += 2) {
+        Bytes k = key(i);
+        REQUIRE(p.perform({basis::tree::OpType::kRemove, basis::tree::view(k), {}, 0}, &out).is_ok());
+      }
+      p.end_batch();
+      REQUIRE(p.visit_unstored_nodes([&](const basis::tree::Node& node) { store.add(node, p.pool()); }).is_ok());
+      REQUIRE(store.flush(true).is_ok());
+    }
+    return p.digest();
+  };
+  Digest a_first{}, b_first{};
+  const Digest a_now = build(a, 2000, true, &a_first);
+  const Digest b_now = build(b, 500, false, &b_first);
+  uint64_t nodes = 0;
+  REQUIRE(verify_tree(*db, a_now, 2, &nodes, nullptr, {}, a).is_ok());
+  REQUIRE(nodes == 2 * 1000 + 1);
+  REQUIRE(verify_tree(*db, b_now, 2, &nodes, nullptr, {}, b).is_ok());
+  REQUIRE(nodes == 2 * 500 + 1);
+  // A's tree is not in B's keyspace.
+  REQUIRE(verify_tree(*db, a_now, 1, &nodes, nullptr, {}, b).kind() == basis::tree::ErrorKind::kCorruption);
+
+  // Collecting A's garbage (its first version's nodes) leaves B's nodes, all of them.
+  GcReport report;
+  REQUIRE(collect_garbage(db.get(), {a_now}, &report, a).is_ok());
+  REQUIRE(report.removed > 0);
+  REQUIRE(report.live == 2 * 1000 + 1);
+  REQUIRE(verify_tree(*db, a_first, 1, &nodes, nullptr, {}, a).kind() == basis::tree::ErrorKind::kCorruption);
+  REQUIRE(verify_tree(*db, a_now, 2, &nodes, nullptr, {}, a).is_ok());
+  REQUIRE(verify_tree(*db, b_now, 2, &nodes, nullptr, {}, b).is_ok());
+  REQUIRE(nodes == 2 * 500 + 1);
+  // And a tree read back through B's node store answers from B's nodes.
+  NodeStore resolver(db.get(), 1 << 20, b);
+  basis::tree::BatchProver reader(params, b_now, &resolver);
+  basis::tree::OpOutcome got;
+  Bytes k = key(7);
+  REQUIRE(reader.get(basis::tree::view(k), &got).is_ok());
+  REQUIRE(got.existed);
+  REQUIRE(got.old_value == Bytes(8, 7));
 }
