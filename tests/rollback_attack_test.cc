@@ -1,0 +1,133 @@
+// Attacks on rollback (basis/rollback.h): the notes it leaves, versions it
+// must reach, long chains of rollbacks, ordering with batches in flight,
+// crashes and storage faults around it. Each test states the promise it
+// holds the implementation to; the expected digests come from an in-memory
+// tree given exactly the operations that survive.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "actors/runtime_access.h"
+#include "basis/runtime.h"
+#include "basis/tree/batch_prover.h"
+#include "engine/recovery.h"
+#include "storage/oplog.h"
+#include "tests/runtime_test_util.h"
+#include "tests/support/fault_file_system.h"
+
+using namespace basis;
+using basis::storage::testing::TempDir;
+using basis::testing::inserts;
+using basis::testing::key_of;
+
+namespace {
+
+const tree::TreeParams kParams{32, std::nullopt};
+
+config::Config config_for(const TempDir& dir) {
+  config::Config c;
+  c.storage.data_dir = dir.path("data");
+  c.tree.key_length = 32;
+  c.persistence.node_cache_size = 64u << 20;
+  c.persistence.checkpoint_interval.operations = 1'000'000;  // checkpoints when a test says
+  c.logging.level = "off";
+  return c;
+}
+
+// The digest of an in-memory tree after each batch of inserts(first, count), in order.
+tree::Digest memory_digest(const std::vector<std::pair<uint64_t, uint64_t>>& batches) {
+  tree::BatchProver p(kParams);
+  tree::OpOutcome out;
+  for (auto [first, count] : batches) {
+    for (const auto& op : inserts(first, count)) REQUIRE(p.perform(op.view(), &out).is_ok());
+    p.end_batch();
+  }
+  return p.digest();
+}
+
+std::unique_ptr<Runtime> open_runtime(const config::Config& cfg) {
+  std::unique_ptr<Runtime> rt;
+  tree::Status s = Runtime::open(cfg, &rt);
+  INFO(s.to_string());
+  REQUIRE(s.is_ok());
+  return rt;
+}
+
+void require_rollback(Runtime& rt, const RollbackTarget& target, const tree::Digest& expected) {
+  RollbackResult r = rt.rollback(target);
+  INFO(r.status.to_string());
+  REQUIRE(r.status.is_ok());
+  REQUIRE(r.digest == expected);
+  REQUIRE(rt.digest() == expected);
+}
+
+// The last-resort rebuild of a closed store from its notes.
+tree::Status rebuild_closed_from_notes(const config::Config& cfg, tree::Digest* digest) {
+  auto db = basis::testing::open_closed_store(cfg.storage.data_dir);
+  engine::Recovered r;
+  tree::Status s = engine::rebuild_from_notes(db.get(), cfg, &r);
+  *digest = r.rebuilt_digest;
+  return s;
+}
+
+}  // namespace
+
+// Recovery's last resort promises the log's digest from the notes when no
+// key was ever removed. Rollbacks remove no key by an operation; the notes
+// they leave must still rebuild the tree (first sequences unique, in the
+// order the version's keys were inserted).
+TEST_CASE("rollback attack: after a rollback to the empty tree and back, the notes rebuild the tree",
+          "[runtime][rollback][attack][!mayfail]") {
+  TempDir dir;
+  const auto cfg = config_for(dir);
+  const tree::Digest full = memory_digest({{0, 10}, {10, 10}, {20, 10}});
+  {
+    auto rt = open_runtime(cfg);
+    for (uint64_t b = 0; b < 3; ++b) REQUIRE(rt->apply_and_wait(inserts(b * 10, 10)).status.is_ok());
+    REQUIRE(rt->digest() == full);
+    require_rollback(*rt, RollbackTarget::sequence(0), tree::BatchProver(kParams).digest());
+    require_rollback(*rt, RollbackTarget::sequence(30), full);
+    HealthReport h = rt->check_health(true);
+    INFO(h.problem);
+    REQUIRE(h.ok);
+    REQUIRE(rt->shutdown().is_ok());
+  }
+  tree::Digest rebuilt{};
+  tree::Status s = rebuild_closed_from_notes(cfg, &rebuilt);
+  INFO(s.to_string());
+  REQUIRE(s.is_ok());  // fails: 30 keys came back with the rollback's sequence as their first
+  REQUIRE(rebuilt == full);
+}
+
+TEST_CASE("rollback attack: a key that comes back keeps its place in the insertion order of the notes",
+          "[runtime][rollback][attack][!mayfail]") {
+  TempDir dir;
+  const auto cfg = config_for(dir);
+  // Key 0 first, then keys 1..20; then back to the empty tree, keys 1..20
+  // inserted again, and back to the version with all 21: key 0 is the only
+  // one that comes back, and must go before the others in a rebuild.
+  const tree::Digest all = memory_digest({{0, 1}, {1, 20}});
+  {
+    auto rt = open_runtime(cfg);
+    REQUIRE(rt->apply_and_wait(inserts(0, 1)).status.is_ok());
+    REQUIRE(rt->apply_and_wait(inserts(1, 20)).status.is_ok());
+    REQUIRE(rt->digest() == all);
+    require_rollback(*rt, RollbackTarget::sequence(0), tree::BatchProver(kParams).digest());
+    REQUIRE(rt->apply_and_wait(inserts(1, 20)).status.is_ok());
+    require_rollback(*rt, RollbackTarget::sequence(21), all);
+    REQUIRE(rt->check_health(true).ok);
+    REQUIRE(rt->shutdown().is_ok());
+  }
+  tree::Digest rebuilt{};
+  tree::Status s = rebuild_closed_from_notes(cfg, &rebuilt);
+  INFO(s.to_string());
+  REQUIRE(s.is_ok());  // fails: key 0's note says the rollback inserted it, after keys 1..20
+  REQUIRE(rebuilt == all);
+}
