@@ -131,3 +131,96 @@ TEST_CASE("rollback attack: a key that comes back keeps its place in the inserti
   REQUIRE(s.is_ok());  // fails: key 0's note says the rollback inserted it, after keys 1..20
   REQUIRE(rebuilt == all);
 }
+
+// The version a retained checkpoint holds is reachable (find_reach says
+// so): a rollback to it must not need log records retention removed, here
+// those inside the range of an earlier rollback.
+TEST_CASE("rollback attack: back to a retained checkpoint past an earlier rollback whose range was trimmed",
+          "[runtime][rollback][attack][!mayfail]") {
+  TempDir dir;
+  auto cfg = config_for(dir);
+  cfg.persistence.checkpoint_retention = 2;
+  cfg.persistence.operation_log_retention = std::chrono::milliseconds(1);
+  auto rt = open_runtime(cfg);
+  REQUIRE(rt->apply_and_wait(inserts(0, 5)).status.is_ok());  // 1..5
+  REQUIRE(rt->checkpoint_now().is_ok());
+  REQUIRE(rt->apply_and_wait(inserts(5, 5)).status.is_ok());  // 6..10
+  REQUIRE(rt->checkpoint_now().is_ok());
+  const tree::Digest at10 = rt->digest();
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));  // older than the log's retention
+  require_rollback(*rt, RollbackTarget::sequence(5), memory_digest({{0, 5}}));  // 11
+  REQUIRE(rt->checkpoint_now().is_ok());  // the rollback's own checkpoint is done; retention ran
+  std::vector<CheckpointInfo> checkpoints = rt->checkpoints();
+  uint64_t at10_id = 0;
+  for (const auto& c : checkpoints) {
+    if (c.last_sequence == 10) at10_id = c.id;
+  }
+  REQUIRE(at10_id != 0);
+  std::vector<LogRecord> log;
+  REQUIRE(!rt->read_log(10, 1, &log).is_ok());  // 1..10 are gone
+  REQUIRE(rt->read_log(11, 1, &log).is_ok());
+
+  RollbackResult r = rt->rollback(RollbackTarget::checkpoint(at10_id));
+  INFO(r.status.to_string());
+  REQUIRE(r.status.is_ok());  // fails: "the range undone holds the rollback at 11, whose own range cannot be read"
+  REQUIRE(rt->digest() == at10);
+  REQUIRE(rt->check_health(true).ok);
+}
+
+// An operator who undoes and redoes: each rollback nests the one before, by
+// digest, "the newest version with it" is the one before the last rollback.
+TEST_CASE("rollback attack: undo and redo by digest many times over", "[runtime][rollback][attack][!mayfail]") {
+  TempDir dir;
+  auto cfg = config_for(dir);
+  auto rt = open_runtime(cfg);
+  REQUIRE(rt->apply_and_wait(inserts(0, 10)).status.is_ok());
+  const tree::Digest before = rt->digest();
+  REQUIRE(rt->apply_and_wait(inserts(10, 10)).status.is_ok());
+  const tree::Digest after = rt->digest();
+  for (int i = 0; i < 80; ++i) {
+    const tree::Digest& to = i % 2 == 0 ? before : after;
+    RollbackResult r = rt->rollback(RollbackTarget::to_digest(to));
+    INFO("rollback " << i << ": " << r.status.to_string());
+    REQUIRE(r.status.is_ok());  // fails at 65: "rollbacks nest too deep"
+    REQUIRE(rt->digest() == to);
+  }
+  REQUIRE(rt->check_health(true).ok);
+}
+
+TEST_CASE("rollback attack: to the empty tree and back again across restarts with batches between", "[runtime][rollback][attack]") {
+  TempDir dir;
+  auto cfg = config_for(dir);
+  const tree::Digest empty = tree::BatchProver(kParams).digest();
+  const tree::Digest full = memory_digest({{0, 30}});
+  {
+    auto rt = open_runtime(cfg);
+    REQUIRE(rt->apply_and_wait(inserts(0, 30)).status.is_ok());
+    RollbackResult r = rt->rollback(RollbackTarget::to_digest(empty));
+    INFO(r.status.to_string());
+    REQUIRE(r.status.is_ok());
+    REQUIRE(r.rolled_back_to == 0);
+    REQUIRE(r.sequence == 31);
+    REQUIRE(r.undone == 30);
+    REQUIRE(rt->digest() == empty);
+    REQUIRE(!rt->lookup(key_of(3), false).outcome.existed);
+    REQUIRE(rt->check_health(true).ok);
+    REQUIRE(rt->shutdown().is_ok());
+  }
+  {
+    auto rt = open_runtime(cfg);
+    REQUIRE(rt->digest() == empty);
+    REQUIRE(rt->last_sequence() == 31);
+    BatchResult b = rt->apply_and_wait(inserts(100, 5));
+    REQUIRE(b.status.is_ok());
+    REQUIRE(b.first_sequence == 32);
+    REQUIRE(b.digest == memory_digest({{100, 5}}));
+    require_rollback(*rt, RollbackTarget::sequence(30), full);
+    require_rollback(*rt, RollbackTarget::sequence(36), memory_digest({{100, 5}}));  // undo the undo
+    REQUIRE(rt->check_health(true).ok);
+    REQUIRE(rt->shutdown().is_ok());
+  }
+  auto rt = open_runtime(cfg);
+  REQUIRE(rt->digest() == memory_digest({{100, 5}}));
+  REQUIRE(rt->last_sequence() == 38);
+  REQUIRE(rt->check_health(true).ok);
+}
