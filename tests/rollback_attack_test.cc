@@ -362,3 +362,75 @@ TEST_CASE("rollback attack: a SIGKILL right after acknowledged rollbacks, checkp
     }
   }
 }
+
+// The rollback's record cannot be written: it is refused, the tree stays the
+// durable one (reads there), and after a restart the store is whole: at
+// the rollback's version only if its record did reach the log.
+TEST_CASE("rollback attack: the write of a rollback's record fails", "[runtime][rollback][attack][storage]") {
+  for (auto fault : {basis::testing::Fault::kWrite, basis::testing::Fault::kSync}) {
+    TempDir dir;
+    const auto cfg = config_for(dir);
+    const tree::Digest at40 = memory_digest({{0, 40}}), at100 = memory_digest({{0, 100}});
+    {
+      basis::testing::FaultEnv env;
+      std::unique_ptr<Runtime> rt;
+      REQUIRE(actors::RuntimeAccess::open(cfg, env.env.get(), &rt).is_ok());
+      for (uint64_t b = 0; b < 5; ++b) REQUIRE(rt->apply_and_wait(inserts(b * 20, 20)).status.is_ok());
+      REQUIRE(rt->checkpoint_now().is_ok());
+      env.fs->fail_next(fault, basis::testing::kWalFile, UINT64_MAX);
+      RollbackResult r = rt->rollback(RollbackTarget::sequence(40));
+      INFO(basis::testing::fault_name(fault) << ": " << r.status.to_string());
+      REQUIRE(!r.status.is_ok());
+      REQUIRE(r.sequence == 0);
+      REQUIRE(r.digest == at100);
+      REQUIRE(env.fs->injected(fault, basis::testing::kWalFile) >= 1);
+      REQUIRE(rt->digest() == at100);
+      REQUIRE(rt->last_sequence() == 100);
+      REQUIRE(rt->lookup(key_of(70), false).outcome.existed);
+      // Refused for a while, as batches are.
+      REQUIRE(!rt->rollback(RollbackTarget::sequence(40)).status.is_ok());
+      REQUIRE(rt->digest() == at100);
+      env.fs->clear_faults();
+      (void)rt->shutdown();
+    }
+    auto rt = open_runtime(cfg);
+    INFO(basis::testing::fault_name(fault));
+    const uint64_t last = rt->last_sequence();
+    REQUIRE((last == 100 || last == 101));
+    REQUIRE(rt->digest() == (last == 100 ? at100 : at40));
+    HealthReport h = rt->check_health(true);
+    INFO(h.problem);
+    REQUIRE(h.ok);
+    require_rollback(*rt, RollbackTarget::sequence(40), at40);
+    REQUIRE(rt->check_health(true).ok);
+  }
+}
+
+// Reading what a rollback builds on fails: refused, nothing changed.
+TEST_CASE("rollback attack: the store cannot be read while a rollback is prepared", "[runtime][rollback][attack][storage]") {
+  TempDir dir;
+  const auto cfg = config_for(dir);
+  const tree::Digest at100 = memory_digest({{0, 100}});
+  basis::testing::FaultEnv env;
+  std::unique_ptr<Runtime> rt;
+  REQUIRE(actors::RuntimeAccess::open(cfg, env.env.get(), &rt).is_ok());
+  REQUIRE(rt->apply_and_wait(inserts(0, 20)).status.is_ok());
+  REQUIRE(rt->checkpoint_now().is_ok());
+  for (uint64_t b = 1; b < 5; ++b) REQUIRE(rt->apply_and_wait(inserts(b * 20, 20)).status.is_ok());
+  REQUIRE(rt->checkpoint_now().is_ok());
+  REQUIRE(rt->compact().is_ok());  // everything in table files
+  env.fs->fail_next(basis::testing::Fault::kRead, basis::testing::kTableFile, UINT64_MAX);
+  RollbackResult r = rt->rollback(RollbackTarget::sequence(30));
+  INFO(r.status.to_string() << ", reads failed: " << env.fs->injected(basis::testing::Fault::kRead));
+  env.fs->clear_faults();
+  if (r.status.is_ok()) {
+    // The reads it needed were cached: then it must be right.
+    REQUIRE(r.digest == memory_digest({{0, 30}}));
+    REQUIRE(rt->digest() == r.digest);
+  } else {
+    REQUIRE(r.sequence == 0);
+    REQUIRE(rt->last_sequence() == 100);
+    REQUIRE(rt->digest() == at100);
+  }
+  REQUIRE(rt->check_health(true).ok);
+}
