@@ -448,7 +448,7 @@ TEST_CASE("hostile: rollback bodies, tree names and methods are refused and chan
 
 // Many clients at once, batches and rollbacks mixed: every answer is a
 // documented one, the daemon serves on, and a restart finds the same tree.
-TEST_CASE("hostile: concurrent rollbacks and batches from many clients", "[daemon][hostile][rollback][!mayfail]") {
+TEST_CASE("hostile: concurrent rollbacks and batches from many clients", "[daemon][hostile][rollback]") {
   TempDir dir;
   json final_tree;
   {
@@ -480,11 +480,11 @@ TEST_CASE("hostile: concurrent rollbacks and batches from many clients", "[daemo
       });
     }
     for (auto& th : clients) th.join();
-    REQUIRE(unexpected == 0);  // fails: after some 15 rollbacks, 413 "rollbacks nest too deep", in seconds each
+    REQUIRE(unexpected == 0);  // was: after some 15 rollbacks, 413 "rollbacks nest too deep", in seconds each
     auto c = d.client();
     final_tree = get_json(c, "/v1/trees", 200)["trees"][0];
     get_json(c, "/v1/health", 200);
-    WARN("rollbacks done: " << rollbacks_done.load() << ", last_seq " << final_tree["last_seq"]);
+    REQUIRE(rollbacks_done > 0);
     REQUIRE(d.stop() == 0);
   }
   Daemon again(dir, kPortZero);
