@@ -1,6 +1,8 @@
 #include "engine/rollback.h"
 
+#include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <map>
 #include <optional>
 
@@ -15,8 +17,6 @@ namespace {
 
 using tree::ErrorKind;
 using tree::Status;
-
-constexpr int kMaxNesting = 64;  // rollbacks inside the range undone, inside theirs...
 
 uint64_t now_ms() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -99,30 +99,69 @@ Status resolve(const storage::Oplog& log, const Reach& reach, const RollbackTarg
   return Status(ErrorKind::kInvalidArgument, "unknown rollback target");
 }
 
-// Every key a record after `from` through `to` changed, a rollback's own
-// range included.
-Status changed_keys(const storage::Oplog& log, uint64_t from, uint64_t to, int depth, uint64_t* records,
-                    std::map<tree::Bytes, bool, tree::BytesLess>* keys) {
-  if (depth > kMaxNesting) return Status(ErrorKind::kLimitExceeded, "rollbacks nest too deep");
-  std::vector<std::pair<uint64_t, uint64_t>> nested;
-  Status s = log.scan(from + 1, to, [&](const storage::OperationRecord& r) {
-    if (++*records > kMaxRollbackOperations) return false;
-    if (r.rollback) {
-      nested.emplace_back(r.rolled_back_to, r.sequence - 1);
-    } else {
-      (*keys)[r.key] = true;
+// The sequence ranges a rollback's key scan has read: each record is read
+// once, however many nested rollbacks' ranges hold it (without this, a
+// rollback over k earlier ones that each hold the ones before read 2^k
+// ranges).
+class ScannedRanges {
+ public:
+  // The parts of [first, last] not read yet, now marked read.
+  std::vector<std::pair<uint64_t, uint64_t>> take(uint64_t first, uint64_t last) {
+    std::vector<std::pair<uint64_t, uint64_t>> gaps;
+    if (first > last) return gaps;
+    auto it = ranges_.upper_bound(first);
+    uint64_t at = first;
+    if (it != ranges_.begin() && std::prev(it)->second >= first) at = std::prev(it)->second + 1;
+    while (at <= last) {
+      if (it == ranges_.end() || it->first > last) {
+        gaps.emplace_back(at, last);
+        break;
+      }
+      if (it->first > at) gaps.emplace_back(at, it->first - 1);
+      at = std::max(at, it->second + 1);
+      ++it;
     }
-    return true;
-  });
-  if (!s.is_ok()) return s;
-  if (*records > kMaxRollbackOperations) {
-    return Status(ErrorKind::kLimitExceeded, "a rollback undoes at most " + std::to_string(kMaxRollbackOperations) +
-                                                 " log records, rollbacks in its range included");
+    for (const auto& [a, b] : gaps) ranges_[a] = b;
+    return gaps;
   }
-  for (const auto& [a, b] : nested) {
-    if (Status n = changed_keys(log, a, b, depth + 1, records, keys); !n.is_ok()) {
-      return Status(n.kind(), "the range undone holds the rollback at " + std::to_string(b + 1) +
-                                  ", whose own range cannot be read: " + n.message());
+
+ private:
+  std::map<uint64_t, uint64_t> ranges_;  // first -> last, disjoint
+};
+
+// Every key a record after `from` through `to` changed, the ranges of the
+// rollbacks among them included (and theirs, and so on).
+Status changed_keys(const storage::Oplog& log, uint64_t from, uint64_t to, uint64_t* records,
+                    std::map<tree::Bytes, bool, tree::BytesLess>* keys) {
+  struct Range {
+    uint64_t first, last;
+    uint64_t rollback;  // the rollback record whose range this is; 0: the range undone itself
+  };
+  std::vector<Range> todo{{from + 1, to, 0}};
+  ScannedRanges scanned;
+  while (!todo.empty()) {
+    const Range range = todo.back();
+    todo.pop_back();
+    for (const auto& [first, last] : scanned.take(range.first, range.last)) {
+      Status s = log.scan(first, last, [&](const storage::OperationRecord& r) {
+        if (++*records > kMaxRollbackOperations) return false;
+        if (r.rollback) {
+          todo.push_back({r.rolled_back_to + 1, r.sequence - 1, r.sequence});
+        } else {
+          (*keys)[r.key] = true;
+        }
+        return true;
+      });
+      if (!s.is_ok() && range.rollback != 0) {
+        return Status(s.kind(), "the range undone holds the rollback at " + std::to_string(range.rollback) +
+                                    ", whose own range cannot be read: " + s.message());
+      }
+      if (!s.is_ok()) return s;
+      if (*records > kMaxRollbackOperations) {
+        return Status(ErrorKind::kLimitExceeded, "a rollback undoes at most " +
+                                                     std::to_string(kMaxRollbackOperations) +
+                                                     " log records, rollbacks in its range included");
+      }
     }
   }
   return Status::ok();
@@ -156,7 +195,7 @@ Status plan_rollback(storage::Database* db, const config::Config& config, tree::
   }
   std::map<tree::Bytes, bool, tree::BytesLess> keys;
   uint64_t records = 0;
-  if (Status s = changed_keys(*log, to, live_sequence, 0, &records, &keys); !s.is_ok()) return s;
+  if (Status s = changed_keys(*log, to, live_sequence, &records, &keys); !s.is_ok()) return s;
 
   Recovered version;
   if (Status s = recover_version(db, config, to, &version); !s.is_ok()) {

@@ -358,3 +358,138 @@ TEST_CASE("hostile: framing that could hide a request is refused, and the connec
   }
   get_json(c, "/v1/digest", 200);
 }
+
+// POST /v1/trees/{name}/rollback against bodies, names and methods it must
+// refuse: each gets a 4xx JSON error, and the tree is as it was.
+TEST_CASE("hostile: rollback bodies, tree names and methods are refused and change nothing", "[daemon][hostile][rollback]") {
+  TempDir dir;
+  Daemon d(dir, kPortZero);
+  auto c = d.client();
+  for (int b = 0; b < 3; ++b) {
+    json ops = json::array();
+    for (int i = 0; i < 10; ++i) ops.push_back(insert(key(static_cast<uint8_t>(b * 10 + i)), "02"));
+    post_json(c, "/v1/batch", {{"ops", ops}}, 200);
+  }
+  const json before = get_json(c, "/v1/trees", 200)["trees"][0];
+  REQUIRE(before["last_seq"] == 30);
+  const std::string digest = before["digest"];
+  std::string upper = digest;
+  for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+  std::string deep_object;
+  for (int i = 0; i < 50'000; ++i) deep_object += "{\"sequence\":";
+  deep_object += "1" + std::string(50'000, '}');
+  const std::vector<std::string> bodies = {
+      "", " ", "null", "true", "0", "\"sequence\"", "[]", "{}", "[{\"sequence\":1}]", deep, deep_object,
+      "{\"sequence\":-1}", "{\"sequence\":1.0}", "{\"sequence\":1e1}", "{\"sequence\":\"1\"}",
+      "{\"sequence\":18446744073709551616}", "{\"sequence\":1e400}", "{\"sequence\":-0}",
+      "{\"sequence\":{\"a\":1}}", "{\"sequence\":[1]}", "{\"sequence\":true}", "{\"sequence\":null}",
+      "{\"sequence\":1,\"checkpoint\":1}", "{\"sequence\":1,\"sequence\":2}", "{\"sequence\":1,}",
+      "{\"Sequence\":1}", "{\"sequence\\u0000\":1}", "{\"\":1}", "{\"sequence\":18446744073709551615}",
+      "{\"sequence\":31}", "{\"checkpoint\":18446744073709551615}", "{\"checkpoint\":0}",
+      "{\"checkpoint\":-5}", "{\"digest\":\"" + digest.substr(1) + "\"}", "{\"digest\":\"" + digest + "0\"}",
+      "{\"digest\":\"" + digest.substr(2) + "\"}", "{\"digest\":\"" + digest + "00\"}",
+      "{\"digest\":\"" + std::string(66, '0') + "\"}", "{\"digest\":\"" + std::string(66, 'g') + "\"}",
+      "{\"digest\":\"0x" + digest.substr(2) + "\"}", "{\"digest\":\" " + digest.substr(1) + "\"}",
+      "{\"digest\":null}", "{\"digest\":12}", "{\"digest\":[\"" + digest + "\"]}", "{\"digest\":\"\"}",
+      "{\"sequence\":1}\n{\"sequence\":2}", "{\"sequence\":1} x", "\xff\xfe{\"sequence\":1}",
+      "{\"sequence\":\"\xff\"}", std::string("{\"sequence\":1\0}", 15)};
+  for (const std::string& body : bodies) {
+    basis::testing::Answer a = basis::testing::exchange(d.port(), "POST", "/v1/trees/default/rollback", body,
+                                                        "Content-Type: application/json\r\n");
+    INFO("body (" << body.size() << " bytes): " << body.substr(0, 80) << " -> " << a.status << " " << a.body.substr(0, 300));
+    REQUIRE(a.status >= 400);
+    REQUIRE(a.status < 500);
+    REQUIRE(json::parse(a.body, nullptr, false).contains("error"));
+  }
+  // The digest in capitals, or the tree's own version: nothing to undo either way.
+  for (const std::string& same : {"{\"digest\":\"" + upper + "\"}", std::string("{\"sequence\":30}")}) {
+    basis::testing::Answer a = basis::testing::exchange(d.port(), "POST", "/v1/trees/default/rollback", same,
+                                                        "Content-Type: application/json\r\n");
+    INFO(same << " -> " << a.status << " " << a.body);
+    REQUIRE((a.status == 200 || a.status == 400));
+    if (a.status == 200) REQUIRE(json::parse(a.body)["seq"].is_null());
+  }
+  const std::vector<std::string> names = {"Default", "default ", "%00", "%ff%fe", "default%2f..", "..", "%2e%2e",
+                                          "default%00", std::string(5000, 'a'), "d%C3%A9fault", "*", "default;x"};
+  for (const std::string& name : names) {
+    basis::testing::Answer a = basis::testing::exchange(d.port(), "POST", "/v1/trees/" + name + "/rollback",
+                                                        "{\"sequence\":1}", "Content-Type: application/json\r\n");
+    INFO(name.substr(0, 40) << " -> " << a.status << " " << a.body.substr(0, 300));
+    REQUIRE(a.status >= 400);
+    REQUIRE(a.status < 500);
+  }
+  for (const std::string target : {"/v1/trees//rollback", "/v1/trees/default/rollback/", "/v1/trees/default",
+                                    "/v1/trees/default/rollback?sequence=1", "/v1/trees/default/rollback%00"}) {
+    basis::testing::Answer a = basis::testing::exchange(d.port(), "POST", target, "{\"sequence\":1}",
+                                                        "Content-Type: application/json\r\n");
+    INFO(target << " -> " << a.status << " " << a.body.substr(0, 300));
+    REQUIRE(a.status >= 400);
+    REQUIRE(a.status < 500);
+  }
+  for (const std::string method : {"GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"}) {
+    basis::testing::Answer a = basis::testing::exchange(d.port(), method, "/v1/trees/default/rollback",
+                                                        method == "GET" || method == "HEAD" ? "" : "{\"sequence\":1}");
+    INFO(method << " -> " << a.status << " " << a.body.substr(0, 300));
+    REQUIRE(a.status >= 400);
+    REQUIRE(a.status < 500);
+  }
+  for (const std::string method : {"POST", "PUT", "DELETE"}) {
+    basis::testing::Answer a = basis::testing::exchange(d.port(), method, "/v1/trees", "{}");
+    INFO(method << " /v1/trees -> " << a.status);
+    REQUIRE(a.status == 405);
+  }
+  REQUIRE(basis::testing::exchange(d.port(), "HEAD", "/v1/trees").status == 200);
+  const json after = get_json(c, "/v1/trees", 200)["trees"][0];
+  REQUIRE(after["digest"] == digest);
+  REQUIRE(after["last_seq"] == 30);
+  get_json(c, "/v1/health", 200);
+}
+
+// Many clients at once, batches and rollbacks mixed: every answer is a
+// documented one, the daemon serves on, and a restart finds the same tree.
+TEST_CASE("hostile: concurrent rollbacks and batches from many clients", "[daemon][hostile][rollback]") {
+  TempDir dir;
+  json final_tree;
+  {
+    Daemon d(dir, kPortZero);
+    std::atomic<int> unexpected{0};
+    std::atomic<int> rollbacks_done{0};
+    std::vector<std::thread> clients;
+    for (int t = 0; t < 6; ++t) {
+      clients.emplace_back([&, t] {
+        auto c = d.client();
+        for (int i = 0; i < 25; ++i) {
+          const bool batch = t % 2 == 0;
+          json ops = json::array({insert(key(static_cast<uint8_t>(t * 40 + i)), "0" + std::to_string(i % 10))});
+          json target = i % 3 == 0 ? json{{"sequence", i}} : i % 3 == 1 ? json{{"checkpoint", i % 4}} : json{{"sequence", 2 * i}};
+          httplib::Result r = batch ? c.Post("/v1/batch", json{{"ops", ops}}.dump(), "application/json")
+                                    : c.Post("/v1/trees/default/rollback", target.dump(), "application/json");
+          if (batch) {
+            if (r && r->status != 200 && r->status != 409 && r->status != 503) ++unexpected;
+          } else {
+            if (r && r->status == 200) ++rollbacks_done;
+            // 400: ahead of the tree; 404: no such checkpoint; 429/503: busy.
+            if (r && r->status != 200 && r->status != 400 && r->status != 404 && r->status != 429 && r->status != 503) {
+              ++unexpected;
+            }
+          }
+          if (!r) ++unexpected;
+          if (r && json::parse(r->body, nullptr, false).is_discarded()) ++unexpected;
+        }
+      });
+    }
+    for (auto& th : clients) th.join();
+    REQUIRE(unexpected == 0);  // was: after some 15 rollbacks, 413 "rollbacks nest too deep", in seconds each
+    auto c = d.client();
+    final_tree = get_json(c, "/v1/trees", 200)["trees"][0];
+    get_json(c, "/v1/health", 200);
+    REQUIRE(rollbacks_done > 0);
+    REQUIRE(d.stop() == 0);
+  }
+  Daemon again(dir, kPortZero);
+  auto c = again.client();
+  const json reopened = get_json(c, "/v1/trees", 200)["trees"][0];
+  REQUIRE(reopened["digest"] == final_tree["digest"]);
+  REQUIRE(reopened["last_seq"] == final_tree["last_seq"]);
+}
