@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "engine/log_replay.h"
+#include "engine/version_chain.h"
 #include "storage/checkpoint_store.h"
 #include "storage/notes.h"
 #include "storage/oplog.h"
@@ -70,11 +71,6 @@ tree::Status rebuild_notes(storage::Database* db, const config::Config& config, 
 
 
 
-// Rollback records nest: each one a replay meets builds an earlier version,
-// whose replay may meet another. Each goes back in the log, so this bounds
-// only damage (a record naming itself would have been refused when decoded).
-constexpr int kMaxRollbackDepth = 64;
-
 struct VersionSearch {
   storage::Database* db;
   const config::Config& config;
@@ -83,16 +79,14 @@ struct VersionSearch {
   const ProgressFn& progress;
 };
 
-tree::Status build_version(const VersionSearch& v, uint64_t through, int depth, Recovered* out);
-
-RollbackFn rollback_builder(const VersionSearch& v, int depth) {
-  return [&v, depth](uint64_t sequence, RolledBackTree* back) {
-    if (depth >= kMaxRollbackDepth) {
-      return tree::Status(tree::ErrorKind::kCorruption,
-                          "rollbacks nest deeper than " + std::to_string(kMaxRollbackDepth));
-    }
+// A rollback record met in a replay: the version it returns to, built along
+// its chain (engine/version_chain.h), never by replaying again through the
+// rollbacks before it.
+RollbackFn rollback_builder(const VersionSearch& v) {
+  return [&v](uint64_t sequence, RolledBackTree* back) {
     Recovered r;
-    tree::Status s = build_version(v, sequence, depth + 1, &r);
+    tree::Status s =
+        build_version_chain(v.db, v.config, v.log, v.checkpoints, sequence, resolver_cache_bytes(v.config), &r);
     if (!s.is_ok()) return s;
     back->prover = std::move(r.prover);
     back->resolver = std::move(r.resolver);
@@ -149,7 +143,7 @@ tree::Status build_version(const VersionSearch& v, uint64_t through, int depth, 
       options.through = through;
       options.threads = threads;
       options.progress = depth == 0 ? v.progress : ProgressFn();
-      options.rollback = rollback_builder(v, depth);
+      options.rollback = rollback_builder(v);
       if (i < candidates.size()) {
         tree::Label root;
         std::copy(candidates[i]->digest.begin(), candidates[i]->digest.begin() + tree::kLabelSize, root.begin());
@@ -215,9 +209,7 @@ tree::Status recover_version(storage::Database* db, const config::Config& config
   }
   std::vector<storage::CheckpointRecord> checkpoints;
   if (tree::Status s = storage::CheckpointStore(db).list(&checkpoints); !s.is_ok()) return s;
-  const ProgressFn none;
-  VersionSearch search{db, config, *log, checkpoints, none};
-  return build_version(search, sequence, 1, out);  // depth 1: no full verification, no progress
+  return build_version_chain(db, config, *log, checkpoints, sequence, resolver_cache_bytes(config), out);
 }
 
 tree::Status replay_whole_log(storage::Database* db, const config::Config& config, Recovered* out,
@@ -233,7 +225,7 @@ tree::Status replay_whole_log(storage::Database* db, const config::Config& confi
   VersionSearch search{db, config, *log, checkpoints, progress};
   ReplayOptions options;
   options.progress = progress;
-  options.rollback = rollback_builder(search, 0);
+  options.rollback = rollback_builder(search);
   ReplayProgress replayed;
   tree::Status s = replay_log(*log, options, &out->prover, &out->resolver, &replayed);
   out->last_sequence = replayed.last_sequence;

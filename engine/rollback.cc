@@ -143,6 +143,15 @@ Status changed_keys(const storage::Oplog& log, uint64_t from, uint64_t to, uint6
     const Range range = todo.back();
     todo.pop_back();
     for (const auto& [first, last] : scanned.take(range.first, range.last)) {
+      if (range.rollback != 0 && first < log.first_sequence()) {
+        // Retention took records an earlier rollback undid: which keys they
+        // changed, and so which notes this rollback must rewrite, is gone.
+        return Status(ErrorKind::kInvalidArgument,
+                      "the records undone hold the rollback at " + std::to_string(range.rollback) +
+                          ", which undid operations " + std::to_string(first) + ".." + std::to_string(last) +
+                          "; those left the live log, so the keys they changed cannot be listed: roll back to a "
+                          "version at or after operation " + std::to_string(range.rollback));
+      }
       Status s = log.scan(first, last, [&](const storage::OperationRecord& r) {
         if (++*records > kMaxRollbackOperations) return false;
         if (r.rollback) {

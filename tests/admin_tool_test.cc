@@ -484,6 +484,7 @@ TEST_CASE("basis-tree rollback: only with --yes, recorded in the log, and the ne
   BatchResult more = rt->apply_and_wait(basis::testing::inserts(500, 1));  // back in, as a new operation
   REQUIRE(more.status.is_ok());
   REQUIRE(more.first_sequence == 1002);
+}
 
 // A closed store whose log holds rollbacks (nested, and one to the empty
 // tree): verify finds it healthy, the log shows them, and a rebuild from the
