@@ -264,6 +264,7 @@ Runtime::TreeState Runtime::state() {
       [](ProverView& v) { return TreeState{v.prover().digest(), v.last_sequence(), v.writes(), true, {}}; },
       [](const tree::Status& s) { return TreeState{{}, 0, s, false, {}}; });
   state.storage = impl_->reports->last_storage_failure();
+  if (impl_->stopped) return state;  // `writes` says so
   state.restart_needed = !impl_->db->wal_failure().is_ok() || impl_->slot->given_up();
   return state;
 }
@@ -335,7 +336,7 @@ HealthReport Runtime::check_health(bool full) {
   return impl_->checks->record(*report);
 }
 
-BackgroundStatus Runtime::background() { return impl_->checks->status(); }
+BackgroundStatus Runtime::background() { return impl_->checks ? impl_->checks->status() : BackgroundStatus{}; }
 
 Runtime::Stats Runtime::stats() {
   Stats s = impl_->read<Stats>([](ProverView& v) {
@@ -349,6 +350,7 @@ Runtime::Stats Runtime::stats() {
     }
     return r;
   }, [](const tree::Status&) { return Stats{}; });
+  if (impl_->stopped) return s;  // nothing else to read: the store is closed
   s.restarts = restarts();
   s.node_bytes = impl_->db->family_bytes(storage::Family::kNodes);
   s.oplog_bytes = impl_->db->family_bytes(storage::Family::kOperations) +
@@ -365,6 +367,7 @@ Runtime::Stats Runtime::stats() {
 }
 
 uint64_t Runtime::restarts() {
+  if (impl_->stopped) return 0;
   HostCaller self{*impl_->system};
   uint64_t n = 0;
   self->request(impl_->supervisor, caf::infinite, get_atom::value)

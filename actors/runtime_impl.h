@@ -69,6 +69,9 @@ struct Runtime::Impl {
   std::condition_variable inflight_freed;
   size_t inflight = 0;
 
+  // What every call answers once shutdown() ran: the store is closed.
+  static tree::Status shut_down() { return tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down"); }
+
   std::future<BatchResult> submit(std::vector<OwnedOperation> operations, bool wait);
   // `job` with its operations (or rollback) set; answered through its promise.
   std::future<BatchResult> submit_job(std::shared_ptr<actors::BatchJob> job, bool wait);
@@ -89,6 +92,7 @@ struct Runtime::Impl {
   // `on_failure` of why, at once.
   template <class T>
   T read(std::function<T(actors::ProverView&)> fn, std::function<T(const tree::Status&)> on_failure) {
+    if (stopped) return on_failure(shut_down());
     if (tree::Status s = slot->status(); !s.is_ok()) return on_failure(s);
     auto promise = std::make_shared<std::promise<T>>();
     auto future = promise->get_future();

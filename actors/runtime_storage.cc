@@ -38,6 +38,7 @@ LookupResult prove_at(storage::Database* db, const config::Config& cfg, const tr
 }  // namespace
 
 LookupResult Runtime::lookup_at_checkpoint(uint64_t checkpoint_id, const tree::Bytes& key) {
+  if (impl_->stopped) return LookupResult{Impl::shut_down(), {}, {}, {}};
   storage::CheckpointRecord cp;
   if (tree::Status s = storage::CheckpointStore(impl_->db.get()).read(checkpoint_id, &cp); !s.is_ok()) {
     return LookupResult{s, {}, {}, {}};
@@ -48,6 +49,7 @@ LookupResult Runtime::lookup_at_checkpoint(uint64_t checkpoint_id, const tree::B
 }
 
 LookupResult Runtime::lookup_at_digest(const tree::Digest& digest, const tree::Bytes& key) {
+  if (impl_->stopped) return LookupResult{Impl::shut_down(), {}, {}, {}};
   for (const auto& cp : checkpoints()) {
     if (cp.digest == digest) {
       LookupResult r = prove_at(impl_->db.get(), impl_->config, cp.digest, key);
@@ -60,6 +62,7 @@ LookupResult Runtime::lookup_at_digest(const tree::Digest& digest, const tree::B
 
 
 tree::Status Runtime::verify_latest_checkpoint(uint64_t* nodes) {
+  if (impl_->stopped) return Impl::shut_down();
   auto list = checkpoints();
   if (list.empty()) return tree::Status(tree::ErrorKind::kNotFound, "no checkpoint to verify");
   return storage::verify_tree(*impl_->db, list.front().digest,
@@ -67,6 +70,7 @@ tree::Status Runtime::verify_latest_checkpoint(uint64_t* nodes) {
 }
 
 std::vector<CheckpointInfo> Runtime::checkpoints() {
+  if (impl_->stopped) return {};
   std::vector<storage::CheckpointRecord> records;
   (void)storage::CheckpointStore(impl_->db.get()).list(&records);
   std::vector<CheckpointInfo> list;
@@ -102,6 +106,7 @@ tree::Status Runtime::pin_checkpoint(uint64_t id) { return pin_on_checkpointer(*
 tree::Status Runtime::unpin_checkpoint(uint64_t id) { return pin_on_checkpointer(*impl_, id, false); }
 
 std::set<uint64_t> Runtime::pinned_checkpoints() {
+  if (impl_->stopped) return {};
   std::set<uint64_t> pins;
   (void)storage::pinned_checkpoints(*impl_->db, &pins);
   return pins;

@@ -211,6 +211,10 @@ Status plan_rollback(storage::Database* db, const config::Config& config, tree::
     return Status(s.kind() == ErrorKind::kInvalidArgument ? s.kind() : ErrorKind::kCorruption,
                   "the version after operation " + std::to_string(to) + " cannot be built: " + s.message());
   }
+  if (version.prover->digest() == result.digest_before) {
+    result.rolled_back_to = to;  // the same tree (its digest says so): nothing to undo, nothing logged
+    return Status::ok();
+  }
   storage::OperationRecord& rec = out->record;
   rec.sequence = live_sequence + 1;
   rec.rollback = true;

@@ -157,6 +157,17 @@ TEST_CASE("a rollback, more batches and a restart: digests, sequence, log entry,
   REQUIRE(same.status.is_ok());
   REQUIRE(same.sequence == 0);
   REQUIRE(rt->last_sequence() == last);
+  // To an earlier sequence whose version has the same digest: nothing undone either.
+  BatchResult insert = rt->apply_and_wait(inserts(7000, 1));
+  REQUIRE(insert.status.is_ok());
+  REQUIRE(rt->apply_and_wait({{tree::OpType::kRemove, key_of(7000), {}, 0}}).status.is_ok());
+  const uint64_t after_remove = rt->last_sequence();
+  RollbackResult equal = rt->rollback(RollbackTarget::sequence(insert.last_sequence - 1));
+  INFO(equal.status.to_string());
+  REQUIRE(equal.status.is_ok());
+  REQUIRE(equal.sequence == 0);
+  REQUIRE(equal.undone == 0);
+  REQUIRE(rt->last_sequence() == after_remove);
   HealthReport health = rt->check_health(true);
   INFO(health.problem);
   REQUIRE(health.ok);

@@ -269,3 +269,45 @@ TEST_CASE("the tree in memory stays within node_cache_size and proofs stay exact
   REQUIRE(Runtime::open(cfg, &rt).is_ok());
   REQUIRE(tree::to_hex(rt->digest()) == kW1QuickDigest);
 }
+
+// A host that keeps its Runtime after shutdown() (found by a helper:
+// checkpoints() read the closed store and crashed).
+TEST_CASE("after shutdown every call answers that the runtime is shut down, and none touches the closed store",
+          "[runtime]") {
+  TempDir dir;
+  auto cfg = config_for(dir);
+  cfg.logging.level = "off";
+  std::unique_ptr<Runtime> rt;
+  REQUIRE(Runtime::open(cfg, &rt).is_ok());
+  REQUIRE(rt->apply_and_wait(w1_batch(0, 10)).status.is_ok());
+  REQUIRE(rt->checkpoint_now().is_ok());
+  REQUIRE(rt->shutdown().is_ok());
+  auto shut = [](const tree::Status& s) { return s.message().find("shut down") != std::string::npos; };
+  REQUIRE(shut(rt->apply_and_wait(w1_batch(10, 1)).status));
+  REQUIRE(shut(rt->try_apply(w1_batch(10, 1)).get().status));
+  REQUIRE(shut(rt->rollback(RollbackTarget::sequence(1)).status));
+  REQUIRE(shut(rt->what_if(w1_batch(10, 1)).status));
+  REQUIRE(shut(rt->lookup(key_of(1), true).status));
+  REQUIRE(shut(rt->lookup_at_checkpoint(1, key_of(1)).status));
+  REQUIRE(shut(rt->lookup_at_digest(tree::Digest{}, key_of(1)).status));
+  REQUIRE(shut(rt->checkpoint_now()));
+  REQUIRE(shut(rt->compact()));
+  uint64_t nodes = 0;
+  REQUIRE(shut(rt->verify_latest_checkpoint(&nodes)));
+  REQUIRE(shut(rt->pin_checkpoint(1)));
+  REQUIRE(shut(rt->unpin_checkpoint(1)));
+  REQUIRE(rt->checkpoints().empty());
+  REQUIRE(rt->pinned_checkpoints().empty());
+  REQUIRE(rt->digest() == tree::Digest{});
+  REQUIRE(rt->last_sequence() == 0);
+  Runtime::TreeState state = rt->state();
+  REQUIRE(!state.served);
+  REQUIRE(shut(state.writes));
+  REQUIRE(rt->stats().checkpoints == 0);
+  REQUIRE(rt->restarts() == 0);
+  (void)rt->background();
+  REQUIRE(!rt->check_health(false).ok);
+  std::vector<LogRecord> log;
+  REQUIRE(shut(rt->read_log(1, 10, &log)));
+  REQUIRE(rt->shutdown().is_ok());  // twice is fine
+}

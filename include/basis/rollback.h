@@ -30,7 +30,7 @@ struct RollbackResult {
   tree::Status status;
   tree::Digest digest_before{};
   tree::Digest digest{};        // the tree's digest now
-  uint64_t sequence = 0;        // the rollback's own log record; 0 when there was nothing to undo
+  uint64_t sequence = 0;        // the rollback's own log record; 0: nothing to undo (the tree has that version's digest)
   uint64_t rolled_back_to = 0;  // the version the tree is now: the one after this operation
   uint64_t undone = 0;          // log records after that version, up to the rollback
 };
