@@ -9,49 +9,15 @@
 #include "engine/recovery.h"
 #include "engine/rollback.h"
 #include "actors/protocol.h"
+#include "actors/prover_state.h"
 #include "actors/prover_reports.h"
 #include "storage/node_store.h"
 
 namespace basis::actors {
 
+using namespace prover_internal;
+
 namespace {
-
-struct Pending {
-  uint64_t batch_id;  // durable once this batch id is
-  std::shared_ptr<BatchJob> job;
-  BatchResult result;
-  std::shared_ptr<RecordGroup> group;  // kept to resend to a restarted appender
-};
-
-struct State {
-  std::shared_ptr<ProverSetup> setup;
-  uint64_t next_batch_id = 1;
-  uint64_t last_sent_batch = 0;
-  uint64_t durable_batch = 0;
-  std::deque<Pending> pending;
-  // Batches held back while checkpoints lag (see seals_lag), or behind a
-  // rollback waiting for its turn; reads wait behind them.
-  std::deque<std::shared_ptr<BatchJob>> stalled;
-  std::deque<std::shared_ptr<ReadJob>> reads;
-  uint64_t operations_since_seal = 0;
-  // A checkpoint of this version is sent once batch `seal_after` is durable,
-  // so that no checkpoint ever runs ahead of the log.
-  std::optional<SealOrder> seal;
-  uint64_t seal_after = 0;
-  tree::Status last_checkpoint;  // how the last periodic checkpoint ended
-  // Node shipments: every node handed out up to `stored_through` is durable.
-  uint64_t last_ship = 0;
-  uint64_t stored_through = 0;
-  // Periodic seals sent and not answered yet. A new seal waits for zero, so
-  // node writer and checkpointer never fall behind by more than one version.
-  int outstanding_seals = 0;
-  tree::Status stopped;
-  // After a failed write: batches are refused until `retry_at`, and reports
-  // for batches sent up to `rolled_back_through` are stale.
-  std::chrono::steady_clock::time_point retry_at;
-  std::chrono::milliseconds backoff{0};
-  uint64_t rolled_back_through = 0;
-};
 
 constexpr std::chrono::milliseconds kFirstBackoff{500};
 constexpr std::chrono::milliseconds kMaxBackoff{30'000};
@@ -95,32 +61,11 @@ void roll_back(prover_actor::pointer self, State& st, const tree::Status& failur
 
 void ship_nodes(prover_actor::pointer self, State& st);
 
-// Nodes go to the node writer only when a version is sealed: nodes created
-// and superseded in between are never written (the log, not the nodes, makes
-// a batch durable).
-void request_seal(prover_actor::pointer self, State& st) {
-  ship_nodes(self, st);
-  tree::BatchProver& prover = *st.setup->prover;
-  st.seal = SealOrder{prover.digest(), st.setup->last_sequence};
-  st.seal_after = st.last_sent_batch;
-}
+
 
 void seal_answered(prover_actor::pointer self, State& st, tree::Status checkpoint);
 
-void send_due_seal(prover_actor::pointer self, State& st) {
-  if (st.seal && st.durable_batch >= st.seal_after) {
-    State* state = &st;  // the answer is handled by this actor, while it lives
-    self->request(st.setup->node_writer, caf::infinite, seal_atom::value, std::move(*st.seal))
-        .then([self, state](tree::Status& done) { seal_answered(self, *state, std::move(done)); },
-              [self, state](caf::error& e) {
-                // The node writer died with it: the seal is lost, the next one writes every node again.
-                seal_answered(self, *state, tree::Status(tree::ErrorKind::kIOError,
-                                                         "node writer: " + self->system().render(e)));
-              });
-    st.seal.reset();
-    ++st.outstanding_seals;
-  }
-}
+
 
 // Whether a new periodic seal may start: the last one is answered (the node
 // writer writes everything shipped before it delegates a seal).
@@ -165,14 +110,7 @@ void run_reads(prover_actor::pointer self, State& st) {
   }
 }
 
-// OK, or why writes are refused now; once the back-off after a failed write
-// is over, writing is tried again (the tree is the durable one).
-const tree::Status& writes_allowed(State& st) {
-  if (!st.stopped.is_ok() && st.backoff.count() > 0 && std::chrono::steady_clock::now() >= st.retry_at) {
-    st.stopped = tree::Status::ok();
-  }
-  return st.stopped;
-}
+
 
 void apply_batch(prover_actor::pointer self, State& st, std::shared_ptr<BatchJob> job) {
   BatchResult r;
@@ -290,47 +228,6 @@ bool seals_lag(const State& st) {
   return !can_seal(st) && st.operations_since_seal >= p.checkpoint_lag_limit;
 }
 
-// A rollback builds its version from storage, so everything before it must
-// be there: every batch durable, and no checkpoint under way (one finishing
-// after the rollback could let retention drop the version it builds on).
-bool rollback_may_run(const State& st) { return st.pending.empty() && !st.seal && st.outstanding_seals == 0; }
-
-// The live tree becomes the job's version; its record goes to the log like
-// a batch's, and the new version is checkpointed as soon as it is durable.
-void run_rollback(prover_actor::pointer self, State& st, std::shared_ptr<BatchJob> job) {
-  ProverSetup& setup = *st.setup;
-  BatchResult r;
-  r.start_digest = r.digest = setup.prover->digest();
-  r.last_sequence = setup.last_sequence;
-  r.status = writes_allowed(st);
-  engine::RollbackPlan p;
-  if (r.status.is_ok()) {
-    r.status = engine::plan_rollback(setup.db, setup.config, *setup.prover, setup.last_sequence, *job->rollback, &p);
-  }
-  job->rolled_back = p.result;
-  if (!r.status.is_ok() || !p.needed) {
-    job->rolled_back.status = r.status;
-    job->finish(std::move(r));
-    return;
-  }
-  setup.prover = std::move(p.prover);
-  setup.resolver = std::move(p.resolver);
-  setup.last_sequence = p.result.sequence;
-  r.digest = p.result.digest;
-  r.first_sequence = r.last_sequence = p.result.sequence;
-  auto group = std::make_shared<RecordGroup>();
-  group->records.push_back(std::move(p.record));
-  group->notes = std::move(p.notes);
-  group->batch_id = st.next_batch_id++;
-  st.last_sent_batch = group->batch_id;
-  job->logged_from = p.result.sequence;
-  self->send(setup.appender, append_atom::value, group);
-  st.pending.push_back(Pending{st.last_sent_batch, std::move(job), std::move(r), std::move(group)});
-  st.operations_since_seal = 0;
-  request_seal(self, st);
-  send_due_seal(self, st);
-}
-
 void submit_batch(prover_actor::pointer self, State& st, std::shared_ptr<BatchJob> job) {
   if (job->rollback && st.stalled.empty() && rollback_may_run(st)) {
     run_rollback(self, st, std::move(job));
@@ -371,6 +268,44 @@ void seal_answered(prover_actor::pointer self, State& st, tree::Status checkpoin
 }
 
 }  // namespace
+
+namespace prover_internal {
+
+// Nodes go to the node writer only when a version is sealed: nodes created
+// and superseded in between are never written (the log, not the nodes, makes
+// a batch durable).
+void request_seal(prover_actor::pointer self, State& st) {
+  ship_nodes(self, st);
+  tree::BatchProver& prover = *st.setup->prover;
+  st.seal = SealOrder{prover.digest(), st.setup->last_sequence};
+  st.seal_after = st.last_sent_batch;
+}
+
+void send_due_seal(prover_actor::pointer self, State& st) {
+  if (st.seal && st.durable_batch >= st.seal_after) {
+    State* state = &st;  // the answer is handled by this actor, while it lives
+    self->request(st.setup->node_writer, caf::infinite, seal_atom::value, std::move(*st.seal))
+        .then([self, state](tree::Status& done) { seal_answered(self, *state, std::move(done)); },
+              [self, state](caf::error& e) {
+                // The node writer died with it: the seal is lost, the next one writes every node again.
+                seal_answered(self, *state, tree::Status(tree::ErrorKind::kIOError,
+                                                         "node writer: " + self->system().render(e)));
+              });
+    st.seal.reset();
+    ++st.outstanding_seals;
+  }
+}
+
+// OK, or why writes are refused now; once the back-off after a failed write
+// is over, writing is tried again (the tree is the durable one).
+const tree::Status& writes_allowed(State& st) {
+  if (!st.stopped.is_ok() && st.backoff.count() > 0 && std::chrono::steady_clock::now() >= st.retry_at) {
+    st.stopped = tree::Status::ok();
+  }
+  return st.stopped;
+}
+
+}  // namespace prover_internal
 
 prover_actor::behavior_type tree_prover(prover_actor::pointer self, std::shared_ptr<ProverSetup> setup) {
   auto st = std::make_shared<State>();

@@ -35,11 +35,16 @@ Status ingest_nodes(Database* db, EncodedNodes nodes, const Keyspace& keyspace) 
   rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, db->handle(Family::kNodes));
   if (Status s = from_rocksdb(writer.Open(path), "creating " + path); !s.is_ok()) return s;
   const tree::Label* previous = nullptr;
+  std::string prefixed;
   for (const auto& [label, record] : nodes) {
     if (previous && *previous == label) continue;  // the same node: same record
     previous = &label;
-    const std::string key = keyspace.key(chars_of(tree::ByteView(label)));  // one prefix: still sorted
-    if (Status s = from_rocksdb(writer.Put(rocksdb::Slice(key), record), "writing " + path);
+    std::string_view key = chars_of(tree::ByteView(label));
+    if (!keyspace.is_default()) {  // one prefix for all: still sorted
+      prefixed = keyspace.key(key);
+      key = prefixed;
+    }
+    if (Status s = from_rocksdb(writer.Put(rocksdb::Slice(key.data(), key.size()), record), "writing " + path);
         !s.is_ok()) {
       return s;
     }

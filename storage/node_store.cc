@@ -36,7 +36,12 @@ NodeStore::~NodeStore() = default;
 
 void NodeStore::add(const tree::Node& n, const tree::NodePool& pool) {
   std::string encoded = encode(to_record(n, pool));
-  batch_->Put(db_->handle(Family::kNodes), keyspace_.key(chars_of(tree::ByteView(n.label))), encoded);
+  std::string_view key = chars_of(tree::ByteView(n.label));
+  if (keyspace_.is_default()) {
+    batch_->Put(db_->handle(Family::kNodes), rocksdb::Slice(key.data(), key.size()), encoded);
+  } else {
+    batch_->Put(db_->handle(Family::kNodes), keyspace_.key(key), encoded);
+  }
   ++pending_count_;
   cache_put(n.label, std::move(encoded));  // new nodes are the likeliest to be read
 }
@@ -96,11 +101,13 @@ Status NodeStore::resolve(const tree::Label& label, tree::NodeRecord* out) {
   }
   ++misses_;
   std::string value;
-  Status s = db_->get(Family::kNodes, keyspace_.key(key), &value);
+  const std::string prefixed = keyspace_.is_default() ? std::string() : keyspace_.key(key);
+  const std::string_view stored = keyspace_.is_default() ? key : std::string_view(prefixed);
+  Status s = db_->get(Family::kNodes, stored, &value);
   if (s.kind() == tree::ErrorKind::kNotFound && pending_count_ > 0) {
     // Queued but evicted from the cache: write the queue out and read again.
     if (Status f = flush(false); !f.is_ok()) return f;
-    s = db_->get(Family::kNodes, keyspace_.key(key), &value);
+    s = db_->get(Family::kNodes, stored, &value);
   }
   if (s.kind() == tree::ErrorKind::kNotFound) {
     return Status(tree::ErrorKind::kCorruption, record_name(kNodes, key) + " is missing");

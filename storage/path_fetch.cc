@@ -33,8 +33,12 @@ void walk(const Database& db, const Keyspace& keyspace, const std::vector<tree::
     std::vector<rocksdb::Slice> wanted;
     stored.reserve(level->size());
     wanted.reserve(level->size());
-    for (const Step& s : *level) stored.push_back(keyspace.key(chars_of(tree::ByteView(s.label))));
-    for (const std::string& k : stored) wanted.emplace_back(k);
+    if (keyspace.is_default()) {  // the hot path (recovery's read-ahead): no copy
+      for (const Step& s : *level) wanted.emplace_back(reinterpret_cast<const char*>(s.label.data()), s.label.size());
+    } else {
+      for (const Step& s : *level) stored.push_back(keyspace.key(chars_of(tree::ByteView(s.label))));
+      for (const std::string& k : stored) wanted.emplace_back(k);
+    }
     std::vector<rocksdb::PinnableSlice> values(wanted.size());
     std::vector<rocksdb::Status> statuses(wanted.size());
     db.raw()->MultiGet(ro, db.handle(Family::kNodes), wanted.size(), wanted.data(), values.data(),

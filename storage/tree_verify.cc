@@ -102,8 +102,13 @@ Status read_nodes(const Database& db, const Context& cx, size_t count, LabelOf l
     size_t n = std::min(kBatch, count - at);
     keys.clear();
     for (size_t i = 0; i < n; ++i) {
-      stored_keys[i] = cx.keyspace.key(chars_of(ByteView(label_of(at + i))));
-      keys.emplace_back(stored_keys[i]);
+      std::string_view label = chars_of(ByteView(label_of(at + i)));
+      if (cx.keyspace.is_default()) {  // the hot path: no copy
+        keys.emplace_back(label.data(), label.size());
+      } else {
+        stored_keys[i] = cx.keyspace.key(label);
+        keys.emplace_back(stored_keys[i]);
+      }
     }
     db.raw()->MultiGet(rocksdb::ReadOptions(), db.handle(Family::kNodes), n, keys.data(), values.data(),
                        statuses.data());
