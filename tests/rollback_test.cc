@@ -13,16 +13,17 @@
 #include "basis/tree/batch_verifier.h"
 #include "engine/recovery.h"
 #include "storage/oplog.h"
+#include "tests/rollback_attack_util.h"
 #include "tests/runtime_test_util.h"
 
 using namespace basis;
 using basis::storage::testing::TempDir;
 using basis::testing::inserts;
 using basis::testing::key_of;
+using basis::testing::rollback::kParams;
+using basis::testing::rollback::memory_digest;
 
 namespace {
-
-const tree::TreeParams kParams{32, std::nullopt};
 
 config::Config config_for(const TempDir& dir) {
   config::Config c;
@@ -32,17 +33,6 @@ config::Config config_for(const TempDir& dir) {
   c.persistence.checkpoint_interval.operations = 50;
   c.logging.level = "off";
   return c;
-}
-
-// The digest an in-memory tree has after `batches`, each of inserts(first, count).
-tree::Digest memory_digest(const std::vector<std::pair<uint64_t, uint64_t>>& batches) {
-  tree::BatchProver p(kParams);
-  tree::OpOutcome out;
-  for (auto [first, count] : batches) {
-    for (const auto& op : inserts(first, count)) REQUIRE(p.perform(op.view(), &out).is_ok());
-    p.end_batch();
-  }
-  return p.digest();
 }
 
 }  // namespace
