@@ -141,6 +141,10 @@ bool run_workload(const std::string& raw_name, bool quick, WorkloadResult* r) {
     run_http_workload(quick, r);
     return true;
   }
+  if (name == "ROLLBACK") {
+    run_rollback_workload(quick, r);
+    return true;
+  }
   if (name == "W1-D" || name == "W2-D") {
     run_durable_workload(name, quick, r);
     return true;

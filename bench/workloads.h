@@ -18,7 +18,7 @@ struct WorkloadResult {
   std::map<std::string, double> extra;  // workload-specific figures
 };
 
-// Runs W1, W2, W3, STORAGE, W1-D, W2-D, REOPEN or HTTP (any case). Returns false for an unknown name.
+// Runs W1, W2, W3, STORAGE, W1-D, W2-D, REOPEN, HTTP or ROLLBACK (any case). Returns false for an unknown name.
 bool run_workload(const std::string& name, bool quick, WorkloadResult* result);
 
 // STORAGE: W1 through the node store and the operation log (no actors): every
@@ -39,5 +39,10 @@ void run_reopen_workload(bool quick, WorkloadResult* result);
 // HTTP: W2's batches from many concurrent clients to a basis-treed started
 // on W1; batches_per_sec, p50_ms and p99_ms of durable latency.
 void run_http_workload(bool quick, WorkloadResult* result);
+
+// ROLLBACK: W1 through the runtime, then 100, 1,000 and 10,000 W2-like
+// operations each undone by a rollback to W1's version: rollback_<n>_ms to
+// the durable answer, and W1's reference digest as the final one.
+void run_rollback_workload(bool quick, WorkloadResult* result);
 
 }  // namespace basis::bench
