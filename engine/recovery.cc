@@ -98,7 +98,7 @@ RollbackFn rollback_builder(const VersionSearch& v) {
 // whose tree resolves, then the log up to `through`; the empty tree and the
 // log from its start when none does. `out->fallbacks` says why candidates
 // were refused.
-tree::Status build_version(const VersionSearch& v, uint64_t through, int depth, Recovered* out) {
+tree::Status build_version(const VersionSearch& v, uint64_t through, Recovered* out) {
   const tree::TreeParams params{v.config.tree.key_length, v.config.tree.value_length};
   const int threads = static_cast<int>(v.config.persistence.recovery_parallelism);
   const size_t cache = resolver_cache_bytes(v.config);
@@ -106,7 +106,7 @@ tree::Status build_version(const VersionSearch& v, uint64_t through, int depth, 
   for (const auto& cp : v.checkpoints) {
     if (cp.last_sequence <= through) candidates.push_back(&cp);
   }
-  const bool latest = depth == 0 && !v.checkpoints.empty() && !candidates.empty() && candidates[0] == &v.checkpoints[0];
+  const bool latest = !v.checkpoints.empty() && !candidates.empty() && candidates[0] == &v.checkpoints[0];
   for (size_t i = 0; i <= candidates.size(); ++i) {
     auto started = std::chrono::steady_clock::now();
     Recovered r;
@@ -126,7 +126,7 @@ tree::Status build_version(const VersionSearch& v, uint64_t through, int depth, 
       if (s.is_ok() && cp.last_sequence > v.log.last_sequence()) {
         s = tree::Status(tree::ErrorKind::kCorruption, "checkpoint is ahead of the log");
       }
-      if (s.is_ok() && depth == 0 && v.config.persistence.recovery_validation == config::RecoveryValidation::kFull) {
+      if (s.is_ok() && v.config.persistence.recovery_validation == config::RecoveryValidation::kFull) {
         uint64_t nodes = 0;
         s = storage::verify_tree(*v.db, cp.digest, threads, &nodes);
         r.verified_nodes = nodes;
@@ -142,7 +142,7 @@ tree::Status build_version(const VersionSearch& v, uint64_t through, int depth, 
       options.after = r.last_sequence;
       options.through = through;
       options.threads = threads;
-      options.progress = depth == 0 ? v.progress : ProgressFn();
+      options.progress = v.progress;
       options.rollback = rollback_builder(v);
       if (i < candidates.size()) {
         tree::Label root;
@@ -183,7 +183,7 @@ tree::Status recover(storage::Database* db, const config::Config& config, Recove
     checkpoints.clear();
   }
   VersionSearch search{db, config, *log, checkpoints, progress};
-  if (build_version(search, log->last_sequence(), 0, out).is_ok()) return tree::Status::ok();
+  if (build_version(search, log->last_sequence(), out).is_ok()) return tree::Status::ok();
   Recovered r;
   r.fallbacks = std::move(out->fallbacks);
   tree::Status s = rebuild_notes(db, config, *log, resolver_cache_bytes(config), &r, progress);

@@ -39,12 +39,10 @@ int rollback_command(int argc, char** argv) {
   if (given != 1) return cli.usage_error("give exactly one of --to-seq, --to-checkpoint, --to-digest");
   RollbackTarget target = seq != UINT64_MAX ? RollbackTarget::sequence(seq) : RollbackTarget::checkpoint(checkpoint);
   if (!digest_hex.empty()) {
-    tree::Bytes bytes;
-    if (!tree::from_hex(digest_hex, &bytes) || bytes.size() != tree::kDigestSize) {
+    tree::Digest d;
+    if (!tree::digest_from_hex(digest_hex, &d)) {
       return cli.usage_error("--to-digest takes " + std::to_string(2 * tree::kDigestSize) + " hex digits");
     }
-    tree::Digest d;
-    std::copy(bytes.begin(), bytes.end(), d.begin());
     target = RollbackTarget::to_digest(d);
   }
   std::unique_ptr<storage::Database> db;

@@ -22,6 +22,13 @@ static int hex_nibble(char c) {
   return -1;
 }
 
+bool digest_from_hex(std::string_view hex, Digest* out) {
+  Bytes bytes;
+  if (hex.size() != 2 * kDigestSize || !from_hex(hex, &bytes)) return false;
+  std::copy(bytes.begin(), bytes.end(), out->begin());
+  return true;
+}
+
 bool from_hex(std::string_view hex, Bytes* out) {
   if (hex.size() % 2 != 0) return false;
   Bytes result(hex.size() / 2);

@@ -49,13 +49,10 @@ bool parse_target(const std::string& body, RollbackTarget* out, ApiError* error)
     return true;
   }
   if (field == "digest") {
-    tree::Bytes bytes;
-    if (!value.is_string() || !tree::from_hex(value.get_ref<const std::string&>(), &bytes) ||
-        bytes.size() != tree::kDigestSize) {
+    tree::Digest d;
+    if (!value.is_string() || !tree::digest_from_hex(value.get_ref<const std::string&>(), &d)) {
       return refuse("\"digest\" must be " + std::to_string(2 * tree::kDigestSize) + " hex digits");
     }
-    tree::Digest d;
-    std::copy(bytes.begin(), bytes.end(), d.begin());
     *out = RollbackTarget::to_digest(d);
     return true;
   }

@@ -25,6 +25,8 @@ std::string to_hex(ByteView bytes);
 
 // Parses hex (either case, even length). Returns false on anything else.
 bool from_hex(std::string_view hex, Bytes* out);
+// A digest in hex: exactly 2 * kDigestSize hex digits. False on anything else.
+bool digest_from_hex(std::string_view hex, Digest* out);
 
 // Unsigned lexicographic order; when one is a prefix of the other the shorter
 // is smaller. Returns <0, 0 or >0.
