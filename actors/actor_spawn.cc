@@ -1,17 +1,19 @@
 #include "actors/actor_spawn.h"
 
 #include "actors/storage_actors.h"
+#include "engine/tree_keyspace.h"
 
 namespace basis::actors {
 
 checkpointer_actor spawn_checkpointer(caf::actor_system& system, storage::Database* db, const config::Config& config) {
-  return system.spawn<caf::detached>(checkpointer, db, retention_policy(config));
+  return system.spawn<caf::detached>(checkpointer, db, retention_policy(config), engine::tree_keyspace(config));
 }
 
 node_writer_actor spawn_node_writer(caf::actor_system& system, storage::Database* db, const config::Config& config,
                                     checkpointer_actor checkpointer, std::shared_ptr<storage::GcCounters> gc_counters) {
   return system.spawn<caf::detached>(node_writer, db, std::move(checkpointer),
-                      NodeGcSetup{config.persistence.node_gc_every, std::move(gc_counters)});
+                                     NodeGcSetup{config.persistence.node_gc_every, std::move(gc_counters)},
+                                     engine::tree_keyspace(config));
 }
 
 appender_actor spawn_appender(caf::actor_system& system, storage::Database* db, const config::Config& config,
@@ -23,7 +25,7 @@ appender_actor spawn_appender(caf::actor_system& system, storage::Database* db, 
 tree::Status spawn_appender(caf::actor_system& system, storage::Database* db, const config::Config& config,
                             appender_actor* out) {
   std::unique_ptr<storage::Oplog> owned;
-  if (tree::Status s = storage::Oplog::open(db, &owned); !s.is_ok()) return s;
+  if (tree::Status s = storage::Oplog::open(db, &owned, engine::tree_keyspace(config)); !s.is_ok()) return s;
   *out = spawn_appender(system, db, config, std::shared_ptr<storage::Oplog>(std::move(owned)));
   return tree::Status::ok();
 }

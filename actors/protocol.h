@@ -40,6 +40,10 @@ using pin_atom = caf::atom_constant<caf::atom("pin")>;
 using rebuild_atom = caf::atom_constant<caf::atom("rebuild")>;
 // prover -> appender: drop the groups queued before a rollback
 using reset_atom = caf::atom_constant<caf::atom("reset")>;
+// host -> prover: (decide_atom, commit) for the transaction part it holds
+using decide_atom = caf::atom_constant<caf::atom("decide")>;
+
+class TransactionGate;  // actors/transaction_gate.h
 
 // A batch from a caller, answered through `promise` once durable. A job is
 // always answered: one dropped unanswered (its prover failed, or there was
@@ -57,6 +61,11 @@ struct BatchJob {
   // prover fills `rolled_back` before it sets the promise.
   std::optional<RollbackTarget> rollback;
   RollbackResult rolled_back;
+  // Part `txn_part` of a transaction across trees: checked, then held until
+  // the host decides, applied, and its records handed to the gate (the host
+  // writes them with the other parts') instead of the appender.
+  std::shared_ptr<TransactionGate> txn;
+  size_t txn_part = 0;
 
   BatchJob() = default;
   BatchJob(const BatchJob&) = delete;
@@ -143,7 +152,8 @@ using prover_actor =
                      caf::reacts_to<durable_atom, DurableReport>, caf::reacts_to<stored_atom, uint64_t>,
                      caf::reacts_to<restarted_atom, appender_atom, appender_actor>,
                      caf::reacts_to<restarted_atom, writer_atom, node_writer_actor>,
-                     caf::reacts_to<restarted_atom, checkpointer_atom>, caf::reacts_to<seal_atom>>;
+                     caf::reacts_to<restarted_atom, checkpointer_atom>, caf::reacts_to<seal_atom>,
+                     caf::reacts_to<decide_atom, bool>>;
 
 // The supervisor: the actors as they are now, and how often one was replaced.
 using supervisor_actor =

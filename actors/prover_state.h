@@ -48,6 +48,11 @@ struct State {
   std::chrono::steady_clock::time_point retry_at;
   std::chrono::milliseconds backoff{0};
   uint64_t rolled_back_through = 0;
+  // A transaction part that passed its checks and waits for the host's
+  // decision (`held`), then for its write (`held_batch`): nothing else is
+  // applied to the tree meanwhile, and reads wait.
+  std::shared_ptr<BatchJob> held;
+  uint64_t held_batch = 0;
 };
 
 // OK, or why writes are refused now; once the back-off after a failed write
@@ -56,6 +61,18 @@ const tree::Status& writes_allowed(State& st);
 // A checkpoint of the version as it is now, sent once its last batch is durable.
 void request_seal(prover_actor::pointer self, State& st);
 void send_due_seal(prover_actor::pointer self, State& st);
+
+// Applies a batch's operations (tree_prover.cc); its records go to the
+// appender, or to the transaction gate for a transaction part.
+void apply_batch(prover_actor::pointer self, State& st, std::shared_ptr<BatchJob> job);
+// The checks a batch passes before it is applied: OK, or why it is refused.
+tree::Status check_batch(State& st, const BatchJob& job);
+
+// Transaction parts (prover_transaction.cc): whether one may be prepared
+// now, its preparation, and the host's decision.
+bool transaction_may_run(const State& st);
+void prepare_part(prover_actor::pointer self, State& st, std::shared_ptr<BatchJob> job);
+void decide_part(prover_actor::pointer self, State& st, bool commit);
 
 // Whether a rollback may run now (prover_rollback.cc).
 bool rollback_may_run(const State& st);

@@ -6,7 +6,9 @@
 
 #include <memory>
 
+#include "actors/runtime_impl.h"
 #include "basis/runtime.h"
+#include "storage/tree_catalog.h"
 
 namespace rocksdb {
 class Env;
@@ -18,6 +20,12 @@ struct RuntimeAccess {
   // As Runtime::open, with every file through `env` (null: RocksDB's
   // default). Not owned: it must outlive the Runtime.
   static tree::Status open(const config::Config& config, rocksdb::Env* env, std::unique_ptr<Runtime>* out);
+  // A named tree of the store `store` (the default tree's runtime) opens.
+  static tree::Status open_named(Runtime::Impl& store, const storage::TreeEntry& entry, std::shared_ptr<Runtime>* out);
+  // The configuration of a named tree: the store's, with the tree's
+  // parameters and an archive directory of its own.
+  static config::Config named_config(const config::Config& store, const storage::TreeEntry& entry);
+  static Runtime::Impl& impl(Runtime& r) { return *r.impl_; }
 };
 
 }  // namespace basis::actors

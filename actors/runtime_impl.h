@@ -9,6 +9,7 @@
 
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -20,7 +21,9 @@
 #include "actors/tree_prover.h"
 #include "engine/background_checks.h"
 #include "storage/database.h"
+#include "storage/keyspace.h"
 #include "storage/node_gc.h"
+#include "storage/tree_catalog.h"
 
 namespace spdlog {
 class logger;
@@ -50,11 +53,29 @@ class HostCaller {
 
 namespace basis {
 
+// A named tree of the store: its runtime, or why it is not served.
+struct NamedTree {
+  storage::TreeEntry entry;
+  std::shared_ptr<Runtime> runtime;  // null when its recovery failed
+  tree::Status failed;
+};
+
 struct Runtime::Impl {
-  config::Config config;
-  std::unique_ptr<storage::Database> db;
+  config::Config config;  // this tree's: config.tree holds its parameters and id
+  storage::Keyspace keyspace;  // where its records are
+  // The store's. The default tree's runtime owns them (below) and shuts down
+  // the named trees before it closes them.
+  storage::Database* db = nullptr;
+  caf::actor_system* system = nullptr;
+  std::unique_ptr<storage::Database> owned_db;
   std::unique_ptr<caf::actor_system_config> system_config;
-  std::unique_ptr<caf::actor_system> system;
+  std::unique_ptr<caf::actor_system> owned_system;
+  bool is_default() const { return owned_db != nullptr; }
+  // The named trees (the default tree's runtime only). The mutex guards the
+  // map and serialises creations and drops.
+  std::mutex named_mutex;
+  std::map<std::string, NamedTree> named;
+  std::mutex transaction_mutex;  // transactions run one at a time (runtime_trees.cc)
   actors::supervisor_actor supervisor;
   // Where the prover is found: the supervisor replaces it when it rebuilds one.
   std::shared_ptr<actors::ProverSlot> slot = std::make_shared<actors::ProverSlot>();
@@ -63,7 +84,7 @@ struct Runtime::Impl {
   std::shared_ptr<storage::GcCounters> gc_counters = std::make_shared<storage::GcCounters>();
   std::shared_ptr<actors::ProverReports> reports = std::make_shared<actors::ProverReports>();
   std::atomic<uint64_t> health_seed{1};  // periodic checks and callers of engine::check_health both draw
-  bool stopped = false;
+  std::atomic<bool> stopped{false};
   // Backpressure: batches submitted and not yet answered.
   std::mutex inflight_mutex;
   std::condition_variable inflight_freed;
@@ -120,6 +141,10 @@ struct Runtime::Impl {
   void start_background_checks(std::shared_ptr<spdlog::logger> log_to);
   // nullopt when there is no prover to check (slot->status() says why).
   std::optional<HealthReport> run_health_check(bool full);
+
+  // Stops this tree's actors and waits until they are gone (a named tree's:
+  // the store stays open). Seals a checkpoint first unless `seal_first` is off.
+  tree::Status stop_tree(bool seal_first);
 
   tree::Status seal(bool collect_garbage = false) {
     struct Order {

@@ -8,6 +8,7 @@
 #include "storage/node_store.h"
 #include "storage/oplog.h"
 #include "storage/retention.h"
+#include "engine/tree_keyspace.h"
 
 namespace basis {
 
@@ -19,10 +20,11 @@ namespace {
 // A proven lookup on the version `digest`, read lazily from the node store.
 LookupResult prove_at(storage::Database* db, const config::Config& cfg, const tree::Digest& digest,
                       const tree::Bytes& key) {
+  const storage::Keyspace keyspace = tree_keyspace(cfg);
   LookupResult r;
   r.digest = digest;
   // A small cache: one lookup touches a single path.
-  storage::NodeStore resolver(db, size_t{1} << 20);
+  storage::NodeStore resolver(db, size_t{1} << 20, keyspace);
   tree::BatchProver version(tree::TreeParams{cfg.tree.key_length, cfg.tree.value_length}, digest, &resolver);
   tree::Operation op = tree::Operation::lookup(tree::view(key));
   tree::WhatIfProof w;
@@ -40,10 +42,10 @@ LookupResult prove_at(storage::Database* db, const config::Config& cfg, const tr
 LookupResult Runtime::lookup_at_checkpoint(uint64_t checkpoint_id, const tree::Bytes& key) {
   if (impl_->stopped) return LookupResult{Impl::shut_down(), {}, {}, {}};
   storage::CheckpointRecord cp;
-  if (tree::Status s = storage::CheckpointStore(impl_->db.get()).read(checkpoint_id, &cp); !s.is_ok()) {
+  if (tree::Status s = storage::CheckpointStore(impl_->db, impl_->keyspace).read(checkpoint_id, &cp); !s.is_ok()) {
     return LookupResult{s, {}, {}, {}};
   }
-  LookupResult r = prove_at(impl_->db.get(), impl_->config, cp.digest, key);
+  LookupResult r = prove_at(impl_->db, impl_->config, cp.digest, key);
   impl_->note_storage_failure(r.status);
   return r;
 }
@@ -52,7 +54,7 @@ LookupResult Runtime::lookup_at_digest(const tree::Digest& digest, const tree::B
   if (impl_->stopped) return LookupResult{Impl::shut_down(), {}, {}, {}};
   for (const auto& cp : checkpoints()) {
     if (cp.digest == digest) {
-      LookupResult r = prove_at(impl_->db.get(), impl_->config, cp.digest, key);
+      LookupResult r = prove_at(impl_->db, impl_->config, cp.digest, key);
       impl_->note_storage_failure(r.status);
       return r;
     }
@@ -66,13 +68,14 @@ tree::Status Runtime::verify_latest_checkpoint(uint64_t* nodes) {
   auto list = checkpoints();
   if (list.empty()) return tree::Status(tree::ErrorKind::kNotFound, "no checkpoint to verify");
   return storage::verify_tree(*impl_->db, list.front().digest,
-                              static_cast<int>(impl_->config.persistence.recovery_parallelism), nodes);
+                              static_cast<int>(impl_->config.persistence.recovery_parallelism), nodes, nullptr, {},
+                              impl_->keyspace);
 }
 
 std::vector<CheckpointInfo> Runtime::checkpoints() {
   if (impl_->stopped) return {};
   std::vector<storage::CheckpointRecord> records;
-  (void)storage::CheckpointStore(impl_->db.get()).list(&records);
+  (void)storage::CheckpointStore(impl_->db, impl_->keyspace).list(&records);
   std::vector<CheckpointInfo> list;
   list.reserve(records.size());
   for (storage::CheckpointRecord& r : records) {
@@ -108,7 +111,7 @@ tree::Status Runtime::unpin_checkpoint(uint64_t id) { return pin_on_checkpointer
 std::set<uint64_t> Runtime::pinned_checkpoints() {
   if (impl_->stopped) return {};
   std::set<uint64_t> pins;
-  (void)storage::pinned_checkpoints(*impl_->db, &pins);
+  (void)storage::pinned_checkpoints(*impl_->db, &pins, impl_->keyspace);
   return pins;
 }
 
@@ -117,7 +120,7 @@ tree::Status Runtime::read_log(uint64_t from, size_t limit, std::vector<LogRecor
   if (impl_->stopped) return tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down");
   from = std::max<uint64_t>(from, 1);  // sequence numbers start at 1
   std::unique_ptr<storage::Oplog> log;
-  if (tree::Status s = storage::Oplog::open(impl_->db.get(), &log); !s.is_ok()) return s;
+  if (tree::Status s = storage::Oplog::open(impl_->db, &log, impl_->keyspace); !s.is_ok()) return s;
   if (limit == 0 || from > log->last_sequence()) return tree::Status::ok();
   if (uint64_t first = log->first_sequence(); from < first) {
     return tree::Status(tree::ErrorKind::kNotFound,

@@ -28,36 +28,6 @@ uint64_t now_ms() {
                                    .count());
 }
 
-// A note update with first_sequence 0 keeps the key's existing first
-// sequence. A stored note that cannot be read fails the write (it is
-// retried like any failed write): writing 0 would store a note that reads
-// as corrupt and blocks a rebuild from the notes.
-tree::Status resolve_first_sequences(const storage::Database& db, std::vector<storage::NoteUpdate>* notes) {
-  std::map<tree::Bytes, uint64_t, tree::BytesLess> first;  // within this write
-  for (storage::NoteUpdate& n : *notes) {
-    if (!n.note) {
-      first.erase(n.key);
-      continue;
-    }
-    if (n.note->first_sequence == 0) {
-      auto it = first.find(n.key);
-      if (it != first.end()) {
-        n.note->first_sequence = it->second;
-      } else {
-        std::string value;
-        std::string_view key = storage::chars_of(tree::view(n.key));
-        storage::NoteRecord old;
-        tree::Status s = db.get(Family::kNotes, key, &value);
-        if (s.is_ok()) s = decode(value, key, &old);
-        if (!s.is_ok()) return tree::Status(s.kind(), "reading the note the batch updates: " + s.message());
-        n.note->first_sequence = old.first_sequence;
-      }
-    }
-    first[n.key] = n.note->first_sequence;
-  }
-  return tree::Status::ok();
-}
-
 // About what a write of these records and notes takes in RocksDB's log.
 uint64_t write_bytes(const std::vector<storage::OperationRecord>& records,
                      const std::vector<storage::NoteUpdate>& notes) {
@@ -142,7 +112,7 @@ appender_actor::behavior_type oplog_appender(appender_actor::pointer self, stora
                                std::to_string(st->in_use) + " bytes in use");
         } else if (s = st->write_failed ? db->resume() : tree::Status::ok(); !s.is_ok()) {
           // RocksDB still holds its background error (the disk is still full, say).
-        } else if (s = resolve_first_sequences(*db, &notes); s.is_ok()) {
+        } else if (s = storage::resolve_first_sequences(*db, log->keyspace(), &notes); s.is_ok()) {
           s = log->append(records, notes, sync);
           attempted = true;
         }
@@ -154,7 +124,8 @@ appender_actor::behavior_type oplog_appender(appender_actor::pointer self, stora
 }
 
 node_writer_actor::behavior_type node_writer(node_writer_actor::pointer self, storage::Database* db,
-                                             checkpointer_actor checkpointer, NodeGcSetup gc) {
+                                             checkpointer_actor checkpointer, NodeGcSetup gc,
+                                             storage::Keyspace keyspace) {
   struct State {
     checkpointer_actor checkpointer;
     NodeGcSetup gc;
@@ -166,7 +137,7 @@ node_writer_actor::behavior_type node_writer(node_writer_actor::pointer self, st
   auto st = std::make_shared<State>();
   st->checkpointer = std::move(checkpointer);
   st->gc = std::move(gc);
-  st->window = std::make_unique<storage::SealWindow>(db, storage::SealWindow::Limits{});
+  st->window = std::make_unique<storage::SealWindow>(db, storage::SealWindow::Limits{}, keyspace);
   return {
       [=](nodes_atom, std::shared_ptr<NodeGroup>& group) {
         auto sender = caf::actor_cast<prover_actor>(self->current_sender());
@@ -213,7 +184,7 @@ node_writer_actor::behavior_type node_writer(node_writer_actor::pointer self, st
                   if (done.is_ok() && (collect || (st->gc.every_checkpoints > 0 &&
                                            ++st->checkpoints_since_gc >= st->gc.every_checkpoints))) {
                     st->checkpoints_since_gc = 0;
-                    collect_node_garbage(db, st->gc.counters.get());
+                    collect_node_garbage(db, st->gc.counters.get(), keyspace);
                   }
                   answer.deliver(std::move(done));
                 },
@@ -226,7 +197,7 @@ node_writer_actor::behavior_type node_writer(node_writer_actor::pointer self, st
   };
 }
 
-void collect_node_garbage(storage::Database* db, storage::GcCounters* counters) {
+void collect_node_garbage(storage::Database* db, storage::GcCounters* counters, const storage::Keyspace& keyspace) {
   // Every retained checkpoint is a version in use; the current tree's stored
   // nodes all belong to the latest one (nodes are stored only at seals).
   // Every pinned version is a root too, from the copy its pin holds. Nodes
@@ -235,9 +206,9 @@ void collect_node_garbage(storage::Database* db, storage::GcCounters* counters) 
   // read, and a root left out would lose its whole version.
   std::vector<storage::CheckpointRecord> kept, again, pinned;
   std::vector<storage::Digest> roots;
-  tree::Status s = storage::CheckpointStore(db).list(&kept);
-  if (s.is_ok()) s = storage::pinned_checkpoint_records(*db, &pinned);
-  if (s.is_ok()) s = storage::CheckpointStore(db).list(&again);
+  tree::Status s = storage::CheckpointStore(db, keyspace).list(&kept);
+  if (s.is_ok()) s = storage::pinned_checkpoint_records(*db, &pinned, keyspace);
+  if (s.is_ok()) s = storage::CheckpointStore(db, keyspace).list(&again);
   auto ids = [](const std::vector<storage::CheckpointRecord>& v) {
     std::vector<uint64_t> out;
     for (const auto& c : v) out.push_back(c.id);
@@ -249,7 +220,7 @@ void collect_node_garbage(storage::Database* db, storage::GcCounters* counters) 
   for (const auto& c : kept) roots.push_back(c.digest);
   for (const auto& c : pinned) roots.push_back(c.digest);
   storage::GcReport report;
-  if (s.is_ok() && !roots.empty()) s = storage::collect_garbage(db, roots, &report);
+  if (s.is_ok() && !roots.empty()) s = storage::collect_garbage(db, roots, &report, keyspace);
   if (!counters) return;
   ++counters->runs;
   if (!s.is_ok()) {
@@ -274,8 +245,8 @@ storage::RetentionPolicy retention_policy(const config::Config& config) {
 }
 
 checkpointer_actor::behavior_type checkpointer(checkpointer_actor::pointer self, storage::Database* db,
-                                               storage::RetentionPolicy retention) {
-  auto store = std::make_shared<storage::CheckpointStore>(db);
+                                               storage::RetentionPolicy retention, storage::Keyspace keyspace) {
+  auto store = std::make_shared<storage::CheckpointStore>(db, keyspace);
   (void)self;
   return {
       [=](seal_atom, SealOrder& order) -> tree::Status {
@@ -294,17 +265,17 @@ checkpointer_actor::behavior_type checkpointer(checkpointer_actor::pointer self,
         // A count that cannot be had (0) does not keep the checkpoint from
         // being written: the version itself was verified by the node writer.
         (void)storage::count_version_nodes(db, existing.empty() ? nullptr : &existing.front(), order.digest,
-                                           order.last_sequence, kNodeCountThreads, &record.node_count);
+                                           order.last_sequence, kNodeCountThreads, &record.node_count, keyspace);
         if (tree::Status s = store->write(record); !s.is_ok()) return s;
         // Everything up to here is recoverable from this checkpoint and the
         // log after it: flushing lets a reopen skip replaying the WAL.
         (void)db->flush_async();
         storage::RetentionReport report;
-        return storage::apply_retention(db, retention, now_ms(), &report);
+        return storage::apply_retention(db, retention, now_ms(), &report, keyspace);
       },
       // Between seals, never inside one: retention reads the pins it keeps.
       [=](pin_atom, uint64_t id, bool on) -> tree::Status {
-        return on ? storage::pin_checkpoint(db, id) : storage::unpin_checkpoint(db, id);
+        return on ? storage::pin_checkpoint(db, id, keyspace) : storage::unpin_checkpoint(db, id, keyspace);
       },
   };
 }

@@ -9,6 +9,7 @@
 #include "actors/protocol.h"
 #include "basis/config.h"
 #include "storage/database.h"
+#include "storage/keyspace.h"
 #include "storage/oplog.h"
 #include "storage/node_gc.h"
 #include "storage/retention.h"
@@ -46,16 +47,17 @@ struct NodeGcSetup {
 // it removes the nodes no retained checkpoint reaches (writing nothing
 // meanwhile).
 node_writer_actor::behavior_type node_writer(node_writer_actor::pointer self, storage::Database* db,
-                                             checkpointer_actor checkpointer, NodeGcSetup gc);
+                                             checkpointer_actor checkpointer, NodeGcSetup gc,
+                                             storage::Keyspace keyspace);
 
 // One garbage collection with the retained checkpoints as roots.
-void collect_node_garbage(storage::Database* db, storage::GcCounters* counters);
+void collect_node_garbage(storage::Database* db, storage::GcCounters* counters, const storage::Keyspace& keyspace);
 
 // Handles seal_atom(SealOrder) -> tree::Status: verifies the nodes written
 // since the last checkpoint, writes the checkpoint, then applies `retention`
 // (old checkpoints, old operation records, archived first).
 checkpointer_actor::behavior_type checkpointer(checkpointer_actor::pointer self, storage::Database* db,
-                                               storage::RetentionPolicy retention);
+                                               storage::RetentionPolicy retention, storage::Keyspace keyspace);
 
 // The retention policy of a configuration.
 storage::RetentionPolicy retention_policy(const config::Config& config);

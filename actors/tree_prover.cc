@@ -11,6 +11,7 @@
 #include "actors/protocol.h"
 #include "actors/prover_state.h"
 #include "actors/prover_reports.h"
+#include "actors/transaction_gate.h"
 #include "storage/node_store.h"
 
 namespace basis::actors {
@@ -102,7 +103,7 @@ void bound_memory(State& st) {
 }
 
 void run_reads(prover_actor::pointer self, State& st) {
-  while (st.pending.empty() && st.stalled.empty() && !st.reads.empty()) {
+  while (st.pending.empty() && st.stalled.empty() && !st.held && !st.reads.empty()) {
     ProverView view(st.setup->prover.get(), st.setup->resolver.get(), st.setup->last_sequence,
                     [self, &st] { ship_nodes(self, st); }, st.stopped);
     st.reads.front()->execute(view);
@@ -112,18 +113,28 @@ void run_reads(prover_actor::pointer self, State& st) {
 
 
 
+}  // namespace
+
+namespace prover_internal {
+
+tree::Status check_batch(State& st, const BatchJob& job) {
+  const auto& cfg = st.setup->config;
+  tree::Status s = writes_allowed(st);
+  if (s.is_ok() && job.operations.size() > cfg.persistence.operation_batch_size) {
+    s = tree::Status(tree::ErrorKind::kLimitExceeded,
+                     "batch of " + std::to_string(job.operations.size()) +
+                         " operations exceeds operation_batch_size " +
+                         std::to_string(cfg.persistence.operation_batch_size));
+  }
+  if (s.is_ok()) s = engine::check_answer_size(*st.setup->prover, job.operations, cfg.persistence.max_answer_bytes);
+  return s;
+}
+
 void apply_batch(prover_actor::pointer self, State& st, std::shared_ptr<BatchJob> job) {
   BatchResult r;
   tree::BatchProver& prover = *st.setup->prover;
   const auto& cfg = st.setup->config;
-  r.status = writes_allowed(st);
-  if (r.status.is_ok() && job->operations.size() > cfg.persistence.operation_batch_size) {
-    r.status = tree::Status(tree::ErrorKind::kLimitExceeded,
-                            "batch of " + std::to_string(job->operations.size()) +
-                                " operations exceeds operation_batch_size " +
-                                std::to_string(cfg.persistence.operation_batch_size));
-  }
-  if (r.status.is_ok()) r.status = engine::check_answer_size(prover, job->operations, cfg.persistence.max_answer_bytes);
+  r.status = check_batch(st, *job);
   if (!r.status.is_ok()) {
     if (tree::is_storage_failure(r.status)) {
       // The tree cannot be read: batches behind this one must not be applied
@@ -193,7 +204,17 @@ void apply_batch(prover_actor::pointer self, State& st, std::shared_ptr<BatchJob
   r.last_sequence = st.setup->last_sequence;
   size_t logged = group->records.size();
   if (logged > 0) r.first_sequence = group->records.front().sequence;
-  if (logged > 0) {
+  if (job->txn) {
+    // A transaction part: the host writes it with the other parts, and
+    // reports it like the appender would, records or none.
+    group->batch_id = st.next_batch_id++;
+    st.last_sent_batch = st.held_batch = group->batch_id;
+    job->logged_from = r.first_sequence;
+    std::shared_ptr<TransactionGate> gate = job->txn;
+    const size_t part = job->txn_part;
+    st.pending.push_back(Pending{group->batch_id, std::move(job), std::move(r), group});
+    gate->grouped(part, std::move(group));
+  } else if (logged > 0) {
     group->batch_id = st.next_batch_id++;
     st.last_sent_batch = group->batch_id;
     job->logged_from = r.first_sequence;
@@ -201,7 +222,9 @@ void apply_batch(prover_actor::pointer self, State& st, std::shared_ptr<BatchJob
   } else {
     group.reset();
   }
-  if (st.pending.empty() && logged == 0) {
+  if (!job) {
+    // a transaction part, pending above
+  } else if (st.pending.empty() && logged == 0) {
     job->finish(std::move(r));  // nothing to wait for
   } else {
     st.pending.push_back(Pending{st.last_sent_batch, std::move(job), std::move(r), std::move(group)});
@@ -214,6 +237,10 @@ void apply_batch(prover_actor::pointer self, State& st, std::shared_ptr<BatchJob
     send_due_seal(self, st);
   }
 }
+
+}  // namespace prover_internal
+
+namespace {
 
 // Under a load the node writer cannot keep up with, checkpoints fall behind
 // and a crash would leave ever more of the log to replay. So once a seal is
@@ -229,12 +256,16 @@ bool seals_lag(const State& st) {
 }
 
 void submit_batch(prover_actor::pointer self, State& st, std::shared_ptr<BatchJob> job) {
-  if (job->rollback && st.stalled.empty() && rollback_may_run(st)) {
+  if (!st.held && job->rollback && st.stalled.empty() && rollback_may_run(st)) {
     run_rollback(self, st, std::move(job));
     return;
   }
-  if (job->rollback || !st.stalled.empty() || seals_lag(st)) {
-    if (!job->rollback) st.setup->reports->count_stalled_batch();
+  if (!st.held && job->txn && st.stalled.empty() && transaction_may_run(st)) {
+    prepare_part(self, st, std::move(job));
+    return;
+  }
+  if (st.held || job->rollback || job->txn || !st.stalled.empty() || seals_lag(st)) {
+    if (!job->rollback && !job->txn && !st.held) st.setup->reports->count_stalled_batch();
     st.stalled.push_back(std::move(job));
     return;
   }
@@ -244,12 +275,15 @@ void submit_batch(prover_actor::pointer self, State& st, std::shared_ptr<BatchJo
 // After a batch became durable or a seal was answered (or lost with a
 // restarted actor).
 void resume_stalled(prover_actor::pointer self, State& st) {
-  while (!st.stalled.empty()) {
+  while (!st.stalled.empty() && !st.held) {
     const bool rollback = st.stalled.front()->rollback.has_value();
-    if (rollback ? !rollback_may_run(st) : seals_lag(st)) break;
+    const bool part = st.stalled.front()->txn != nullptr;
+    if (rollback ? !rollback_may_run(st) : part ? !transaction_may_run(st) : seals_lag(st)) break;
     std::shared_ptr<BatchJob> job = std::move(st.stalled.front());
     st.stalled.pop_front();
-    if (rollback) {
+    if (part) {
+      prepare_part(self, st, std::move(job));
+    } else if (rollback) {
       run_rollback(self, st, std::move(job));
     } else {
       apply_batch(self, st, std::move(job));
@@ -355,6 +389,10 @@ prover_actor::behavior_type tree_prover(prover_actor::pointer self, std::shared_
           p.job->finish(std::move(p.result));
           st->pending.pop_front();
         }
+        if (st->held_batch != 0 && (!report.status.is_ok() || st->durable_batch >= st->held_batch)) {
+          st->held.reset();  // the transaction part is durable (or failed): the tree goes on
+          st->held_batch = 0;
+        }
         if (report.status.is_ok()) {
           send_due_seal(self, *st);
         } else {
@@ -386,6 +424,10 @@ prover_actor::behavior_type tree_prover(prover_actor::pointer self, std::shared_
         // A seal in flight was lost: write and check every node again with the next.
         st->setup->prover->forget_stored();
         st->outstanding_seals = 0;
+        resume_stalled(self, *st);
+      },
+      [=](decide_atom, bool commit) {
+        decide_part(self, *st, commit);
         resume_stalled(self, *st);
       },
       [=](seal_atom) {  // the time-based checkpoint tick

@@ -151,6 +151,10 @@ class Loader {
     for (auto&& [name, node] : root) {
       key_ = std::string(name.str());
       line_ = name.source().begin.line;
+      if (key_ == "trees") {
+        if (!load_trees(node)) return error_;
+        continue;
+      }
       auto section = sections.find(key_);
       if (section == sections.end()) return fail("unknown section");
       const toml::table* table = node.as_table();
@@ -167,6 +171,44 @@ class Loader {
   }
 
  private:
+  // [[trees]]: an array of tables, each with name, key_length, value_length.
+  bool load_trees(const toml::node& node) {
+    const toml::array* list = node.as_array();
+    if (!list) return wrong("must be an array of tables ([[trees]])");
+    for (size_t i = 0; i < list->size(); ++i) {
+      const toml::table* table = (*list)[i].as_table();
+      key_ = "trees[" + std::to_string(i) + "]";
+      if (!table) return wrong("must be a table ([[trees]])");
+      Config::Tree t;
+      t.name.clear();
+      for (auto&& [k, v] : *table) {
+        key_ = "trees[" + std::to_string(i) + "]." + std::string(k.str());
+        line_ = k.source().begin.line;
+        bool ok = true;
+        if (k.str() == "name") {
+          ok = string(v, &t.name);
+          if (ok) {
+            if (Status s = check_tree_name(t.name); !s.is_ok()) return wrong(s.message());
+          }
+        } else if (k.str() == "key_length") {
+          ok = integer(v, 1, 255, &t.key_length);
+        } else if (k.str() == "value_length") {
+          ok = value_length(v, &t.value_length);
+        } else {
+          return wrong("unknown key");
+        }
+        if (!ok) return false;
+      }
+      key_ = "trees[" + std::to_string(i) + "]";
+      if (t.name.empty()) return wrong("needs a name");
+      for (const Config::Tree& other : out_->trees) {
+        if (other.name == t.name) return wrong("names the tree '" + t.name + "' a second time");
+      }
+      out_->trees.push_back(std::move(t));
+    }
+    return true;
+  }
+
   Status fail(const std::string& what) {
     error_ = Status::error(source_ + ":" + std::to_string(line_) + ": " + key_ + ": " + what);
     return error_;
@@ -322,8 +364,27 @@ Status load_string(std::string_view text, std::string_view source_name, Config* 
   }
 }
 
+Status check_tree_name(std::string_view name) {
+  if (name.empty() || name.size() > 64) return Status::error("a tree name has 1..64 characters");
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
+      return Status::error("a tree name has only a-z, 0-9, '_' and '-'");
+    }
+  }
+  if (name == "default") return Status::error("'default' names the default tree ([tree])");
+  return Status::ok();
+}
+
 Status Config::validate() const {
   if (tree.key_length < 1 || tree.key_length > 255) return Status::error("tree.key_length must be 1..255");
+  for (size_t i = 0; i < trees.size(); ++i) {
+    const std::string where = "trees[" + std::to_string(i) + "]";
+    if (Status s = check_tree_name(trees[i].name); !s.is_ok()) return Status::error(where + ": " + s.message());
+    if (trees[i].key_length < 1 || trees[i].key_length > 255) return Status::error(where + ".key_length must be 1..255");
+    for (size_t j = 0; j < i; ++j) {
+      if (trees[j].name == trees[i].name) return Status::error(where + " names '" + trees[i].name + "' a second time");
+    }
+  }
   if (storage.data_dir.empty()) return Status::error("storage.data_dir must not be empty");
   if (persistence.node_cache_size < (uint64_t{1} << 20)) {
     return Status::error("persistence.node_cache_size must be at least 1MB");
@@ -458,6 +519,12 @@ std::string Config::to_toml() const {
     << "file = " << quoted(logging.file) << "\n"
     << "format = \"" << (logging.format == LogFormat::kJson ? "json" : "text") << "\"\n"
     << "flush_interval = \"" << format_duration(logging.flush_interval) << "\"\n";
+  for (const Tree& t : trees) {
+    o << "\n[[trees]]\n"
+      << "name = " << quoted(t.name) << "\n"
+      << "key_length = " << t.key_length << "\n"
+      << "value_length = " << (t.value_length ? std::to_string(*t.value_length) : "\"variable\"") << "\n";
+  }
   return o.str();
 }
 

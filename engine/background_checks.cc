@@ -8,8 +8,12 @@ namespace basis::engine {
 
 BackgroundChecks::BackgroundChecks(storage::Database* db, const tree::Digest* verify_digest,
                                    int parallelism, std::chrono::milliseconds interval, HealthCheck health_check,
-                                   Log log)
-    : db_(db), interval_(interval), health_check_(std::move(health_check)), log_(std::move(log)) {
+                                   Log log, storage::Keyspace keyspace)
+    : db_(db),
+      keyspace_(std::move(keyspace)),
+      interval_(interval),
+      health_check_(std::move(health_check)),
+      log_(std::move(log)) {
   std::optional<tree::Digest> digest;
   if (verify_digest) {
     digest = *verify_digest;
@@ -48,17 +52,17 @@ HealthReport BackgroundChecks::record(const HealthReport& report) {
 void BackgroundChecks::run(std::optional<tree::Digest> verify_digest, int parallelism) {
   if (verify_digest) {
     uint64_t nodes = 0;
-    tree::Status s = storage::verify_tree(*db_, *verify_digest, parallelism, &nodes, &stop_);
+    tree::Status s = storage::verify_tree(*db_, *verify_digest, parallelism, &nodes, &stop_, {}, keyspace_);
     // A checkpoint that left retention meanwhile may have lost nodes to garbage
     // collection, which is no damage: verify the newest retained one instead.
     for (int tries = 0; s.kind() == tree::ErrorKind::kCorruption && tries < 3; ++tries) {
       std::vector<storage::CheckpointRecord> kept;
-      if (!storage::CheckpointStore(db_).list(&kept).is_ok() || kept.empty()) break;
+      if (!storage::CheckpointStore(db_, keyspace_).list(&kept).is_ok() || kept.empty()) break;
       bool still_kept = std::any_of(kept.begin(), kept.end(), [&](const auto& c) { return c.digest == *verify_digest; });
       if (still_kept) break;
       log_(false, "the checkpoint being verified left retention; verifying checkpoint " + std::to_string(kept.front().id));
       verify_digest = kept.front().digest;
-      s = storage::verify_tree(*db_, *verify_digest, parallelism, &nodes, &stop_);
+      s = storage::verify_tree(*db_, *verify_digest, parallelism, &nodes, &stop_, {}, keyspace_);
     }
     if (s.kind() == tree::ErrorKind::kBusy && stop_) return;  // shutting down
     {

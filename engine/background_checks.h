@@ -13,6 +13,7 @@
 
 #include "basis/reports.h"
 #include "storage/database.h"
+#include "storage/keyspace.h"
 
 namespace basis::engine {
 
@@ -26,7 +27,8 @@ class BackgroundChecks {
   // full on `parallelism` threads; then runs `health_check` every `interval`
   // (never when zero). `db` must outlive this object.
   BackgroundChecks(storage::Database* db, const tree::Digest* verify_digest, int parallelism,
-                   std::chrono::milliseconds interval, HealthCheck health_check, Log log);
+                   std::chrono::milliseconds interval, HealthCheck health_check, Log log,
+                   storage::Keyspace keyspace = storage::Keyspace());
   // Stops the thread (a verification in progress is cancelled).
   ~BackgroundChecks();
 
@@ -38,6 +40,7 @@ class BackgroundChecks {
   void run(std::optional<tree::Digest> verify_digest, int parallelism);
 
   storage::Database* db_;  // reads only (checkpoint listing needs the non-const handle)
+  const storage::Keyspace keyspace_;  // the tree's
   std::chrono::milliseconds interval_;
   HealthCheck health_check_;
   Log log_;

@@ -25,11 +25,12 @@ bool is_sentinel(const tree::Bytes& key) {
 }
 
 // The note of a key in the tree holds the leaf's value.
-bool leaf_matches_note(const storage::Database& db, const tree::BatchProver::Leaf& leaf, HealthReport* r) {
+bool leaf_matches_note(const storage::Database& db, const storage::Keyspace& keyspace,
+                       const tree::BatchProver::Leaf& leaf, HealthReport* r) {
   std::string_view key(reinterpret_cast<const char*>(leaf.key.data()), leaf.key.size());
   std::string encoded;
   storage::NoteRecord note;
-  tree::Status s = db.get(storage::Family::kNotes, key, &encoded);
+  tree::Status s = db.get(keyspace.family(storage::Family::kNotes), keyspace.key(key), &encoded);
   if (s.is_ok()) s = storage::decode(encoded, key, &note);
   if (!s.is_ok()) {
     r->problem = "key " + tree::to_hex(leaf.key) + " is in the tree, but its note: " + s.to_string();
@@ -60,10 +61,10 @@ bool proof_verifies(tree::BatchProver& prover, const tree::Bytes& key, const tre
 
 constexpr uint64_t kProgressEvery = 4096;  // notes
 
-HealthReport full_check(tree::BatchProver& prover, const storage::Database& db, uint64_t last_sequence,
-                        const ProgressFn& progress) {
+HealthReport full_check(tree::BatchProver& prover, const storage::Database& db, const storage::Keyspace& keyspace,
+                        uint64_t last_sequence, const ProgressFn& progress) {
   HealthReport r;
-  const uint64_t estimate = progress ? db.estimated_keys(storage::Family::kNotes) : 0;
+  const uint64_t estimate = progress ? db.estimated_keys(keyspace.family(storage::Family::kNotes)) : 0;
   const uint32_t key_length = prover.params().key_length;
   tree::BatchProver::Leaf leaf;
   // `next` is the key of the next leaf not matched with a note yet; the
@@ -91,7 +92,7 @@ HealthReport full_check(tree::BatchProver& prover, const storage::Database& db, 
       if (progress && r.keys_checked % kProgressEvery == 0) progress("checking notes", r.keys_checked, estimate);
     }
     return r.problem.empty();
-  });
+  }, keyspace);
   if (r.problem.empty() && !scan.is_ok()) r.problem = scan.to_string();
   if (r.problem.empty() && in_tree()) r.problem = "key " + tree::to_hex(next) + " is in the tree but has no note";
   r.ok = r.problem.empty();
@@ -101,8 +102,9 @@ HealthReport full_check(tree::BatchProver& prover, const storage::Database& db, 
 }  // namespace
 
 HealthReport check_health(tree::BatchProver& prover, const storage::Database& db, uint64_t last_sequence,
-                          uint32_t samples, uint64_t seed, const ProgressFn& progress) {
-  if (samples == 0) return full_check(prover, db, last_sequence, progress);
+                          uint32_t samples, uint64_t seed, const ProgressFn& progress,
+                          const storage::Keyspace& keyspace) {
+  if (samples == 0) return full_check(prover, db, keyspace, last_sequence, progress);
   HealthReport r;
   std::mt19937_64 random(seed);
   const uint32_t key_length = prover.params().key_length;
@@ -111,7 +113,7 @@ HealthReport check_health(tree::BatchProver& prover, const storage::Database& db
     for (auto& b : k) b = static_cast<uint8_t>(random());
     return k;
   };
-  storage::NoteCursor notes(db);
+  storage::NoteCursor notes(db, keyspace);
   for (uint32_t i = 0; i < samples && r.problem.empty(); ++i) {
     // The tree's side: the leaf that holds a random key.
     tree::BatchProver::Leaf leaf;
@@ -121,7 +123,7 @@ HealthReport check_health(tree::BatchProver& prover, const storage::Database& db
       break;
     }
     if (!is_sentinel(leaf.key)) {
-      if (!leaf_matches_note(db, leaf, &r) || !proof_verifies(prover, leaf.key, leaf.value, &r)) break;
+      if (!leaf_matches_note(db, keyspace, leaf, &r) || !proof_verifies(prover, leaf.key, leaf.value, &r)) break;
       ++r.keys_checked;
     }
     // The notes' side: the first note at or after another random key.

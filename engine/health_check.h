@@ -10,6 +10,7 @@
 #include "engine/progress.h"
 #include "basis/tree/batch_prover.h"
 #include "storage/database.h"
+#include "storage/keyspace.h"
 
 namespace basis::engine {
 
@@ -20,6 +21,7 @@ namespace basis::engine {
 // note's first insertion within the log (1..`last_sequence`); `progress`
 // hears "checking notes" with the notes checked of about how many there are.
 HealthReport check_health(tree::BatchProver& prover, const storage::Database& db, uint64_t last_sequence,
-                          uint32_t samples, uint64_t seed, const ProgressFn& progress = {});
+                          uint32_t samples, uint64_t seed, const ProgressFn& progress = {},
+                          const storage::Keyspace& keyspace = storage::Keyspace());
 
 }  // namespace basis::engine

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <optional>
 
+#include "engine/tree_keyspace.h"
 #include "engine/log_replay.h"
 #include "engine/version_chain.h"
 #include "storage/checkpoint_store.h"
@@ -28,13 +29,13 @@ tree::Status rebuild_notes(storage::Database* db, const config::Config& config, 
   const tree::TreeParams params{config.tree.key_length, config.tree.value_length};
   std::vector<storage::Note> notes;
   if (progress) progress("reading notes", 0, 0);
-  if (tree::Status s = storage::read_notes_in_insertion_order(*db, params.key_length, log.last_sequence(), &notes);
+  if (tree::Status s = storage::read_notes_in_insertion_order(*db, params.key_length, log.last_sequence(), &notes, tree_keyspace(config));
       !s.is_ok()) {
     return s;
   }
   r->path = RecoveryPath::kNotesRebuild;
   r->checkpoint_id = 0;
-  r->resolver = std::make_unique<storage::NodeStore>(db, cache);
+  r->resolver = std::make_unique<storage::NodeStore>(db, cache, tree_keyspace(config));
   r->prover = std::make_unique<tree::BatchProver>(params, r->resolver.get());
   tree::OpOutcome out;
   for (size_t i = 0; i < notes.size(); ++i) {
@@ -111,7 +112,7 @@ tree::Status build_version(const VersionSearch& v, uint64_t through, Recovered* 
     auto started = std::chrono::steady_clock::now();
     Recovered r;
     r.fallbacks = std::move(out->fallbacks);
-    r.resolver = std::make_unique<storage::NodeStore>(v.db, cache);
+    r.resolver = std::make_unique<storage::NodeStore>(v.db, cache, tree_keyspace(v.config));
     r.path = i == 0 && latest                ? RecoveryPath::kLatestCheckpoint
              : i < candidates.size()         ? RecoveryPath::kOlderCheckpoint
                                              : RecoveryPath::kFullReplay;
@@ -128,7 +129,7 @@ tree::Status build_version(const VersionSearch& v, uint64_t through, Recovered* 
       }
       if (s.is_ok() && v.config.persistence.recovery_validation == config::RecoveryValidation::kFull) {
         uint64_t nodes = 0;
-        s = storage::verify_tree(*v.db, cp.digest, threads, &nodes);
+        s = storage::verify_tree(*v.db, cp.digest, threads, &nodes, nullptr, {}, tree_keyspace(v.config));
         r.verified_nodes = nodes;
       }
     } else {
@@ -175,9 +176,9 @@ tree::Status build_version(const VersionSearch& v, uint64_t through, Recovered* 
 tree::Status recover(storage::Database* db, const config::Config& config, Recovered* out,
                      const ProgressFn& progress) {
   std::unique_ptr<storage::Oplog> log;
-  if (tree::Status s = storage::Oplog::open(db, &log); !s.is_ok()) return s;
+  if (tree::Status s = storage::Oplog::open(db, &log, tree_keyspace(config)); !s.is_ok()) return s;
   std::vector<storage::CheckpointRecord> checkpoints;
-  storage::CheckpointStore store(db);
+  storage::CheckpointStore store(db, tree_keyspace(config));
   if (tree::Status s = store.list(&checkpoints); !s.is_ok()) {
     out->fallbacks.push_back("checkpoints unreadable: " + s.to_string());
     checkpoints.clear();
@@ -201,27 +202,27 @@ tree::Status recover(storage::Database* db, const config::Config& config, Recove
 tree::Status recover_version(storage::Database* db, const config::Config& config, uint64_t sequence,
                              Recovered* out) {
   std::unique_ptr<storage::Oplog> log;
-  if (tree::Status s = storage::Oplog::open(db, &log); !s.is_ok()) return s;
+  if (tree::Status s = storage::Oplog::open(db, &log, tree_keyspace(config)); !s.is_ok()) return s;
   if (sequence > log->last_sequence()) {
     return tree::Status(tree::ErrorKind::kInvalidArgument, "sequence " + std::to_string(sequence) +
                                                                " is past the log's last, " +
                                                                std::to_string(log->last_sequence()));
   }
   std::vector<storage::CheckpointRecord> checkpoints;
-  if (tree::Status s = storage::CheckpointStore(db).list(&checkpoints); !s.is_ok()) return s;
+  if (tree::Status s = storage::CheckpointStore(db, tree_keyspace(config)).list(&checkpoints); !s.is_ok()) return s;
   return build_version_chain(db, config, *log, checkpoints, sequence, resolver_cache_bytes(config), out);
 }
 
 tree::Status replay_whole_log(storage::Database* db, const config::Config& config, Recovered* out,
                               const ProgressFn& progress) {
   std::unique_ptr<storage::Oplog> log;
-  if (tree::Status s = storage::Oplog::open(db, &log); !s.is_ok()) return s;
+  if (tree::Status s = storage::Oplog::open(db, &log, tree_keyspace(config)); !s.is_ok()) return s;
   out->path = RecoveryPath::kFullReplay;
-  out->resolver = std::make_unique<storage::NodeStore>(db, resolver_cache_bytes(config));
+  out->resolver = std::make_unique<storage::NodeStore>(db, resolver_cache_bytes(config), tree_keyspace(config));
   out->prover = std::make_unique<tree::BatchProver>(tree::TreeParams{config.tree.key_length, config.tree.value_length},
                                                     out->resolver.get());
   std::vector<storage::CheckpointRecord> checkpoints;  // a rollback's version, though, may start from one
-  (void)storage::CheckpointStore(db).list(&checkpoints);
+  (void)storage::CheckpointStore(db, tree_keyspace(config)).list(&checkpoints);
   VersionSearch search{db, config, *log, checkpoints, progress};
   ReplayOptions options;
   options.progress = progress;
@@ -236,7 +237,7 @@ tree::Status replay_whole_log(storage::Database* db, const config::Config& confi
 tree::Status rebuild_from_notes(storage::Database* db, const config::Config& config, Recovered* out,
                                 const ProgressFn& progress) {
   std::unique_ptr<storage::Oplog> log;
-  if (tree::Status s = storage::Oplog::open(db, &log); !s.is_ok()) return s;
+  if (tree::Status s = storage::Oplog::open(db, &log, tree_keyspace(config)); !s.is_ok()) return s;
   return rebuild_notes(db, config, *log, resolver_cache_bytes(config), out, progress);
 }
 

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 
+#include "engine/tree_keyspace.h"
 #include "engine/recovery.h"
 #include "storage/checkpoint_store.h"
 #include "storage/coding.h"
@@ -43,8 +44,9 @@ struct Reach {
   }
 };
 
-Status find_reach(storage::Database* db, const storage::Oplog& log, Reach* out) {
-  if (Status s = storage::CheckpointStore(db).list(&out->checkpoints); !s.is_ok()) return s;
+Status find_reach(storage::Database* db, const storage::Keyspace& keyspace, const storage::Oplog& log,
+                  Reach* out) {
+  if (Status s = storage::CheckpointStore(db, keyspace).list(&out->checkpoints); !s.is_ok()) return s;
   const uint64_t first = log.first_sequence();  // last + 1 when the live log is empty
   if (first <= 1) out->contiguous_from = 0;     // the whole log: from the empty tree
   for (const auto& c : out->checkpoints) {
@@ -184,13 +186,13 @@ Status plan_rollback(storage::Database* db, const config::Config& config, tree::
   result.digest_before = result.digest = live.digest();
   result.rolled_back_to = live_sequence;
   std::unique_ptr<storage::Oplog> log;
-  if (Status s = storage::Oplog::open(db, &log); !s.is_ok()) return s;
+  if (Status s = storage::Oplog::open(db, &log, tree_keyspace(config)); !s.is_ok()) return s;
   if (log->last_sequence() != live_sequence) {
     return Status(ErrorKind::kBusy, "the log is at " + std::to_string(log->last_sequence()) + ", the tree at " +
                                         std::to_string(live_sequence) + ": try again");
   }
   Reach reach;
-  if (Status s = find_reach(db, *log, &reach); !s.is_ok()) return s;
+  if (Status s = find_reach(db, tree_keyspace(config), *log, &reach); !s.is_ok()) return s;
   uint64_t to = 0;
   if (Status s = resolve(*log, reach, target, result.digest_before, live_sequence, &to); !s.is_ok()) return s;
   if (to > live_sequence) {
@@ -237,7 +239,7 @@ Status plan_rollback(storage::Database* db, const config::Config& config, tree::
         std::string stored;
         storage::NoteRecord current;
         std::string_view name = storage::chars_of(tree::view(key));
-        Status s = db->get(storage::Family::kNotes, name, &stored);
+        Status s = db->get(tree_keyspace(config).family(storage::Family::kNotes), tree_keyspace(config).key(name), &stored);
         if (s.is_ok()) s = storage::decode(stored, name, &current);
         if (!s.is_ok()) return Status(s.kind(), "reading the note the rollback restores: " + s.message());
         first = current.first_sequence;

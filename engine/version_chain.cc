@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "engine/tree_keyspace.h"
 #include "engine/log_replay.h"
 #include "storage/coding.h"
 #include "storage/keyspace_iterator.h"
@@ -15,9 +16,10 @@ using tree::ErrorKind;
 using tree::Status;
 
 // A checkpoint's tree is there at all: its leftmost path resolves.
-bool resolves(storage::Database* db, const tree::TreeParams& params, const storage::CheckpointRecord& c,
+bool resolves(storage::Database* db, const storage::Keyspace& keyspace, const tree::TreeParams& params,
+              const storage::CheckpointRecord& c,
               size_t cache_bytes) {
-  storage::NodeStore store(db, cache_bytes);
+  storage::NodeStore store(db, cache_bytes, keyspace);
   tree::BatchProver prover(params, c.digest, &store);
   tree::BatchProver::LeafSummary probe;
   return prover.leaf_summary_at(tree::Bytes(params.key_length, 0), &probe).is_ok();
@@ -38,10 +40,10 @@ Status build_version_chain(storage::Database* db, const config::Config& config, 
   // Back from `through`: runs of operations (newest first), down to a base.
   std::vector<std::pair<uint64_t, uint64_t>> runs;
   const storage::CheckpointRecord* base = nullptr;
-  storage::KeyspaceIterator it(*db, storage::Family::kOperations, storage::Keyspace());
+  storage::KeyspaceIterator it(*db, storage::Family::kOperations, tree_keyspace(config));
   uint64_t s = through, run_last = through, walked = 0;
   while (s > 0) {
-    if (auto c = at.find(s); c != at.end() && resolves(db, params, *c->second, cache_bytes)) {
+    if (auto c = at.find(s); c != at.end() && resolves(db, tree_keyspace(config), params, *c->second, cache_bytes)) {
       base = c->second;
       break;
     }
@@ -67,7 +69,7 @@ Status build_version_chain(storage::Database* db, const config::Config& config, 
   if (run_last > s) runs.emplace_back(s + 1, run_last);
 
   Recovered r;
-  r.resolver = std::make_unique<storage::NodeStore>(db, cache_bytes);
+  r.resolver = std::make_unique<storage::NodeStore>(db, cache_bytes, tree_keyspace(config));
   r.path = base ? RecoveryPath::kOlderCheckpoint : RecoveryPath::kFullReplay;
   r.checkpoint_id = base ? base->id : 0;
   r.prover = base ? std::make_unique<tree::BatchProver>(params, base->digest, r.resolver.get())

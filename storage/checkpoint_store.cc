@@ -18,13 +18,13 @@ Status CheckpointStore::create(CheckpointRecord* record, int parallelism,
 
 Status CheckpointStore::write(const CheckpointRecord& record) {
   rocksdb::WriteBatch batch;
-  batch.Put(db_->handle(Family::kCheckpoints), keyspace_.key(sequence_key(record.id)), encode(record));
+  batch.Put(db_->handle(keyspace_.family(Family::kCheckpoints)), keyspace_.key(sequence_key(record.id)), encode(record));
   return db_->write(&batch, true);
 }
 
 Status CheckpointStore::read(uint64_t id, CheckpointRecord* out) const {
   std::string key = sequence_key(id), value;
-  if (Status s = db_->get(Family::kCheckpoints, keyspace_.key(key), &value); !s.is_ok()) return s;
+  if (Status s = db_->get(keyspace_.family(Family::kCheckpoints), keyspace_.key(key), &value); !s.is_ok()) return s;
   return decode(value, key, out);
 }
 
@@ -41,7 +41,7 @@ Status CheckpointStore::list(std::vector<CheckpointRecord>* out) const {
 
 Status CheckpointStore::remove(uint64_t id) {
   rocksdb::WriteBatch batch;
-  batch.Delete(db_->handle(Family::kCheckpoints), keyspace_.key(sequence_key(id)));
+  batch.Delete(db_->handle(keyspace_.family(Family::kCheckpoints)), keyspace_.key(sequence_key(id)));
   return db_->write(&batch, true);
 }
 

@@ -2,6 +2,7 @@
 
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <mutex>
 #include <set>
@@ -43,6 +44,11 @@ std::string_view family_name(Family f) {
     case Family::kCheckpoints: return kCheckpoints;
     case Family::kMetadata: return kMetadata;
     case Family::kNotes: return kNotes;
+    case Family::kTreeNodes: return kTreeNodes;
+    case Family::kTreeOperations: return kTreeOperations;
+    case Family::kTreeCheckpoints: return kTreeCheckpoints;
+    case Family::kTreeMetadata: return kTreeMetadata;
+    case Family::kTreeNotes: return kTreeNotes;
   }
   return "?";
 }
@@ -158,6 +164,10 @@ Status Database::open(const DatabaseOptions& options, std::unique_ptr<Database>*
   // compaction gives the space back.
   sequential_cf.periodic_compaction_seconds = 6 * 3600;
   rocksdb::ColumnFamilyOptions plain_cf;
+  // t.nodes: the named trees' nodes, keyed id (4 bytes) then label: the
+  // hash buckets take the id and the label's first 4 bytes.
+  rocksdb::ColumnFamilyOptions tree_node_cf = node_cf;
+  tree_node_cf.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(8));
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
       {rocksdb::kDefaultColumnFamilyName, plain_cf},
@@ -166,7 +176,22 @@ Status Database::open(const DatabaseOptions& options, std::unique_ptr<Database>*
       {kCheckpoints, plain_cf},
       {kMetadata, plain_cf},
       {kNotes, plain_cf},
+      {kTreeNodes, tree_node_cf},
+      {kTreeOperations, sequential_cf},
+      {kTreeCheckpoints, plain_cf},
+      {kTreeMetadata, plain_cf},
+      {kTreeNotes, plain_cf},
   };
+  if (options.read_only) {
+    // A store that never held a named tree has no t.* family, and a
+    // read-only open creates none: open what there is.
+    std::vector<std::string> present;
+    (void)rocksdb::DB::ListColumnFamilies(db_options, options.path, &present);
+    std::set<std::string> names(present.begin(), present.end());
+    descriptors.erase(std::remove_if(descriptors.begin() + 6, descriptors.end(),
+                                     [&](const auto& d) { return names.count(d.name) == 0; }),
+                      descriptors.end());
+  }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = options.read_only
@@ -183,7 +208,11 @@ Status Database::open(const DatabaseOptions& options, std::unique_ptr<Database>*
     d->registered_ = open_stores.insert(store_key(options.path)).second;
   }
   d->default_handle_ = handles[0];
-  for (int i = 0; i < 5; ++i) d->handles_[i] = handles[i + 1];
+  for (size_t i = 1; i < handles.size(); ++i) {
+    for (int f = 0; f < kFamilyCount; ++f) {
+      if (descriptors[i].name == family_name(static_cast<Family>(f))) d->handles_[f] = handles[i];
+    }
+  }
   if (Status st = d->check_metadata(options); !st.is_ok()) return st;
   if (options.read_only) {
     *out = std::move(d);
@@ -362,8 +391,15 @@ Status Database::flush_async() {
   fo.allow_write_stall = true;
   // At checkpoints: the durable mark survives a power loss from here on.
   if (mark_) (void)mark_->sync();
-  std::vector<rocksdb::ColumnFamilyHandle*> all(std::begin(handles_), std::end(handles_));
-  return from_rocksdb(db_->Flush(fo, all), "flushing " + path_);
+  return from_rocksdb(db_->Flush(fo, open_handles()), "flushing " + path_);
+}
+
+std::vector<rocksdb::ColumnFamilyHandle*> Database::open_handles() const {
+  std::vector<rocksdb::ColumnFamilyHandle*> all;
+  for (auto* h : handles_) {
+    if (h) all.push_back(h);
+  }
+  return all;
 }
 
 Status Database::compact(std::initializer_list<Family> families) {
@@ -390,8 +426,7 @@ Status Database::resume() {
 Status Database::flush() {
   if (Status room = check_room(compaction_reserve_ / 2, "flushing"); !room.is_ok()) return room;
   rocksdb::FlushOptions fo;
-  std::vector<rocksdb::ColumnFamilyHandle*> all(std::begin(handles_), std::end(handles_));
-  if (Status s = from_rocksdb(db_->Flush(fo, all), "flushing " + path_); !s.is_ok()) return s;
+  if (Status s = from_rocksdb(db_->Flush(fo, open_handles()), "flushing " + path_); !s.is_ok()) return s;
   if (Status s = from_rocksdb(db_->SyncWAL(), "syncing " + path_); !s.is_ok()) return s;
   return mark_ ? mark_->sync() : Status::ok();
 }

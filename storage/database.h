@@ -67,8 +67,26 @@ inline constexpr char kMarkIdKey[] = "mark_id";
 // `path`; UINT64_MAX when it cannot be told (then no limit refuses).
 uint64_t free_bytes(const std::string& path);
 
-enum class Family { kNodes, kOperations, kCheckpoints, kMetadata, kNotes };
-// Every family, in the order reports list them.
+// The default tree's families, then the named trees' (t.*: every key starts
+// with the tree's 4-byte id, storage::Keyspace).
+enum class Family {
+  kNodes,
+  kOperations,
+  kCheckpoints,
+  kMetadata,
+  kNotes,
+  kTreeNodes,
+  kTreeOperations,
+  kTreeCheckpoints,
+  kTreeMetadata,
+  kTreeNotes
+};
+inline constexpr int kFamilyCount = 10;
+// The named trees' family that holds what `f` holds for the default tree.
+inline constexpr Family named_tree_family(Family f) {
+  return static_cast<int>(f) >= 5 ? f : static_cast<Family>(static_cast<int>(f) + 5);
+}
+// The default tree's families, in the order reports list them.
 inline constexpr Family kFamilies[] = {Family::kNodes, Family::kOperations, Family::kCheckpoints, Family::kMetadata,
                                        Family::kNotes};
 std::string_view family_name(Family f);
@@ -135,18 +153,21 @@ class Database {
   uint64_t memtable_bytes() const;
 
   rocksdb::DB* raw() const { return db_.get(); }
+  // Null only for a t.* family of a store opened read-only that has none
+  // (it never held a named tree).
   rocksdb::ColumnFamilyHandle* handle(Family f) const { return handles_[static_cast<int>(f)]; }
 
  private:
   Database() = default;
   Status check_metadata(const DatabaseOptions& options);
+  std::vector<rocksdb::ColumnFamilyHandle*> open_handles() const;
   // Opens the durable mark after a read-write open; moves it back where the
   // check let a loss pass.
   Status open_mark();
 
   std::string path_;
   std::unique_ptr<rocksdb::DB> db_;
-  rocksdb::ColumnFamilyHandle* handles_[5] = {};
+  rocksdb::ColumnFamilyHandle* handles_[kFamilyCount] = {};
   rocksdb::ColumnFamilyHandle* default_handle_ = nullptr;
   MetadataRecord metadata_;
   mutable std::mutex wal_mutex_;

@@ -2,6 +2,12 @@
 
 namespace basis::storage {
 
+Keyspace Keyspace::for_tree(uint32_t id) {
+  std::string prefix(4, '\0');
+  for (int i = 0; i < 4; ++i) prefix[i] = static_cast<char>(id >> (24 - 8 * i));
+  return Keyspace(std::move(prefix));
+}
+
 std::string Keyspace::upper_bound() const {
   std::string bound = prefix_;
   while (!bound.empty()) {

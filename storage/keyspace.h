@@ -2,12 +2,16 @@
 // nodes, operations, checkpoints, notes and metadata starts with. The
 // default tree (a store's first, and every store's only one so far) has no
 // prefix: its records are where every store since format 1 keeps them.
-// Another tree's keys will start with its 4-byte id, in families of their
-// own (docs/DESIGN.md, "named trees"). A plain value; thread-safe to share.
+// A named tree's keys start with its 4-byte id (big-endian), in the t.*
+// families (docs/DESIGN.md, "Named trees"), so that no walk of the default
+// tree's families ever meets them. A plain value; thread-safe to share.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "storage/database.h"
 
 namespace basis::storage {
 
@@ -15,9 +19,13 @@ class Keyspace {
  public:
   Keyspace() = default;  // the default tree
   explicit Keyspace(std::string prefix) : prefix_(std::move(prefix)) {}
+  // The named tree with this id (1 and up; 0 is the default tree).
+  static Keyspace for_tree(uint32_t id);
 
   const std::string& prefix() const { return prefix_; }
   bool is_default() const { return prefix_.empty(); }
+  // The family that holds, for this tree, what `f` holds for the default tree.
+  Family family(Family f) const { return is_default() ? f : named_tree_family(f); }
 
   // The stored key of `key` in this keyspace.
   std::string key(std::string_view key) const {

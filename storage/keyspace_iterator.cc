@@ -13,7 +13,7 @@ KeyspaceIterator::KeyspaceIterator(const Database& db, Family family, const Keys
     upper_slice_ = rocksdb::Slice(upper_);
     options.iterate_upper_bound = &upper_slice_;
   }
-  it_.reset(db.raw()->NewIterator(options, db.handle(family)));
+  it_.reset(db.raw()->NewIterator(options, db.handle(keyspace.family(family))));
 }
 
 }  // namespace basis::storage

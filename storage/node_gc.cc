@@ -107,7 +107,7 @@ Status collect_garbage(Database* db, const std::vector<Digest>& roots, GcReport*
   rocksdb::WriteBatch batch;
   for (size_t i = 0; i < labels.size(); ++i) {
     if (live[i]) continue;
-    batch.Delete(db->handle(Family::kNodes), keyspace.key(chars_of(tree::ByteView(labels[i]))));
+    batch.Delete(db->handle(keyspace.family(Family::kNodes)), keyspace.key(chars_of(tree::ByteView(labels[i]))));
     ++out->removed;
     out->removed_bytes += stored[i].bytes;
     if (batch.Count() >= 10'000) {

@@ -32,7 +32,7 @@ Status ingest_nodes(Database* db, EncodedNodes nodes, const Keyspace& keyspace) 
   rocksdb::Options options;  // nodes are stored uncompressed (see DatabaseOptions)
   options.compression = rocksdb::kNoCompression;
   options.env = db->raw()->GetEnv();  // the database's file system, faults and all
-  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, db->handle(Family::kNodes));
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, db->handle(keyspace.family(Family::kNodes)));
   if (Status s = from_rocksdb(writer.Open(path), "creating " + path); !s.is_ok()) return s;
   const tree::Label* previous = nullptr;
   std::string prefixed;
@@ -53,7 +53,7 @@ Status ingest_nodes(Database* db, EncodedNodes nodes, const Keyspace& keyspace) 
   rocksdb::IngestExternalFileOptions ingest;
   ingest.move_files = true;
   ingest.verify_checksums_before_ingest = true;  // what reached the disk is what was written
-  Status s = from_rocksdb(db->raw()->IngestExternalFile(db->handle(Family::kNodes), {path}, ingest),
+  Status s = from_rocksdb(db->raw()->IngestExternalFile(db->handle(keyspace.family(Family::kNodes)), {path}, ingest),
                           "ingesting " + path);
   std::error_code ec;
   std::filesystem::remove(path, ec);  // left only if ingestion did not move it

@@ -38,9 +38,9 @@ void NodeStore::add(const tree::Node& n, const tree::NodePool& pool) {
   std::string encoded = encode(to_record(n, pool));
   std::string_view key = chars_of(tree::ByteView(n.label));
   if (keyspace_.is_default()) {
-    batch_->Put(db_->handle(Family::kNodes), rocksdb::Slice(key.data(), key.size()), encoded);
+    batch_->Put(db_->handle(keyspace_.family(Family::kNodes)), rocksdb::Slice(key.data(), key.size()), encoded);
   } else {
-    batch_->Put(db_->handle(Family::kNodes), keyspace_.key(key), encoded);
+    batch_->Put(db_->handle(keyspace_.family(Family::kNodes)), keyspace_.key(key), encoded);
   }
   ++pending_count_;
   cache_put(n.label, std::move(encoded));  // new nodes are the likeliest to be read
@@ -103,11 +103,11 @@ Status NodeStore::resolve(const tree::Label& label, tree::NodeRecord* out) {
   std::string value;
   const std::string prefixed = keyspace_.is_default() ? std::string() : keyspace_.key(key);
   const std::string_view stored = keyspace_.is_default() ? key : std::string_view(prefixed);
-  Status s = db_->get(Family::kNodes, stored, &value);
+  Status s = db_->get(keyspace_.family(Family::kNodes), stored, &value);
   if (s.kind() == tree::ErrorKind::kNotFound && pending_count_ > 0) {
     // Queued but evicted from the cache: write the queue out and read again.
     if (Status f = flush(false); !f.is_ok()) return f;
-    s = db_->get(Family::kNodes, stored, &value);
+    s = db_->get(keyspace_.family(Family::kNodes), stored, &value);
   }
   if (s.kind() == tree::ErrorKind::kNotFound) {
     return Status(tree::ErrorKind::kCorruption, record_name(kNodes, key) + " is missing");

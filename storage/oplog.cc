@@ -2,6 +2,7 @@
 
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
@@ -13,31 +14,72 @@ namespace basis::storage {
 
 using tree::ErrorKind;
 
+// A note update with first_sequence 0 keeps the key's existing first
+// sequence. A stored note that cannot be read fails the write (it is
+// retried like any failed write): writing 0 would store a note that reads
+// as corrupt and blocks a rebuild from the notes.
+Status resolve_first_sequences(const Database& db, const Keyspace& keyspace, std::vector<NoteUpdate>* notes) {
+  std::map<tree::Bytes, uint64_t, tree::BytesLess> first;  // within this write
+  for (NoteUpdate& n : *notes) {
+    if (!n.note) {
+      first.erase(n.key);
+      continue;
+    }
+    if (n.note->first_sequence == 0) {
+      auto it = first.find(n.key);
+      if (it != first.end()) {
+        n.note->first_sequence = it->second;
+      } else {
+        std::string value;
+        std::string_view key = chars_of(tree::view(n.key));
+        NoteRecord old;
+        Status s = db.get(keyspace.family(Family::kNotes), keyspace.key(key), &value);
+        if (s.is_ok()) s = decode(value, key, &old);
+        if (!s.is_ok()) return Status(s.kind(), "reading the note the batch updates: " + s.message());
+        n.note->first_sequence = old.first_sequence;
+      }
+    }
+    first[n.key] = n.note->first_sequence;
+  }
+  return Status::ok();
+}
+
 Status Oplog::open(Database* db, std::unique_ptr<Oplog>* out, const Keyspace& keyspace) {
   std::unique_ptr<Oplog> log(new Oplog(db, keyspace));
-  KeyspaceIterator it(*db, Family::kOperations, keyspace);
+  if (Status s = log->refresh(); !s.is_ok()) return s;
+  *out = std::move(log);
+  return Status::ok();
+}
+
+Status Oplog::refresh() {
+  uint64_t last = 0;
+  std::optional<Digest> digest;
+  std::optional<LogBaseRecord> base;
+  KeyspaceIterator it(*db_, Family::kOperations, keyspace_);
   it.SeekToLast();
   if (it.Valid()) {
     OperationRecord rec;
     if (Status s = decode(it.value(), it.key(), &rec); !s.is_ok()) return s;
-    log->last_sequence_ = rec.sequence;
-    log->last_digest_ = rec.digest_after;
+    last = rec.sequence;
+    digest = rec.digest_after;
   }
   if (Status s = from_rocksdb(it.status(), "reading the operation log"); !s.is_ok()) return s;
   std::string value;
-  Status s = db->get(Family::kMetadata, keyspace.key(kLogBaseKey), &value);
+  Status s = db_->get(keyspace_.family(Family::kMetadata), keyspace_.key(kLogBaseKey), &value);
   if (s.is_ok()) {
-    LogBaseRecord base;
-    if (Status d = decode(value, kLogBaseKey, &base); !d.is_ok()) return d;
-    log->base_ = base;
-    if (base.sequence >= log->last_sequence_) {
-      log->last_sequence_ = base.sequence;
-      log->last_digest_ = base.digest;
+    LogBaseRecord b;
+    if (Status d = decode(value, kLogBaseKey, &b); !d.is_ok()) return d;
+    base = b;
+    if (b.sequence >= last) {
+      last = b.sequence;
+      digest = b.digest;
     }
   } else if (s.kind() != ErrorKind::kNotFound) {
     return s;
   }
-  *out = std::move(log);
+  last_sequence_ = last;
+  last_digest_ = digest;
+  base_ = base;
   return Status::ok();
 }
 
@@ -47,7 +89,7 @@ Status Oplog::rebase(uint64_t sequence, const Digest& digest) {
                                                    ", below its last record " + std::to_string(last_sequence_));
   }
   rocksdb::WriteBatch batch;
-  batch.Put(db_->handle(Family::kMetadata), keyspace_.key(kLogBaseKey), encode(LogBaseRecord{sequence, digest}));
+  batch.Put(db_->handle(keyspace_.family(Family::kMetadata)), keyspace_.key(kLogBaseKey), encode(LogBaseRecord{sequence, digest}));
   if (Status s = db_->write(&batch, true); !s.is_ok()) return s;
   last_sequence_ = sequence;
   last_digest_ = digest;
@@ -56,11 +98,14 @@ Status Oplog::rebase(uint64_t sequence, const Digest& digest) {
   return Status::ok();
 }
 
-Status Oplog::append(std::span<const OperationRecord> records, std::span<const NoteUpdate> notes,
-                     bool sync) {
+Status Oplog::stage(std::span<const OperationRecord> records, std::span<const NoteUpdate> notes,
+                    rocksdb::WriteBatch* batch, uint64_t* last, std::optional<Digest>* last_digest) {
+  if (!records.empty() && records.front().sequence != last_sequence_ + 1) {
+    // Another Oplog of this tree may have appended since (a transaction).
+    if (Status s = refresh(); !s.is_ok()) return s;
+  }
   uint64_t expected = last_sequence_ + 1;
   std::optional<Digest> digest = last_digest_;
-  rocksdb::WriteBatch batch;
   for (const OperationRecord& r : records) {
     if (r.sequence != expected) {
       return Status(ErrorKind::kInvalidArgument, "operation record " + std::to_string(r.sequence) +
@@ -73,24 +118,57 @@ Status Oplog::append(std::span<const OperationRecord> records, std::span<const N
     }
     // digest_before is the previous record's digest_after: only the first
     // record of a write repeats it, so that a reader can start there.
-    batch.Put(db_->handle(Family::kOperations), keyspace_.key(sequence_key(r.sequence)), encode(r, &r == records.data()));
+    batch->Put(db_->handle(keyspace_.family(Family::kOperations)), keyspace_.key(sequence_key(r.sequence)),
+               encode(r, &r == records.data()));
     digest = r.digest_after;
     ++expected;
   }
   for (const NoteUpdate& n : notes) {
     const std::string key = keyspace_.key(chars_of(tree::view(n.key)));
     if (n.note) {
-      batch.Put(db_->handle(Family::kNotes), key, encode(*n.note));
+      batch->Put(db_->handle(keyspace_.family(Family::kNotes)), key, encode(*n.note));
     } else {
-      batch.Delete(db_->handle(Family::kNotes), key);
+      batch->Delete(db_->handle(keyspace_.family(Family::kNotes)), key);
     }
   }
-  if (Status s = db_->write(&batch, sync); !s.is_ok()) return s;
-  last_sequence_ = expected - 1;
+  *last = expected - 1;
+  *last_digest = digest;
+  return Status::ok();
+}
+
+void Oplog::advance(uint64_t last, const std::optional<Digest>& digest, bool sync) {
+  last_sequence_ = last;
   last_digest_ = digest;
   // After the write returned, never before: the mark never leads the log.
   // It follows the default tree's log (another tree's has no mark yet).
   if (keyspace_.is_default()) db_->mark_durable(last_sequence_, sync);
+}
+
+Status Oplog::append(std::span<const OperationRecord> records, std::span<const NoteUpdate> notes,
+                     bool sync) {
+  rocksdb::WriteBatch batch;
+  uint64_t last = 0;
+  std::optional<Digest> digest;
+  if (Status s = stage(records, notes, &batch, &last, &digest); !s.is_ok()) return s;
+  if (Status s = db_->write(&batch, sync); !s.is_ok()) return s;
+  advance(last, digest, sync);
+  return Status::ok();
+}
+
+Status Oplog::append_together(Database* db, std::span<const Part> parts, bool sync) {
+  rocksdb::WriteBatch batch;
+  std::vector<std::pair<uint64_t, std::optional<Digest>>> ends(parts.size());
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const Part& p = parts[i];
+    for (size_t j = 0; j < i; ++j) {
+      if (parts[j].log->keyspace_.prefix() == p.log->keyspace_.prefix()) {
+        return Status(ErrorKind::kInvalidArgument, "two parts of one write are of the same tree");
+      }
+    }
+    if (Status s = p.log->stage(p.records, p.notes, &batch, &ends[i].first, &ends[i].second); !s.is_ok()) return s;
+  }
+  if (Status s = db->write(&batch, sync); !s.is_ok()) return s;
+  for (size_t i = 0; i < parts.size(); ++i) parts[i].log->advance(ends[i].first, ends[i].second, sync);
   return Status::ok();
 }
 
@@ -154,7 +232,7 @@ uint64_t Oplog::first_sequence() const {
 
 Status Oplog::digest_after(uint64_t sequence, std::optional<Digest>* out) const {
   std::string key = sequence_key(sequence), value;
-  Status s = db_->get(Family::kOperations, keyspace_.key(key), &value);
+  Status s = db_->get(keyspace_.family(Family::kOperations), keyspace_.key(key), &value);
   if (s.kind() == ErrorKind::kNotFound) return Status(ErrorKind::kCorruption, record_name(kOperations, key) + " is missing");
   if (!s.is_ok()) return s;
   OperationRecord rec;
@@ -168,7 +246,7 @@ Status Oplog::remove_through(uint64_t through) {
   rocksdb::WriteBatch batch;
   if (through == last_sequence_ && last_digest_) {
     // No record will be left to say where the log continues: the base does.
-    batch.Put(db_->handle(Family::kMetadata), keyspace_.key(kLogBaseKey), encode(LogBaseRecord{through, *last_digest_}));
+    batch.Put(db_->handle(keyspace_.family(Family::kMetadata)), keyspace_.key(kLogBaseKey), encode(LogBaseRecord{through, *last_digest_}));
   } else if (through >= first_sequence()) {
     // The new first record must say its digest before: the record that
     // did is going.
@@ -176,9 +254,9 @@ Status Oplog::remove_through(uint64_t through) {
     Status s = scan(through + 1, through + 1, [&](const OperationRecord& r) { return next = r, false; });
     if (!s.is_ok()) return s;
     if (!next) return Status(ErrorKind::kCorruption, "operation record " + std::to_string(through + 1) + " is missing");
-    batch.Put(db_->handle(Family::kOperations), keyspace_.key(sequence_key(through + 1)), encode(*next, true));
+    batch.Put(db_->handle(keyspace_.family(Family::kOperations)), keyspace_.key(sequence_key(through + 1)), encode(*next, true));
   }
-  batch.DeleteRange(db_->handle(Family::kOperations), keyspace_.key(sequence_key(0)),
+  batch.DeleteRange(db_->handle(keyspace_.family(Family::kOperations)), keyspace_.key(sequence_key(0)),
                     keyspace_.key(sequence_key(through + 1)));
   return db_->write(&batch, true);
 }

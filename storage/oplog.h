@@ -13,6 +13,10 @@
 #include "storage/keyspace.h"
 #include "storage/records.h"
 
+namespace rocksdb {
+class WriteBatch;
+}
+
 namespace basis::storage {
 
 // A change to the notes family: set the note of `key`, or delete it.
@@ -20,6 +24,12 @@ struct NoteUpdate {
   Bytes key;
   std::optional<NoteRecord> note;  // nothing = the key was removed
 };
+
+// Gives every note update with first_sequence 0 ("keep the key's") the
+// first sequence its stored note has (or an earlier update in `notes`). A
+// stored note that cannot be read fails: writing 0 would store a note that
+// reads as corrupt and blocks a rebuild from the notes.
+Status resolve_first_sequences(const Database& db, const Keyspace& keyspace, std::vector<NoteUpdate>* notes);
 
 class Oplog {
  public:
@@ -33,12 +43,26 @@ class Oplog {
   uint64_t first_sequence() const;
   // digest_after of the last record (unset when empty).
   const std::optional<Digest>& last_digest() const { return last_digest_; }
+  const Keyspace& keyspace() const { return keyspace_; }
 
   // Appends `records` and applies `notes` in one atomic write. The records
   // must continue the log: consecutive sequence numbers, each digest_before
   // equal to the previous digest_after. `sync` waits for the disk.
+  // When the first record does not continue what this object last saw,
+  // the log's end is read again first: another Oplog of the same tree may
+  // have appended (a transaction, append_together).
   Status append(std::span<const OperationRecord> records, std::span<const NoteUpdate> notes,
                 bool sync);
+
+  // Several trees' records and notes in one atomic write (a transaction
+  // across trees): each part checked as append() checks it. No two parts
+  // may be of the same tree.
+  struct Part {
+    Oplog* log;
+    std::span<const OperationRecord> records;
+    std::span<const NoteUpdate> notes;
+  };
+  static Status append_together(Database* db, std::span<const Part> parts, bool sync);
 
   // Calls `fn` for records from..to (inclusive) in order, checking that
   // there is no gap and that the digests chain (across a rebase, from the
@@ -60,6 +84,14 @@ class Oplog {
   Oplog(Database* db, const Keyspace& keyspace) : db_(db), keyspace_(keyspace) {}
   // digest_after of record `sequence` (kCorruption when it is missing).
   Status digest_after(uint64_t sequence, std::optional<Digest>* out) const;
+  // Reads the log's end (last sequence, digest, base) from the store.
+  Status refresh();
+  // Adds the records and notes to `batch` once they continue the log; the
+  // log's end after them in `*last` and `*digest`.
+  Status stage(std::span<const OperationRecord> records, std::span<const NoteUpdate> notes,
+               rocksdb::WriteBatch* batch, uint64_t* last, std::optional<Digest>* digest);
+  // After the write of what stage() added returned OK.
+  void advance(uint64_t last, const std::optional<Digest>& digest, bool sync);
   Database* db_;
   const Keyspace keyspace_;
   uint64_t last_sequence_ = 0;

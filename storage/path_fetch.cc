@@ -41,7 +41,7 @@ void walk(const Database& db, const Keyspace& keyspace, const std::vector<tree::
     }
     std::vector<rocksdb::PinnableSlice> values(wanted.size());
     std::vector<rocksdb::Status> statuses(wanted.size());
-    db.raw()->MultiGet(ro, db.handle(Family::kNodes), wanted.size(), wanted.data(), values.data(),
+    db.raw()->MultiGet(ro, db.handle(keyspace.family(Family::kNodes)), wanted.size(), wanted.data(), values.data(),
                        statuses.data());
     next.clear();
     for (size_t i = 0; i < wanted.size(); ++i) {

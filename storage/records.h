@@ -34,6 +34,12 @@ inline constexpr char kOperations[] = "operations";
 inline constexpr char kCheckpoints[] = "checkpoints";
 inline constexpr char kMetadata[] = "metadata";
 inline constexpr char kNotes[] = "notes";
+// The named trees' (keys start with the tree's 4-byte id).
+inline constexpr char kTreeNodes[] = "t.nodes";
+inline constexpr char kTreeOperations[] = "t.operations";
+inline constexpr char kTreeCheckpoints[] = "t.checkpoints";
+inline constexpr char kTreeMetadata[] = "t.metadata";
+inline constexpr char kTreeNotes[] = "t.notes";
 
 // One applied, tree-changing operation, or a rollback. Keyed by big-endian
 // sequence number.

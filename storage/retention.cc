@@ -28,7 +28,7 @@ Status pin_checkpoint(Database* db, uint64_t id, const Keyspace& keyspace) {
   CheckpointRecord cp;
   if (Status s = CheckpointStore(db, keyspace).read(id, &cp); !s.is_ok()) return s;
   rocksdb::WriteBatch batch;
-  batch.Put(db->handle(Family::kMetadata), keyspace.key(pin_key(id)), encode(cp));  // the pin holds what it pins
+  batch.Put(db->handle(keyspace.family(Family::kMetadata)), keyspace.key(pin_key(id)), encode(cp));  // the pin holds what it pins
   return db->write(&batch, true);
 }
 
@@ -37,7 +37,7 @@ Status unpin_checkpoint(Database* db, uint64_t id, const Keyspace& keyspace) {
   // never was (or is long gone): refused like a pin of it. Unpinning a
   // checkpoint that is not pinned is a no-op.
   std::string pin;
-  Status pinned = db->get(Family::kMetadata, keyspace.key(pin_key(id)), &pin);
+  Status pinned = db->get(keyspace.family(Family::kMetadata), keyspace.key(pin_key(id)), &pin);
   if (pinned.kind() == ErrorKind::kNotFound) {
     CheckpointRecord cp;
     if (Status s = CheckpointStore(db, keyspace).read(id, &cp); !s.is_ok()) {
@@ -49,7 +49,7 @@ Status unpin_checkpoint(Database* db, uint64_t id, const Keyspace& keyspace) {
     return pinned;
   }
   rocksdb::WriteBatch batch;
-  batch.Delete(db->handle(Family::kMetadata), keyspace.key(pin_key(id)));
+  batch.Delete(db->handle(keyspace.family(Family::kMetadata)), keyspace.key(pin_key(id)));
   return db->write(&batch, true);
 }
 

@@ -19,7 +19,7 @@ Status SealWindow::add(std::vector<std::pair<tree::Label, std::string>>&& nodes,
 }
 
 Status SealWindow::flush() {
-  if (Status s = ingest_nodes(db_, EncodedNodes(records_).subspan(written_)); !s.is_ok()) return s;
+  if (Status s = ingest_nodes(db_, EncodedNodes(records_).subspan(written_), keyspace_); !s.is_ok()) return s;
   written_ = records_.size();
   queued_bytes_ = 0;
   if (kept_bytes_ > limits_.keep_bytes) {
@@ -37,7 +37,7 @@ Status SealWindow::seal(const tree::Digest& digest, uint64_t* checked) {
   // What was written now checks against its labels; everything else the
   // version names was checked with an earlier one.
   Status verified = check_from_disk_ ? verify_tree(*db_, digest, limits_.disk_check_threads, checked)
-                                     : verify_written_nodes(*db_, digest, records_);
+                                     : verify_written_nodes(*db_, digest, records_, keyspace_);
   if (!check_from_disk_) *checked = records_.size();
   records_.clear();
   written_ = 0;

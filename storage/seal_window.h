@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "storage/database.h"
+#include "storage/keyspace.h"
 
 namespace basis::storage {
 
@@ -20,7 +21,8 @@ class SealWindow {
     size_t keep_bytes = size_t{512} << 20;  // beyond this, the version is checked from disk instead
     int disk_check_threads = 2;             // for a check from disk
   };
-  SealWindow(Database* db, Limits limits) : db_(db), limits_(limits) {}
+  SealWindow(Database* db, Limits limits, Keyspace keyspace = Keyspace())
+      : db_(db), keyspace_(std::move(keyspace)), limits_(limits) {}
 
   // Takes `nodes` (label, encoded record). `*wrote` says whether this wrote
   // what was queued (then every node taken so far is durable).
@@ -38,6 +40,7 @@ class SealWindow {
 
  private:
   Database* db_;
+  Keyspace keyspace_;  // the tree's
   Limits limits_;
   std::vector<std::pair<tree::Label, std::string>> records_;  // [0, written_) is on disk
   size_t written_ = 0;

@@ -110,7 +110,7 @@ Status read_nodes(const Database& db, const Context& cx, size_t count, LabelOf l
         keys.emplace_back(stored_keys[i]);
       }
     }
-    db.raw()->MultiGet(rocksdb::ReadOptions(), db.handle(Family::kNodes), n, keys.data(), values.data(),
+    db.raw()->MultiGet(rocksdb::ReadOptions(), db.handle(cx.keyspace.family(Family::kNodes)), n, keys.data(), values.data(),
                        statuses.data());
     for (size_t i = 0; i < n; ++i) {
       std::string_view key = chars_of(ByteView(label_of(at + i)));

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace basis::config {
 
@@ -44,11 +45,23 @@ struct CheckpointInterval {
 };
 
 struct Config {
+  // The parameters of a tree: [tree] for the default tree, one [[trees]]
+  // entry for each named tree.
   struct Tree {
     uint32_t key_length = 32;              // 1..255
     std::optional<uint32_t> value_length;  // unset = any length
+    // Named trees only: its name ([a-z0-9_-], 1..64 characters, not
+    // "default"). Which tree of the store a runtime serves is `id` (0: the
+    // default tree), set by the store from its catalog, never from TOML.
+    std::string name = "default";
+    uint32_t id = 0;
     bool operator==(const Tree&) const = default;
   } tree;
+  // The named trees declared in the file ([[trees]]): created at start when
+  // the store does not hold them yet. Trees created through the API need no
+  // entry; a tree the store holds keeps its stored parameters, and an entry
+  // that names it with others is an error at start.
+  std::vector<Tree> trees;
   struct Storage {
     std::string data_dir = "data";
     SyncPolicy sync = SyncPolicy::kAlways;  // whether acknowledged batches are fsynced
@@ -157,5 +170,7 @@ Status load_string(std::string_view text, std::string_view source_name, Config* 
 // Durations: "30 days", "1 hour", "10 s", "500 ms", ...
 std::optional<uint64_t> parse_size(std::string_view text);
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+// OK when `name` may name a tree: 1..64 of a-z, 0-9, '_' and '-', not "default".
+Status check_tree_name(std::string_view name);
 
 }  // namespace basis::config

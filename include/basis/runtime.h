@@ -19,6 +19,7 @@
 #include "basis/config.h"
 #include "basis/reports.h"
 #include "basis/rollback.h"
+#include "basis/trees.h"
 #include "basis/tree/status.h"
 
 namespace basis {
@@ -147,6 +148,32 @@ class Runtime {
 
   // Actors restarted by the supervisor so far.
   uint64_t restarts();
+
+  // Named trees (basis/trees.h). open() recovers every tree of the store,
+  // recovery_parallelism of them at a time, and creates the ones the
+  // configuration declares that the store does not hold yet. These are
+  // called on the runtime open() returned (the default tree's); on a named
+  // tree's, trees() lists it alone and the rest answer kInvalidArgument.
+  //
+  // Every tree: the default tree first, then the named ones by name.
+  std::vector<TreeInfo> trees();
+  // A tree's runtime: the same interface as this one's, for that tree
+  // ("default": this runtime itself, not owned). Null when no tree has that
+  // name, or its recovery failed (trees() says why). Valid until the tree
+  // is dropped or this runtime shuts down: after that, every call on it
+  // answers "runtime is shut down".
+  std::shared_ptr<Runtime> tree(const std::string& name);
+  // A new named tree, served at once (synced in the catalog first).
+  tree::Status create_tree(const config::Config::Tree& params);
+  // Stops the tree and removes every record of it. Refused while one of its
+  // checkpoints is pinned (kInvalidArgument naming the pins): a pinned
+  // version is kept until unpinned. A tree the configuration declares comes
+  // back, empty, at the next start.
+  tree::Status drop_tree(const std::string& name);
+  // Applies the parts together (the rule in basis/trees.h): waits until
+  // every batch submitted to those trees before it is durable, and answers
+  // once all parts are durable together.
+  TransactionResult transact(std::vector<TransactionPart> parts);
 
   struct Impl;
 
