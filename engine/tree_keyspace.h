@@ -9,7 +9,7 @@
 namespace basis::engine {
 
 inline storage::Keyspace tree_keyspace(const config::Config& config) {
-  return config.tree.id == 0 ? storage::Keyspace() : storage::Keyspace::for_tree(config.tree.id);
+  return config.tree.id == 0 ? storage::Keyspace() : storage::Keyspace::for_tree(config.tree.id, config.tree.key_length);
 }
 
 }  // namespace basis::engine

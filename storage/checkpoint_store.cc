@@ -10,7 +10,7 @@ namespace basis::storage {
 
 Status CheckpointStore::create(CheckpointRecord* record, int parallelism,
                                const std::function<void(uint64_t)>& progress) {
-  if (Status s = verify_tree(*db_, record->digest, parallelism, &record->node_count, nullptr, progress); !s.is_ok()) {
+  if (Status s = verify_tree(*db_, record->digest, parallelism, &record->node_count, nullptr, progress, keyspace_); !s.is_ok()) {
     return Status(s.kind(), "checkpoint " + std::to_string(record->id) + " not written: " + s.message());
   }
   return write(*record);

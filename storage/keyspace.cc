@@ -2,10 +2,12 @@
 
 namespace basis::storage {
 
-Keyspace Keyspace::for_tree(uint32_t id) {
+Keyspace Keyspace::for_tree(uint32_t id, uint32_t key_length) {
   std::string prefix(4, '\0');
   for (int i = 0; i < 4; ++i) prefix[i] = static_cast<char>(id >> (24 - 8 * i));
-  return Keyspace(std::move(prefix));
+  Keyspace k(std::move(prefix));
+  k.key_length_ = key_length;
+  return k;
 }
 
 std::string Keyspace::upper_bound() const {

@@ -19,8 +19,11 @@ class Keyspace {
  public:
   Keyspace() = default;  // the default tree
   explicit Keyspace(std::string prefix) : prefix_(std::move(prefix)) {}
-  // The named tree with this id (1 and up; 0 is the default tree).
-  static Keyspace for_tree(uint32_t id);
+  // The named tree with this id (1 and up; 0 is the default tree) and key
+  // length (what checking its nodes needs; the default tree's is the store's).
+  static Keyspace for_tree(uint32_t id, uint32_t key_length = 0);
+  // 0: the store's (the default tree's, in its metadata).
+  uint32_t key_length() const { return key_length_; }
 
   const std::string& prefix() const { return prefix_; }
   bool is_default() const { return prefix_.empty(); }
@@ -47,6 +50,7 @@ class Keyspace {
 
  private:
   std::string prefix_;
+  uint32_t key_length_ = 0;
 };
 
 }  // namespace basis::storage

@@ -36,7 +36,7 @@ Status SealWindow::seal(const tree::Digest& digest, uint64_t* checked) {
   if (written_ != records_.size()) return Status(tree::ErrorKind::kInvalidArgument, "sealing a window not flushed");
   // What was written now checks against its labels; everything else the
   // version names was checked with an earlier one.
-  Status verified = check_from_disk_ ? verify_tree(*db_, digest, limits_.disk_check_threads, checked)
+  Status verified = check_from_disk_ ? verify_tree(*db_, digest, limits_.disk_check_threads, checked, nullptr, {}, keyspace_)
                                      : verify_written_nodes(*db_, digest, records_, keyspace_);
   if (!check_from_disk_) *checked = records_.size();
   records_.clear();

@@ -5,7 +5,7 @@
 #include "storage/coding.h"
 #include "storage/crc32c.h"
 #include "storage/keyspace.h"
-#include "storage/keyspace_iterator.h"
+#include <rocksdb/db.h>
 
 namespace basis::storage {
 
@@ -50,13 +50,22 @@ Status decode_entry(std::string_view name, std::string_view value, TreeEntry* ou
 
 Status list_trees(const Database& db, std::vector<TreeEntry>* out) {
   out->clear();
-  KeyspaceIterator it(db, Family::kMetadata, Keyspace(kEntryPrefix));
-  for (it.SeekToFirst(); it.Valid(); it.Next()) {
+  // The default tree's metadata family: a bounded iterator of its own (a
+  // Keyspace with a prefix would be a named tree's, in t.metadata).
+  const std::string lower = kEntryPrefix, upper = Keyspace(kEntryPrefix).upper_bound();
+  rocksdb::Slice lower_slice(lower), upper_slice(upper);
+  rocksdb::ReadOptions ro;
+  ro.iterate_lower_bound = &lower_slice;
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db.raw()->NewIterator(ro, db.handle(Family::kMetadata)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
     TreeEntry e;
-    if (Status s = decode_entry(it.key(), it.value(), &e); !s.is_ok()) return s;
+    std::string_view key(it->key().data(), it->key().size());
+    std::string_view value(it->value().data(), it->value().size());
+    if (Status s = decode_entry(key.substr(lower.size()), value, &e); !s.is_ok()) return s;
     out->push_back(std::move(e));
   }
-  return from_rocksdb(it.status(), "reading the catalog of trees");
+  return from_rocksdb(it->status(), "reading the catalog of trees");
 }
 
 Status create_tree(Database* db, const std::string& name, uint32_t key_length,

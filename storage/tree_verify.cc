@@ -144,7 +144,7 @@ Status verify_tree(const Database& db, const Digest& digest, int parallelism, ui
                    const Keyspace& keyspace) {
   // Level by level: each level's nodes are read in batches, split over the
   // threads, and checked against their labels.
-  const Context cx{db.metadata().params.key_length, keyspace};
+  const Context cx{keyspace.key_length() ? keyspace.key_length() : db.metadata().params.key_length, keyspace};
   const tree::Bytes lowest(cx.key_length, 0x00), highest(cx.key_length, 0xff);
   std::vector<Pending> level{{root_label(digest), lowest.data(), highest.data()}};
   const size_t threads = static_cast<size_t>(std::max(1, parallelism));
@@ -186,7 +186,7 @@ Status verify_written_nodes(const Database& db, const Digest& digest,
       return h;
     }
   };
-  const Context cx{db.metadata().params.key_length, keyspace};
+  const Context cx{keyspace.key_length() ? keyspace.key_length() : db.metadata().params.key_length, keyspace};
   const tree::Bytes lowest(cx.key_length, 0x00), highest(cx.key_length, 0xff);
   std::unordered_map<Label, const std::string*, LabelHash> unchecked;
   unchecked.reserve(written.size());
