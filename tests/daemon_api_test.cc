@@ -318,6 +318,8 @@ TEST_CASE("api: /metrics has one family per quantity, each with its type", "[dae
       {"basis_restart_needed", "gauge"},
       {"basis_storage_read_failed", "gauge"},
       {"basis_build_info", "gauge"},
+      {"basis_tree_up", "gauge"},
+      {"basis_tree_last_sequence", "gauge"},
   };
   REQUIRE(types == expected);
   for (const auto& [name, type] : types) {

@@ -14,10 +14,10 @@ using nlohmann::json;
 
 namespace {
 
-void list_checkpoints(const ApiContext& api, httplib::Response& res) {
+void list_checkpoints(const TreeTarget& t, httplib::Response& res) {
   json list = json::array();
-  std::set<uint64_t> pinned = api.rt.pinned_checkpoints();
-  for (const auto& c : api.rt.checkpoints()) {
+  std::set<uint64_t> pinned = t.rt->pinned_checkpoints();
+  for (const auto& c : t.rt->checkpoints()) {
     json j = checkpoint_json(c);
     j["pinned"] = pinned.count(c.id) > 0;
     list.push_back(j);
@@ -25,23 +25,22 @@ void list_checkpoints(const ApiContext& api, httplib::Response& res) {
   reply(res, 200, {{"checkpoints", list}});
 }
 
-void seal_checkpoint(const ApiContext& api, httplib::Response& res) {
-  if (tree::Status s = api.rt.checkpoint_now(); !s.is_ok()) return fail(res, s);
-  auto list = api.rt.checkpoints();
+void seal_checkpoint(const TreeTarget& t, httplib::Response& res) {
+  if (tree::Status s = t.rt->checkpoint_now(); !s.is_ok()) return fail(res, s);
+  auto list = t.rt->checkpoints();
   if (list.empty()) return fail(res, ErrorCode::kInternal, "no checkpoint after sealing one");
   reply(res, 201, checkpoint_json(list.front()));
 }
 
 // Pinning keeps a checkpoint through retention (the version confirmed on
 // chain); unpinning an id that is neither pinned nor retained is a 404.
-void pin(const ApiContext& api, bool on, const httplib::Request& req, httplib::Response& res) {
-  std::string v = req.matches[1].str();
+void pin(const TreeTarget& t, bool on, const std::string& v, httplib::Response& res) {
   std::optional<uint64_t> id = parse_u64(v);
   if (!id) {
     return fail(res, ErrorCode::kInvalidParameter,
                 "checkpoint id '" + printable(v) + "' is not an unsigned 64-bit integer");
   }
-  tree::Status s = on ? api.rt.pin_checkpoint(*id) : api.rt.unpin_checkpoint(*id);
+  tree::Status s = on ? t.rt->pin_checkpoint(*id) : t.rt->unpin_checkpoint(*id);
   if (!s.is_ok()) return fail(res, s);
   reply(res, 200, {{"id", *id}, {"pinned", on}});
 }
@@ -61,13 +60,27 @@ void install_admin_routes(httplib::Server& server, const ApiContext& api) {
   const uint64_t max_body = api.options.max_body_size;
   using Req = const httplib::Request&;
   using Res = httplib::Response&;
-  server.Get("/v1/checkpoints", [api](Req, Res res) { list_checkpoints(api, res); });
+  server.Get("/v1/checkpoints", [api](Req, Res res) { list_checkpoints(default_tree(api), res); });
   route_with_body(server, "POST", "/v1/checkpoints", max_body,
-                  [api](Req, Res res, const std::string&) { seal_checkpoint(api, res); });
-  route_with_body(server, "POST", R"(/v1/checkpoints/([^/]+)/pin)", max_body,
-                  [api](Req req, Res res, const std::string&) { pin(api, true, req, res); });
-  route_with_body(server, "DELETE", R"(/v1/checkpoints/([^/]+)/pin)", max_body,
-                  [api](Req req, Res res, const std::string&) { pin(api, false, req, res); });
+                  [api](Req, Res res, const std::string&) { seal_checkpoint(default_tree(api), res); });
+  for (bool on : {true, false}) {
+    route_with_body(server, on ? "POST" : "DELETE", R"(/v1/checkpoints/([^/]+)/pin)", max_body,
+                    [api, on](Req req, Res res, const std::string&) { pin(default_tree(api), on, req.matches[1].str(), res); });
+    route_with_body(server, on ? "POST" : "DELETE", R"(/v1/trees/([^/]+)/checkpoints/([^/]+)/pin)", max_body,
+                    [api, on](Req req, Res res, const std::string&) {
+                      TreeTarget t;
+                      if (find_tree(api, req.matches[1].str(), &t, res)) pin(t, on, req.matches[2].str(), res);
+                    });
+  }
+  server.Get(R"(/v1/trees/([^/]+)/checkpoints)", [api](Req req, Res res) {
+    TreeTarget t;
+    if (find_tree(api, req.matches[1].str(), &t, res)) list_checkpoints(t, res);
+  });
+  route_with_body(server, "POST", R"(/v1/trees/([^/]+)/checkpoints)", max_body,
+                  [api](Req req, Res res, const std::string&) {
+                    TreeTarget t;
+                    if (find_tree(api, req.matches[1].str(), &t, res)) seal_checkpoint(t, res);
+                  });
   route_with_body(server, "POST", "/v1/admin/compact", max_body,
                   [api](Req, Res res, const std::string&) { compact(api, res); });
 
@@ -81,6 +94,12 @@ void install_admin_routes(httplib::Server& server, const ApiContext& api) {
   // For an orchestrator: ready (send traffic) is the same decision; live
   // (do not restart) holds while the process answers, unless only a restart
   // can heal the store.
+  server.Get(R"(/v1/trees/([^/]+)/health)", [api](Req req, Res res) {
+    TreeTarget t;
+    if (!find_tree(api, req.matches[1].str(), &t, res)) return;
+    HealthSummary h = summarize_health(*t.rt);
+    reply(res, h.ready ? 200 : 503, health_json(h, t.rt->recovery()));
+  });
   server.Get("/v1/health/ready", [api](Req, Res res) {
     HealthSummary h = summarize_health(api.rt);
     reply(res, h.ready ? 200 : 503, {{"status", h.status}});

@@ -118,9 +118,16 @@ bool parse_batch(std::string_view body, const tree::TreeParams& params, std::vec
   for (const auto& item : doc.items()) {
     if (item.key() != "ops") return invalid(error, bad, "unknown field '" + item.key() + "' (the body has one field, \"ops\")");
   }
+  return parse_operations(doc["ops"], params, out, error);
+}
+
+bool parse_operations(const json& ops, const tree::TreeParams& params, std::vector<basis::OwnedOperation>* out,
+                      ApiError* error) {
+  const ErrorCode bad = ErrorCode::kInvalidBatch;
+  if (!ops.is_array()) return invalid(error, bad, "\"ops\" must be an array");
   out->clear();
-  for (size_t i = 0; i < doc["ops"].size(); ++i) {
-    const json& op = doc["ops"][i];
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const json& op = ops[i];
     std::string at = "op " + std::to_string(i);
     if (!op.is_object() || !op.contains("type") || !op["type"].is_string()) return invalid(error, bad, at + ": no type");
     const std::string& name = op["type"].get_ref<const std::string&>();

@@ -25,6 +25,9 @@ bool parse_json_body(std::string_view body, nlohmann::json* out, ApiError* error
 // kInvalidBatch (anything else).
 bool parse_batch(std::string_view body, const tree::TreeParams& params, std::vector<basis::OwnedOperation>* out,
                  ApiError* error);
+// The "ops" array of a batch (or of a transaction's part), as parse_batch reads it.
+bool parse_operations(const nlohmann::json& ops, const tree::TreeParams& params,
+                      std::vector<basis::OwnedOperation>* out, ApiError* error);
 
 // Before a batch body is parsed into a document: refuses (false, `error`
 // says why) a body nested deeper than a batch ever is, or holding more JSON

@@ -54,11 +54,26 @@ struct ApiContext {
 // The `limit` of GET /v1/oplog when none is given (ApiOptions has the largest).
 constexpr uint64_t kDefaultOplogLimit = 100;
 
-// POST /v1/batch, GET /v1/digest, GET /v1/lookup/{key}, GET /v1/oplog.
+// The tree a request is about: the default tree for /v1/…, a named one for
+// /v1/trees/{name}/…. Holding `rt` keeps a dropped tree's runtime valid
+// (its calls then answer that it is shut down).
+struct TreeTarget {
+  std::shared_ptr<basis::Runtime> rt;
+  tree::TreeParams params;
+  std::string name;
+};
+TreeTarget default_tree(const ApiContext& api);
+// The tree named `name` ("default" included), or false after answering 404.
+bool find_tree(const ApiContext& api, const std::string& name, TreeTarget* out, httplib::Response& res);
+
+// A tree's routes, at /v1/… for the default tree and /v1/trees/{name}/… for
+// any: POST batch, GET digest, GET lookup/{key}, GET oplog.
 void install_tree_routes(httplib::Server& server, const ApiContext& api);
-// /v1/checkpoints (and pins), /v1/admin/compact, /v1/health (ready, live), /metrics.
+// A tree's checkpoints and pins (both forms, as above), /v1/admin/compact,
+// /v1/health (ready, live), /metrics.
 void install_admin_routes(httplib::Server& server, const ApiContext& api);
-// GET /v1/trees, POST /v1/trees/{name}/rollback.
+// GET and POST /v1/trees, DELETE /v1/trees/{name}, POST
+// /v1/trees/{name}/rollback, POST /v1/transactions.
 void install_tree_admin_routes(httplib::Server& server, const ApiContext& api);
 
 }  // namespace basis::daemon

@@ -18,6 +18,20 @@ HealthSummary summarize_health(basis::Runtime& rt) {
              : checks_pass && storage_reads      ? "ok"
                                                  : "degraded";
   h.ready = h.state.served && h.state.writes.is_ok() && checks_pass && storage_reads;
+  // The named trees: one that is not served, or refuses batches, makes the
+  // store degraded (the others serve); readiness is the default tree's.
+  std::vector<TreeInfo> trees = rt.trees();
+  for (size_t i = 1; i < trees.size(); ++i) {
+    std::shared_ptr<basis::Runtime> t = trees[i].status.is_ok() ? rt.tree(trees[i].name) : nullptr;
+    const basis::Runtime::TreeState state = t ? t->state() : basis::Runtime::TreeState{};
+    if (!t || !state.served || !state.writes.is_ok()) {
+      h.trees_not_ok.push_back({trees[i].name, !trees[i].status.is_ok() ? trees[i].status.to_string()
+                                               : !state.served          ? "not served"
+                                                                        : state.writes.to_string()});
+    }
+  }
+  h.named_trees = trees.size() - 1;
+  if (!h.trees_not_ok.empty() && h.status == std::string("ok")) h.status = "degraded";
   return h;
 }
 
@@ -39,6 +53,13 @@ json health_json(const HealthSummary& h, const basis::Runtime::RecoveryReport& r
            {{"state", basis::verification_state_name(bg.verification)},
             {"nodes", bg.verified_nodes},
             {"problem", bg.verification_problem}}},
+          {"trees",
+           {{"named", h.named_trees},
+            {"not_ok", [&] {
+               json list = json::array();
+               for (const auto& [name, why] : h.trees_not_ok) list.push_back({{"name", name}, {"why", why}});
+               return list;
+             }()}}},
           {"health_check",
            {{"checks", bg.health_checks},
             {"failures", bg.health_check_failures},

@@ -4,6 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "basis/runtime.h"
 
 namespace basis::daemon {
@@ -12,11 +16,17 @@ struct HealthSummary {
   // "ok"; "unavailable" (no prover serves: one failed and is being rebuilt,
   // or was given up on); "refusing_writes"; "degraded" (the last health
   // check or the background verification failed, or a read of the stored
-  // tree failed since the last full health check passed).
+  // tree failed since the last full health check passed, or a named tree is
+  // not served or refuses batches: the others serve meanwhile).
   const char* status = "ok";
-  bool ready = true;  // everything it should do, it does: "ok" only
+  // The tree asked about does all it should: "ok", or "degraded" only by
+  // another (named) tree, so that one damaged tree of many does not take
+  // the service out of rotation.
+  bool ready = true;
   basis::Runtime::TreeState state;
   basis::BackgroundStatus background;
+  size_t named_trees = 0;
+  std::vector<std::pair<std::string, std::string>> trees_not_ok;  // name, why
 };
 
 // Asks the runtime now (its prover answers, or says at once why it cannot).

@@ -105,6 +105,26 @@ std::string Metrics::render(basis::Runtime& rt) {
     f.families().push_back(prometheus::MetricFamily{"basis_build_info", "The running build (always 1)",
                                                     prometheus::MetricType::Gauge, {build}});
   }
+  {
+    // Every tree of the store, labelled by name (the default tree's figures
+    // above are also its own).
+    prometheus::MetricFamily up{"basis_tree_up", "1 while the tree is served and takes batches",
+                                prometheus::MetricType::Gauge, {}};
+    prometheus::MetricFamily seq{"basis_tree_last_sequence", "Sequence number of the tree's last operation",
+                                 prometheus::MetricType::Gauge, {}};
+    for (const TreeInfo& info : rt.trees()) {
+      std::shared_ptr<basis::Runtime> t = info.status.is_ok() ? rt.tree(info.name) : nullptr;
+      const basis::Runtime::TreeState state = t ? t->state() : basis::Runtime::TreeState{};
+      prometheus::ClientMetric m;
+      m.label = {{"tree", info.name}};
+      m.gauge.value = state.served && state.writes.is_ok() ? 1 : 0;
+      up.metric.push_back(m);
+      m.gauge.value = number(state.last_sequence);
+      seq.metric.push_back(m);
+    }
+    f.families().push_back(std::move(up));
+    f.families().push_back(std::move(seq));
+  }
   std::vector<prometheus::MetricFamily> all = registry_->Collect();
   all.insert(all.end(), f.families().begin(), f.families().end());
   return prometheus::TextSerializer().Serialize(all);
