@@ -55,7 +55,10 @@ std::vector<TreeInfo> Runtime::trees() {
   out.push_back(TreeInfo{t.name, t.key_length, t.value_length, impl_->stopped ? Impl::shut_down() : tree::Status::ok()});
   if (!impl_->is_default() || impl_->stopped) return out;
   std::lock_guard<std::mutex> lock(impl_->named_mutex);
-  for (const auto& [name, n] : impl_->named) out.push_back(info_of(n.entry, n.failed));
+  for (const auto& [name, n] : impl_->named) {
+    const bool stopped = n.runtime && RuntimeAccess::impl(*n.runtime).stopped;
+    out.push_back(info_of(n.entry, stopped ? Impl::shut_down() : n.failed));
+  }
   return out;
 }
 
