@@ -110,7 +110,9 @@ Status Database::open(const DatabaseOptions& options, std::unique_ptr<Database>*
   }
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options.create_if_missing && may_create;
-  db_options.create_missing_column_families = options.create_if_missing;
+  // The t.* families (named trees) are new to stores written before them:
+  // created empty at a writable open, whatever create_if_missing says.
+  db_options.create_missing_column_families = !options.read_only;
   if (options.env) db_options.env = options.env;
   // A log damaged before its last record is refused, not silently cut there
   // (a torn last record, as a crash leaves it, is dropped); the durable mark

@@ -204,3 +204,38 @@ TEST_CASE("the example configuration names every key with its default", "[config
     REQUIRE(example.find("\n" + key + " = ") != std::string::npos);
   }
 }
+
+TEST_CASE("[[trees]] declares named trees; a bad or repeated name, an unknown key or a bad length is an error "
+          "naming it", "[config]") {
+  Config cfg;
+  REQUIRE(load_string("[[trees]]\nname = \"tracker\"\nkey_length = 32\nvalue_length = 8\n"
+                      "[[trees]]\nname = \"reserve-1\"\nvalue_length = \"variable\"\n",
+                      "t.toml", &cfg)
+              .is_ok());
+  REQUIRE(cfg.trees.size() == 2);
+  CHECK(cfg.trees[0].name == "tracker");
+  CHECK(cfg.trees[0].value_length == std::optional<uint32_t>(8));
+  CHECK(cfg.trees[1].key_length == 32);
+  CHECK_FALSE(cfg.trees[1].value_length);
+  Config again;
+  REQUIRE(load_string(cfg.to_toml(), "round trip", &again).is_ok());
+  CHECK(again == cfg);
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"[[trees]]\nkey_length = 32\n", "needs a name"},
+      {"[[trees]]\nname = \"a\"\n[[trees]]\nname = \"a\"\n", "a second time"},
+      {"[[trees]]\nname = \"default\"\n", "default"},
+      {"[[trees]]\nname = \"Big\"\n", "a-z"},
+      {"[[trees]]\nname = \"\"\n", "1..64"},
+      {"[[trees]]\nname = \"a\"\nkey_length = 0\n", "out of range"},
+      {"[[trees]]\nname = \"a\"\nkeylength = 3\n", "unknown key"},
+      {"[trees]\nname = \"a\"\n", "array of tables"},
+  };
+  for (const auto& [text, why] : bad) {
+    Config c;
+    Status s = load_string(text, "bad.toml", &c);
+    INFO(text << " -> " << s.message());
+    REQUIRE_FALSE(s.is_ok());
+    CHECK(s.message().find("bad.toml:") == 0);
+    CHECK(s.message().find(why) != std::string::npos);
+  }
+}
