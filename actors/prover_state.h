@@ -21,7 +21,15 @@ struct Pending {
 };
 
 struct State {
+  State() = default;
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
+  // Gives back what the tree charged to the store's memory budget.
+  ~State() {
+    if (setup && setup->db) setup->db->memory_budget().charge(-static_cast<int64_t>(charged_bytes));
+  }
   std::shared_ptr<ProverSetup> setup;
+  uint64_t charged_bytes = 0;  // the tree in memory, as last charged to the store's budget
   uint64_t next_batch_id = 1;
   uint64_t last_sent_batch = 0;
   uint64_t durable_batch = 0;

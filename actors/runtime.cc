@@ -236,6 +236,8 @@ Runtime::Stats Runtime::stats() {
   s.gc_removed_bytes = impl_->gc_counters->removed_bytes;
   s.gc_live_nodes = impl_->gc_counters->live;
   s.stalled_batches = impl_->reports->stalled_batches();
+  s.store_memory_bytes = impl_->db->memory_budget().used();
+  s.store_memory_budget = impl_->db->memory_budget().limit();
   s.background = impl_->checks->status();
   return s;
 }

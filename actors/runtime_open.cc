@@ -188,6 +188,7 @@ tree::Status actors::RuntimeAccess::open(const config::Config& config, rocksdb::
   options.node_compression = config.persistence.node_compression;
   options.env = env;
   options.compaction_reserve = config.storage.min_free_space;
+  options.memory_budget = config.persistence.node_cache_size;  // one budget for every tree
   auto log_to = runtime_logger(config);
   if (tree::Status s = check_room_to_start(config); !s.is_ok()) {
     log_to->error("{}", s.to_string());

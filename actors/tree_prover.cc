@@ -88,18 +88,27 @@ void ship_nodes(prover_actor::pointer self, State& st) {
   self->send(st.setup->node_writer, nodes_atom::value, std::move(group));
 }
 
-// Keeps the tree within its share of node_cache_size: once every node handed
-// out is durable, stored subtrees below the top levels go back to the store.
+// Keeps the tree within its share of node_cache_size, and the store within
+// the budget all its trees share: once every node handed out is durable,
+// stored subtrees below the top levels go back to the store.
 void bound_memory(State& st) {
   tree::BatchProver& prover = *st.setup->prover;
   const uint64_t budget = st.setup->config.persistence.node_cache_size / 2;
-  if (st.stored_through < st.last_ship || prover.pool().live_bytes() <= budget) return;
+  storage::MemoryBudget& store = st.setup->db->memory_budget();
+  auto charge_live = [&] {
+    const uint64_t live = prover.pool().live_bytes();
+    store.charge(static_cast<int64_t>(live) - static_cast<int64_t>(st.charged_bytes));
+    st.charged_bytes = live;
+  };
+  charge_live();
+  if (st.stored_through < st.last_ship || (prover.pool().live_bytes() <= budget && !store.over())) return;
   // Keep about a quarter of the budget resident: the top levels every path crosses.
   uint64_t nodes = std::max<uint64_t>(16, budget / 4 / prover.pool().node_size());
   int depth = 0;
   while ((uint64_t{2} << depth) <= nodes) ++depth;
   size_t released = 0;
   (void)prover.unload_below(depth, &released);  // fails only while a batch is pending: never here
+  charge_live();
 }
 
 void run_reads(prover_actor::pointer self, State& st) {

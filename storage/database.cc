@@ -128,6 +128,7 @@ Status Database::open(const DatabaseOptions& options, std::unique_ptr<Database>*
     db_options.info_log = InfoLog::open(options.env, options.path);
   }
   d->compaction_reserve_ = options.read_only ? 0 : options.compaction_reserve;
+  if (options.memory_budget > 0) d->memory_budget_.set_limit(options.memory_budget);
   if (options.compaction_reserve > 0 && !options.read_only) {
     // RocksDB must never meet a full disk: a compaction that would leave
     // less than the reserve free waits (facebook/rocksdb#12448).

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "storage/memory_budget.h"
 #include "storage/records.h"
 #include "basis/tree/params.h"
 #include "basis/tree/status.h"
@@ -46,6 +47,9 @@ struct DatabaseOptions {
   // Free space RocksDB keeps in reserve: a compaction that would leave less
   // does not start (0: none). storage.min_free_space.
   uint64_t compaction_reserve = 0;
+  // The store-wide budget of the trees in memory and the node caches
+  // (persistence.node_cache_size; 0: none). See memory_budget().
+  uint64_t memory_budget = 0;
 };
 
 // What the open found of the log against the durable-sequence mark.
@@ -153,6 +157,8 @@ class Database {
   uint64_t memtable_bytes() const;
 
   rocksdb::DB* raw() const { return db_.get(); }
+  // What every tree of the store charges its memory to (DatabaseOptions::memory_budget).
+  MemoryBudget& memory_budget() const { return memory_budget_; }
   // Null only for a t.* family of a store opened read-only that has none
   // (it never held a named tree).
   rocksdb::ColumnFamilyHandle* handle(Family f) const { return handles_[static_cast<int>(f)]; }
@@ -168,6 +174,7 @@ class Database {
   std::string path_;
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* handles_[kFamilyCount] = {};
+  mutable MemoryBudget memory_budget_;
   rocksdb::ColumnFamilyHandle* default_handle_ = nullptr;
   MetadataRecord metadata_;
   mutable std::mutex wal_mutex_;

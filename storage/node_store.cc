@@ -32,7 +32,7 @@ NodeStore::NodeStore(Database* db, size_t cache_bytes, const Keyspace& keyspace)
   index_.reserve(cache_bytes / 256);  // about the smallest charge of an entry
 }
 
-NodeStore::~NodeStore() = default;
+NodeStore::~NodeStore() { db_->memory_budget().charge(-static_cast<int64_t>(cache_used_)); }
 
 void NodeStore::add(const tree::Node& n, const tree::NodePool& pool) {
   std::string encoded = encode(to_record(n, pool));
@@ -56,6 +56,7 @@ Status NodeStore::flush(bool sync) {
 }
 
 void NodeStore::cache_put(const tree::Label& label, std::string encoded) {
+  const size_t before = cache_used_;
   auto it = index_.find(label);
   if (it != index_.end()) {
     cache_used_ -= charge(*it->second);
@@ -65,11 +66,17 @@ void NodeStore::cache_put(const tree::Label& label, std::string encoded) {
   lru_.emplace_front(label, std::move(encoded));
   index_[label] = lru_.begin();
   cache_used_ += charge(lru_.front());
-  while (cache_used_ > cache_limit_ && !lru_.empty()) {
+  MemoryBudget& budget = db_->memory_budget();
+  budget.charge(static_cast<int64_t>(cache_used_) - static_cast<int64_t>(before));
+  // Over its own bound, or the store is over its budget: the oldest go (the
+  // newest stays, so a lookup finds what it just read).
+  while ((cache_used_ > cache_limit_ || budget.over()) && lru_.size() > 1) {
     // Evicting a queued node is safe: resolve() flushes the queue when it
     // misses a node that is not on disk yet.
     const Entry& victim = lru_.back();
-    cache_used_ -= charge(victim);
+    const size_t c = charge(victim);
+    cache_used_ -= c;
+    budget.charge(-static_cast<int64_t>(c));
     index_.erase(victim.first);
     lru_.pop_back();
   }

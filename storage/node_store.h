@@ -22,8 +22,9 @@ namespace basis::storage {
 
 class NodeStore : public tree::NodeResolver {
  public:
-  // `db` must outlive the store. `cache_bytes` bounds the record cache.
-  // The nodes of the tree in `keyspace`.
+  // `db` must outlive the store. `cache_bytes` bounds the record cache, and
+  // so does the store's memory budget (Database::memory_budget), charged
+  // with what the cache holds. The nodes of the tree in `keyspace`.
   NodeStore(Database* db, size_t cache_bytes, const Keyspace& keyspace = Keyspace());
   ~NodeStore() override;
 

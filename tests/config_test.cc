@@ -205,7 +205,7 @@ TEST_CASE("the example configuration names every key with its default", "[config
   }
 }
 
-TEST_CASE("[[trees]] declares named trees; a bad or repeated name, an unknown key or a bad length is an error "
+TEST_CASE("[[trees]] declares named trees, and a bad or repeated name, an unknown key or a bad length is an error "
           "naming it", "[config]") {
   Config cfg;
   REQUIRE(load_string("[[trees]]\nname = \"tracker\"\nkey_length = 32\nvalue_length = 8\n"

@@ -134,6 +134,9 @@ class Runtime {
     uint64_t gc_removed_nodes = 0, gc_removed_bytes = 0;
     uint64_t gc_live_nodes = 0;      // at the last collection
     uint64_t stalled_batches = 0;    // batches that waited for a lagging checkpoint
+    // The store's one memory budget (node_cache_size), shared by every tree:
+    // what the trees in memory and the node caches hold against it.
+    uint64_t store_memory_bytes = 0, store_memory_budget = 0;
     BackgroundStatus background;     // background verification and health checks
   };
   Stats stats();
