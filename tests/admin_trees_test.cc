@@ -8,7 +8,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include <rocksdb/db.h>
+
 #include "basis/runtime.h"
+#include "tests/runtime_test_util.h"
 #include "tests/storage_test_util.h"
 #include "tests/tool_test_util.h"
 
@@ -282,6 +285,38 @@ TEST_CASE("basis-tree --tree: an unknown tree is refused by every command of one
   // Store-wide commands take no --tree.
   Tool backup = tool({"backup", dir.path("backups"), "--data-dir", data, "--tree", "tracker"});
   CHECK(backup.code == 2);
+}
+
+TEST_CASE("basis-tree: a damaged catalog entry refuses that tree and the list, never the default tree",
+          "[tool][trees]") {
+  TempDir dir;
+  const std::string data = dir.path("store");
+  {
+    std::unique_ptr<Runtime> rt;
+    REQUIRE(Runtime::open(store_config(data), &rt).is_ok());
+    REQUIRE(rt->apply_and_wait(inserts(32, 32, 0, 5, 0xd0)).status.is_ok());
+    REQUIRE(rt->shutdown().is_ok());
+  }
+  {
+    std::unique_ptr<storage::Database> db = testing::open_closed_store(data);
+    REQUIRE(db);
+    REQUIRE(db->raw()->Put(rocksdb::WriteOptions(), db->handle(storage::Family::kMetadata), "tree/tracker", "junk").ok());
+  }
+  Tool def = tool({"inspect", "--data-dir", data, "--json"});
+  INFO(def.out << def.err);
+  CHECK(def.code == 0);
+  CHECK(def.doc["keys"] == 5);
+  Tool verified = tool({"verify", "--data-dir", data, "--json"});
+  CHECK(verified.code == 0);
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"trees"}, {"inspect", "--tree", "reserve"}}) {
+    std::vector<std::string> words = args;
+    words.insert(words.end(), {"--data-dir", data, "--json"});
+    Tool t = tool(words);
+    INFO(args[0] << ": " << t.out << t.err);
+    CHECK(t.code == 1);
+    CHECK(t.doc["error"]["code"] == "Corruption");
+    CHECK(t.doc["error"]["message"].get<std::string>().find("'tracker'") != std::string::npos);
+  }
 }
 
 TEST_CASE("basis-tree backup and restore hold every tree, and the catalog, at the backup's point", "[tool][trees]") {

@@ -106,6 +106,16 @@ tree::Status store_trees(const storage::Database& db, const StoreArgs& args, std
 }
 
 tree::Status choose_tree(const storage::Database& db, const StoreArgs& args, TreeChoice* out) {
+  if (args.tree == "default") {
+    // The default tree needs no catalog: a damaged entry of a named tree
+    // must not keep an operator from the default tree.
+    out->name = "default";
+    out->keyspace = storage::Keyspace();
+    out->config = args.config;
+    out->config.tree.name = "default";
+    out->config.tree.id = 0;
+    return tree::Status::ok();
+  }
   std::vector<TreeChoice> trees;
   if (tree::Status s = store_trees(db, args, &trees); !s.is_ok()) return s;
   std::string names;
