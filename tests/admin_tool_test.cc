@@ -61,7 +61,7 @@ tree::Digest build(const std::string& data_dir, uint64_t keys) {
 }  // namespace
 
 TEST_CASE("basis-tree: every command answers --help", "[tool]") {
-  for (const char* c : {"conformance", "inspect", "verify", "checkpoints", "oplog", "backup", "restore", "rebuild",
+  for (const char* c : {"conformance", "trees", "inspect", "verify", "checkpoints", "oplog", "backup", "restore", "rebuild",
                         "compact", "verify-proof", "accept-loss", "rollback"}) {
     Run r = tool(std::string(c) + " --help");
     INFO(c << ": " << r.out);
@@ -190,6 +190,12 @@ TEST_CASE("basis-tree: every command prints one JSON object with --json", "[tool
     return one_object(r);
   };
 
+  nlohmann::json listed = json_of({"trees"});
+  REQUIRE(listed["trees"].size() == 1);  // a store of the default tree alone
+  REQUIRE(listed["trees"][0]["name"] == "default");
+  REQUIRE(listed["trees"][0]["last_seq"] == 1201);
+  REQUIRE(listed["trees"][0]["digest"] == hex);
+
   nlohmann::json v = json_of({"verify"});
   REQUIRE(v["healthy"] == true);
   REQUIRE(v["recovery"]["ok"] == true);
@@ -228,7 +234,7 @@ TEST_CASE("basis-tree: every command prints one JSON object with --json", "[tool
   REQUIRE(backup["backup"]["bytes"] > 0);
 
   nlohmann::json compact = json_of({"compact"});
-  REQUIRE(compact["compacted"].size() == 5);
+  REQUIRE(compact["compacted"].size() == 10);  // the default tree's families, then the named trees' (t.*)
   REQUIRE(compact["bytes_after"]["nodes"] > 0);
 
   nlohmann::json rebuilt = json_of({"rebuild", "--from", "oplog"});

@@ -16,6 +16,8 @@
 
 #include "basis/config.h"
 #include "storage/database.h"
+#include "storage/keyspace.h"
+#include "storage/tree_catalog.h"
 #include "storage/records.h"
 #include "tools/cli.h"
 
@@ -31,6 +33,7 @@ struct StoreArgs {
   bool json = false;
   bool quiet = false;  // no progress line
   std::vector<std::string> rest;  // the positional arguments
+  std::string tree = "default";   // --tree, for the commands of one tree
 
   // Whether a progress line is drawn (stderr a terminal, no --json or --quiet).
   bool progress() const;
@@ -45,6 +48,25 @@ int parse_store_args(CommandLine* cli, int argc, char** argv, StoreArgs* args);
 tree::Status open_store(const StoreArgs& args, std::unique_ptr<storage::Database>* out);
 std::string db_path(const config::Config& config);
 
+// One tree of the store, as the storage and engine calls of a command take
+// it: its keyspace (every storage call's trailing argument) and the store's
+// configuration with the tree's parameters and id (what engine/ reads).
+struct TreeChoice {
+  std::string name = "default";
+  storage::Keyspace keyspace;  // the default tree's unless named
+  config::Config config;
+  bool is_default() const { return keyspace.is_default(); }
+};
+
+// Adds --tree NAME (default: the default tree) to a command of one tree.
+void add_tree_option(CommandLine* cli, StoreArgs* args);
+// The store's trees: the default tree (its parameters from `args`' configuration,
+// which the open checked), then the catalog's, in name order.
+tree::Status store_trees(const storage::Database& db, const StoreArgs& args, std::vector<TreeChoice>* out);
+// The tree `args.tree` names; kNotFound naming every tree the store holds
+// when it holds none of that name.
+tree::Status choose_tree(const storage::Database& db, const StoreArgs& args, TreeChoice* out);
+
 // A failed command: "basis-tree COMMAND: KIND: message" on stderr, or the
 // error object on stdout with --json. Returns `exit_code`.
 int failed(const StoreArgs& args, const tree::Status& s, int exit_code = 1);
@@ -57,6 +79,7 @@ nlohmann::json checkpoint_json(const storage::CheckpointRecord& c);
 nlohmann::json operation_json(const storage::OperationRecord& r);
 
 int inspect_command(int argc, char** argv);
+int trees_command(int argc, char** argv);
 int verify_command(int argc, char** argv);
 int checkpoints_command(int argc, char** argv);
 int oplog_command(int argc, char** argv);

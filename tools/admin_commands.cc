@@ -6,6 +6,7 @@
 #include <set>
 
 #include "storage/checkpoint_store.h"
+#include "storage/keyspace_size.h"
 #include "storage/notes.h"
 #include "storage/oplog.h"
 #include "storage/oplog_archive.h"
@@ -18,32 +19,48 @@ namespace basis::tools {
 using nlohmann::json;
 
 int inspect_command(int argc, char** argv) {
-  CommandLine cli("basis-tree inspect", "[options]",
-                  "Prints keys, nodes, bytes per family, the last sequence, checkpoints and the digest.");
+  CommandLine cli("basis-tree inspect", "[--tree NAME] [options]",
+                  "Prints one tree's keys, nodes, bytes per family, last sequence, checkpoints and digest.");
   StoreArgs args;
+  add_tree_option(&cli, &args);
   add_store_options(&cli, &args);
-  cli.footer("JSON: data_dir, keys, nodes_estimate, bytes {family: bytes}, last_seq, digest, checkpoints (the count),\n"
-             "latest_checkpoint (as in `checkpoints`, or null).");
+  cli.footer("JSON: data_dir, tree, keys, nodes_estimate, bytes {family: bytes}, last_seq, digest, checkpoints (the\n"
+             "count), latest_checkpoint (as in `checkpoints`, or null). A named tree's bytes are RocksDB's estimate\n"
+             "of its part of the t.* families, and its nodes are counted (the families are shared).");
   if (int code = parse_store_args(&cli, argc, argv, &args); code >= 0) return code;
   std::unique_ptr<storage::Database> db;
   if (tree::Status s = open_store(args, &db); !s.is_ok()) return failed(args, s);
+  TreeChoice t;
+  if (tree::Status s = choose_tree(*db, args, &t); !s.is_ok()) return failed(args, s);
   std::unique_ptr<storage::Oplog> log;
-  if (tree::Status s = storage::Oplog::open(db.get(), &log); !s.is_ok()) return failed(args, s);
+  if (tree::Status s = storage::Oplog::open(db.get(), &log, t.keyspace); !s.is_ok()) return failed(args, s);
   uint64_t keys = 0;
   {
-    Progress progress(args.progress(), "counting keys", "keys", db->estimated_keys(storage::Family::kNotes));
-    tree::Status s = storage::scan_notes(*db, args.config.tree.key_length, [&](storage::Note&&) {
+    // t.notes holds every named tree's: no total for one of them.
+    Progress progress(args.progress(), "counting keys", "keys",
+                      t.is_default() ? db->estimated_keys(storage::Family::kNotes) : 0);
+    tree::Status s = storage::scan_notes(*db, t.config.tree.key_length, [&](storage::Note&&) {
       if (++keys % 4096 == 0) progress.update(keys);
       return true;
-    });
+    }, t.keyspace);
     if (!s.is_ok()) return failed(args, s);
   }
   uint64_t nodes = db->estimated_keys(storage::Family::kNodes);
+  if (!t.is_default()) {
+    // t.nodes holds every named tree's: this one's are counted.
+    Progress progress(args.progress(), "counting nodes", "nodes", 2 * keys + 1);
+    tree::Status s = storage::count_keyspace_records(*db, storage::Family::kNodes, t.keyspace, &nodes,
+                                                     [&](uint64_t n) { progress.update(n); });
+    if (!s.is_ok()) return failed(args, s);
+  }
   std::vector<storage::CheckpointRecord> cps;
-  if (tree::Status s = storage::CheckpointStore(db.get()).list(&cps); !s.is_ok()) return failed(args, s);
+  if (tree::Status s = storage::CheckpointStore(db.get(), t.keyspace).list(&cps); !s.is_ok()) return failed(args, s);
   json bytes = json::object();
-  for (auto f : storage::kFamilies) bytes[std::string(storage::family_name(f))] = db->family_bytes(f);
+  for (auto f : storage::kFamilies) {
+    bytes[std::string(storage::family_name(t.keyspace.family(f)))] = storage::keyspace_bytes(*db, f, t.keyspace);
+  }
   json out = {{"data_dir", args.config.storage.data_dir},
+              {"tree", t.name},
               {"keys", keys},
               {"nodes_estimate", nodes},
               {"bytes", bytes},
@@ -55,29 +72,77 @@ int inspect_command(int argc, char** argv) {
     print_json(out);
     return 0;
   }
-  std::printf("data dir      %s\nkeys          %llu\nnodes         ~%llu\nlast sequence %llu\ndigest        %s\n"
-              "checkpoints   %zu%s\nbytes\n",
-              args.config.storage.data_dir.c_str(), static_cast<unsigned long long>(keys),
-              static_cast<unsigned long long>(nodes), static_cast<unsigned long long>(log->last_sequence()),
-              out["digest"].get<std::string>().c_str(), cps.size(),
-              cps.empty() ? "" : (" (latest " + std::to_string(cps.front().id) + ")").c_str());
-  for (auto& [family, n] : bytes.items()) std::printf("  %-12s %llu\n", family.c_str(), static_cast<unsigned long long>(n));
+  std::printf("data dir      %s\ntree          %s\nkeys          %llu\nnodes         %s%llu\nlast sequence %llu\n"
+              "digest        %s\ncheckpoints   %zu%s\nbytes\n",
+              args.config.storage.data_dir.c_str(), t.name.c_str(), static_cast<unsigned long long>(keys),
+              t.is_default() ? "~" : "", static_cast<unsigned long long>(nodes),
+              static_cast<unsigned long long>(log->last_sequence()), out["digest"].get<std::string>().c_str(),
+              cps.size(), cps.empty() ? "" : (" (latest " + std::to_string(cps.front().id) + ")").c_str());
+  for (auto& [family, n] : bytes.items()) {
+    std::printf("  %-12s %s%llu\n", family.c_str(), t.is_default() ? "" : "~", static_cast<unsigned long long>(n));
+  }
+  return 0;
+}
+
+int trees_command(int argc, char** argv) {
+  CommandLine cli("basis-tree trees", "[options]",
+                  "Lists the store's trees (the default tree, then the named ones by name) with their\n"
+                  "parameters, last sequence, digest and checkpoints.");
+  StoreArgs args;
+  add_store_options(&cli, &args);
+  cli.footer("JSON: {\"trees\":[{name, id, key_length, value_length (null: any length), last_seq, digest (null:\n"
+             "the empty tree), checkpoints (the count), latest_checkpoint (its id, or null)}]}, as the daemon's\n"
+             "GET /v1/trees lists them (with id and the checkpoints beside).");
+  if (int code = parse_store_args(&cli, argc, argv, &args); code >= 0) return code;
+  std::unique_ptr<storage::Database> db;
+  if (tree::Status s = open_store(args, &db); !s.is_ok()) return failed(args, s);
+  std::vector<TreeChoice> trees;
+  if (tree::Status s = store_trees(*db, args, &trees); !s.is_ok()) return failed(args, s);
+  json list = json::array();
+  for (const TreeChoice& t : trees) {
+    std::unique_ptr<storage::Oplog> log;
+    if (tree::Status s = storage::Oplog::open(db.get(), &log, t.keyspace); !s.is_ok()) return failed(args, s);
+    std::vector<storage::CheckpointRecord> cps;
+    if (tree::Status s = storage::CheckpointStore(db.get(), t.keyspace).list(&cps); !s.is_ok()) return failed(args, s);
+    const auto& value_length = t.config.tree.value_length;
+    const auto digest = log->last_digest();
+    list.push_back({{"name", t.name},
+                    {"id", t.config.tree.id},
+                    {"key_length", t.config.tree.key_length},
+                    {"value_length", value_length ? json(*value_length) : json(nullptr)},
+                    {"last_seq", log->last_sequence()},
+                    {"digest", digest ? json(tree::to_hex(tree::ByteView(*digest))) : json(nullptr)},
+                    {"checkpoints", cps.size()},
+                    {"latest_checkpoint", cps.empty() ? json(nullptr) : json(cps.front().id)}});
+    if (!args.json) {
+      std::printf("%-20s id %-4u key %-3u value %-5s seq %-8llu checkpoints %-3zu %s\n", t.name.c_str(),
+                  t.config.tree.id, t.config.tree.key_length,
+                  value_length ? std::to_string(*value_length).c_str() : "any",
+                  static_cast<unsigned long long>(log->last_sequence()), cps.size(),
+                  digest ? tree::to_hex(tree::ByteView(*digest)).c_str() : "(empty tree)");
+    }
+  }
+  if (args.json) print_json({{"trees", list}});
   return 0;
 }
 
 int checkpoints_command(int argc, char** argv) {
-  CommandLine cli("basis-tree checkpoints", "[options]", "Lists the retained checkpoints, newest first.");
+  CommandLine cli("basis-tree checkpoints", "[--tree NAME] [options]",
+                  "Lists one tree's retained checkpoints, newest first, and which are pinned.");
   StoreArgs args;
+  add_tree_option(&cli, &args);
   add_store_options(&cli, &args);
-  cli.footer("JSON: {\"checkpoints\":[{id, timestamp_ms, digest, last_seq, node_count, pinned}]}, newest first,\n"
-             "as the daemon's GET /v1/checkpoints answers.");
+  cli.footer("JSON: {\"tree\":NAME,\"checkpoints\":[{id, timestamp_ms, digest, last_seq, node_count, pinned}]},\n"
+             "newest first, as the daemon's GET /v1/checkpoints answers.");
   if (int code = parse_store_args(&cli, argc, argv, &args); code >= 0) return code;
   std::unique_ptr<storage::Database> db;
   if (tree::Status s = open_store(args, &db); !s.is_ok()) return failed(args, s);
+  TreeChoice t;
+  if (tree::Status s = choose_tree(*db, args, &t); !s.is_ok()) return failed(args, s);
   std::vector<storage::CheckpointRecord> cps;
-  if (tree::Status s = storage::CheckpointStore(db.get()).list(&cps); !s.is_ok()) return failed(args, s);
+  if (tree::Status s = storage::CheckpointStore(db.get(), t.keyspace).list(&cps); !s.is_ok()) return failed(args, s);
   std::set<uint64_t> pinned;
-  if (tree::Status s = storage::pinned_checkpoints(*db, &pinned); !s.is_ok()) return failed(args, s);
+  if (tree::Status s = storage::pinned_checkpoints(*db, &pinned, t.keyspace); !s.is_ok()) return failed(args, s);
   json list = json::array();
   for (const auto& c : cps) {
     json j = checkpoint_json(c);
@@ -89,7 +154,7 @@ int checkpoints_command(int argc, char** argv) {
                   tree::to_hex(tree::ByteView(c.digest)).c_str(), pinned.count(c.id) ? "  pinned" : "");
     }
   }
-  if (args.json) print_json({{"checkpoints", list}});
+  if (args.json) print_json({{"tree", t.name}, {"checkpoints", list}});
   return 0;
 }
 
@@ -99,9 +164,11 @@ namespace {
 // of one JSON object streamed as it is read (a page may be millions).
 class OplogPrinter {
  public:
-  OplogPrinter(bool as_json, uint64_t from, uint64_t to, Progress* progress)
+  OplogPrinter(bool as_json, const std::string& tree, uint64_t from, uint64_t to, Progress* progress)
       : json_(as_json), from_(from), to_(to), progress_(progress) {
-    if (json_) std::fputs("{\"records\":[", stdout);
+    if (json_) {
+      std::printf("{\"tree\":%s,\"records\":[", json(tree).dump(-1, ' ', false, json::error_handler_t::replace).c_str());
+    }
   }
 
   // For a scan: false once past the page.
@@ -147,10 +214,12 @@ class OplogPrinter {
 }  // namespace
 
 int oplog_command(int argc, char** argv) {
-  CommandLine cli("basis-tree oplog", "[--from SEQ] [--limit N] [--archive DIR] [options]",
-                  "Prints operation records from SEQ, at most N, checking each; with --archive, from the\n"
-                  "archive files in DIR (records that left the live log).");
+  CommandLine cli("basis-tree oplog", "[--tree NAME] [--from SEQ] [--limit N] [--archive DIR] [options]",
+                  "Prints one tree's operation records from SEQ, at most N, checking each; with --archive,\n"
+                  "from the archive files in DIR (records that left the live log; a named tree's archive\n"
+                  "is <archive_dir>/trees/NAME).");
   StoreArgs args;
+  add_tree_option(&cli, &args);
   uint64_t from = 1, limit = 100;
   std::string archive;
   cli.number("--from", "SEQ", &from, "the first sequence (default 1)", 1);
@@ -158,7 +227,7 @@ int oplog_command(int argc, char** argv) {
   cli.text("--archive", "DIR", &archive, "read the archive files in DIR instead of the live log");
   add_store_options(&cli, &args);
   cli.footer("Text: SEQ TYPE KEY VALUE|DELTA -> DIGEST_AFTER, a line each.\n"
-             "JSON: {\"records\":[...],\"next\":SEQ|null}, each record as the daemon's GET /v1/oplog gives it:\n"
+             "JSON: {\"tree\":NAME,\"records\":[...],\"next\":SEQ|null}, each record as the daemon's GET /v1/oplog gives it:\n"
              "seq, type, timestamp_ms, key, previous (the value before, or null), digest_before,\n"
              "digest_after, and value (Insert, Update, InsertOrUpdate) or delta (UpdateLongBy); next is\n"
              "the --from of the following page, null when no record follows. An error after records\n"
@@ -185,7 +254,7 @@ int oplog_command(int argc, char** argv) {
       }
     }
     Progress progress(show, "reading archive", "records", total);
-    OplogPrinter print(args.json, from, to, &progress);
+    OplogPrinter print(args.json, args.tree, from, to, &progress);
     tree::Status s;
     for (const auto& f : files) {
       if (f.last < from || f.first > to) continue;
@@ -195,8 +264,10 @@ int oplog_command(int argc, char** argv) {
   }
   std::unique_ptr<storage::Database> db;
   if (tree::Status s = open_store(args, &db); !s.is_ok()) return failed(args, s);
+  TreeChoice t;
+  if (tree::Status s = choose_tree(*db, args, &t); !s.is_ok()) return failed(args, s);
   std::unique_ptr<storage::Oplog> log;
-  if (tree::Status s = storage::Oplog::open(db.get(), &log); !s.is_ok()) return failed(args, s);
+  if (tree::Status s = storage::Oplog::open(db.get(), &log, t.keyspace); !s.is_ok()) return failed(args, s);
   const uint64_t last = log->last_sequence();
   if (from <= last && from < log->first_sequence()) {
     return failed(args, tree::Status(tree::ErrorKind::kNotFound,
@@ -205,7 +276,7 @@ int oplog_command(int argc, char** argv) {
   }
   const uint64_t page_last = std::min(last, to);
   Progress progress(show, "reading log", "records", from <= page_last ? page_last - from + 1 : 0);
-  OplogPrinter print(args.json, from, to, &progress);
+  OplogPrinter print(args.json, t.name, from, to, &progress);
   tree::Status s = from <= page_last ? log->scan(from, page_last, std::ref(print)) : tree::Status::ok();
   return print.finish(args, s, to < last ? to + 1 : 0);
 }

@@ -12,6 +12,28 @@ using nlohmann::json;
 
 bool StoreArgs::progress() const { return progress_wanted(json, quiet); }
 
+namespace {
+
+// A name as typed, for a message: control bytes as \xNN, cut at 64 bytes
+// (a name is at most 64 characters) so that a hostile one stays one line.
+std::string printable_name(const std::string& name) {
+  std::string out;
+  for (size_t i = 0; i < name.size() && i < 64; ++i) {
+    const unsigned char c = static_cast<unsigned char>(name[i]);
+    if (c < 0x20 || c == 0x7f) {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (name.size() > 64) out += "...";
+  return out;
+}
+
+}  // namespace
+
 void add_store_options(CommandLine* cli, StoreArgs* args) {
   cli->text("--config", "FILE", &args->config_file, "the daemon's configuration (data_dir and tree parameters)");
   cli->text("--data-dir", "DIR", &args->data_dir, "the data directory (overrides the configuration's)");
@@ -41,6 +63,71 @@ tree::Status open_store(const StoreArgs& args, std::unique_ptr<storage::Database
   o.params = tree::TreeParams{args.config.tree.key_length, args.config.tree.value_length};
   o.create_if_missing = false;
   return storage::Database::open(o, out);
+}
+
+void add_tree_option(CommandLine* cli, StoreArgs* args) {
+  cli->text("--tree", "NAME", &args->tree, "the tree (default: the default tree; `basis-tree trees` lists them)");
+}
+
+namespace {
+
+// The tree's configuration as the runtime builds it for a named tree
+// (actors' RuntimeAccess::named_config): the catalog's parameters and id, and
+// its own archive directory.
+config::Config named_tree_config(const config::Config& store, const storage::TreeEntry& e) {
+  config::Config c = store;
+  c.tree = config::Config::Tree{e.key_length, e.value_length, e.name, e.id};
+  c.trees.clear();
+  if (std::string archive = store.archive_path(); !archive.empty()) {
+    c.persistence.archive_dir = (std::filesystem::path(archive) / "trees" / e.name).string();
+  }
+  return c;
+}
+
+}  // namespace
+
+tree::Status store_trees(const storage::Database& db, const StoreArgs& args, std::vector<TreeChoice>* out) {
+  out->clear();
+  std::vector<storage::TreeEntry> entries;
+  if (tree::Status s = storage::list_trees(db, &entries); !s.is_ok()) return s;
+  TreeChoice def;
+  def.config = args.config;
+  def.config.tree.name = "default";
+  def.config.tree.id = 0;
+  out->push_back(std::move(def));
+  for (const storage::TreeEntry& e : entries) {
+    TreeChoice t;
+    t.name = e.name;
+    t.config = named_tree_config(args.config, e);
+    t.keyspace = storage::Keyspace::for_tree(e.id, e.key_length);
+    out->push_back(std::move(t));
+  }
+  return tree::Status::ok();
+}
+
+tree::Status choose_tree(const storage::Database& db, const StoreArgs& args, TreeChoice* out) {
+  if (args.tree == "default") {
+    // The default tree needs no catalog: a damaged entry of a named tree
+    // must not keep an operator from the default tree.
+    out->name = "default";
+    out->keyspace = storage::Keyspace();
+    out->config = args.config;
+    out->config.tree.name = "default";
+    out->config.tree.id = 0;
+    return tree::Status::ok();
+  }
+  std::vector<TreeChoice> trees;
+  if (tree::Status s = store_trees(db, args, &trees); !s.is_ok()) return s;
+  std::string names;
+  for (TreeChoice& t : trees) {
+    if (t.name == args.tree) {
+      *out = std::move(t);
+      return tree::Status::ok();
+    }
+    names += (names.empty() ? "" : ", ") + t.name;
+  }
+  return tree::Status(tree::ErrorKind::kNotFound, "no tree named '" + printable_name(args.tree) +
+                                                      "' in the store; it holds: " + names);
 }
 
 int failed(const std::string& command, bool as_json, const tree::Status& s, int exit_code) {

@@ -17,11 +17,12 @@ const char kUsage[] =
     "                        file, then 'N passed, M failed'\n"
     "  differential          seeded random and hostile streams through the prover,\n"
     "                        the verifier and the reference oracle, compared\n"
+    "  trees                 the store's trees: parameters, last sequence, digest\n"
     "  inspect               keys, nodes, bytes per family, last sequence, digest\n"
     "  verify                full integrity check; exit code 0 when healthy\n"
     "  checkpoints           the retained checkpoints\n"
     "  oplog                 print a range of operation records\n"
-    "  backup DIR            incremental backup into DIR\n"
+    "  backup DIR            incremental backup of every tree into DIR\n"
     "  restore DIR           replace the store with DIR's latest backup\n"
     "  rebuild --from oplog|notes   rebuild the tree and seal it\n"
     "  compact               compact every family\n"
@@ -31,7 +32,9 @@ const char kUsage[] =
     "                        --to-digest HEX); the log records it\n"
     "  verify-proof          check a lookup proof against a digest\n"
     "Store commands take --config FILE or --data-dir DIR, and the store must not be\n"
-    "open in a daemon. Exit codes: 0 done (and healthy), 1 a problem found or the\n"
+    "open in a daemon. inspect, verify, checkpoints, oplog, rebuild and rollback work\n"
+    "on one tree: --tree NAME (default: the default tree); backup and restore cover\n"
+    "every tree at once. Exit codes: 0 done (and healthy), 1 a problem found or the\n"
     "command failed, 2 bad usage.\n";
 
 using Command = int (*)(int, char**);
@@ -40,6 +43,7 @@ Command find_command(const std::string& name) {
   static const std::pair<const char*, Command> kCommands[] = {
       {"conformance", basis::tools::conformance_command},
       {"differential", basis::tools::differential_command},
+      {"trees", basis::tools::trees_command},
       {"inspect", basis::tools::inspect_command},
       {"verify", basis::tools::verify_command},
       {"checkpoints", basis::tools::checkpoints_command},

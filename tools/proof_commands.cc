@@ -19,7 +19,8 @@ int verify_proof_command(int argc, char** argv) {
   cli.text("--digest", "HEX", &digest_hex, "the digest the proof must verify against (33 bytes)");
   cli.text("--proof", "HEX", &proof_hex, "the proof");
   cli.text("--key", "HEX", &key_hex, "the key looked up");
-  cli.number("--key-length", "N", &key_length, "the tree's key length in bytes (default 32)", 1, 1 << 16);
+  cli.number("--key-length", "N", &key_length,
+             "the tree's key length in bytes (default 32; `basis-tree trees` lists each tree's)", 1, 1 << 16);
   cli.flag("--json", &as_json, "print one JSON object");
   cli.footer("JSON: verifies, and when it does: key, found, value (hex, or null when not found), digest;\n"
              "when it does not: problem.\n"

@@ -49,7 +49,10 @@ json backup_json(const storage::BackupSummary& b) {
 
 int backup_command(int argc, char** argv) {
   CommandLine cli("basis-tree backup", "BACKUP_DIR [options]",
-                  "Adds an incremental backup of the store to BACKUP_DIR and verifies it.");
+                  "Adds an incremental backup of the store to BACKUP_DIR and verifies it: every tree (the\n"
+                  "default and the named ones, and the catalog of them) at one consistent point, as RocksDB\n"
+                  "copies the whole database (its column families and write-ahead log) at once. Archives of\n"
+                  "records that left the log (archive_dir) are files outside the store: copy them apart.");
   StoreArgs args;
   add_store_options(&cli, &args);
   cli.arguments("BACKUP_DIR", &args.rest, 1, 1);
@@ -84,9 +87,10 @@ int backup_command(int argc, char** argv) {
 
 int restore_command(int argc, char** argv) {
   CommandLine cli("basis-tree restore", "BACKUP_DIR [--yes] [options]",
-                  "Verifies the latest backup in BACKUP_DIR and replaces the store with it. A store that\n"
-                  "exists is replaced only with --yes (what it holds after the backup is lost); a store a\n"
-                  "running process holds is never touched.");
+                  "Verifies the latest backup in BACKUP_DIR and replaces the store with it: every tree is\n"
+                  "as it was at the backup (trees created since are gone, trees dropped since are back). A\n"
+                  "store that exists is replaced only with --yes (what it holds after the backup is lost); a\n"
+                  "store a running process holds is never touched.");
   StoreArgs args;
   bool yes = false;
   cli.flag("--yes", &yes, "replace a store that exists (without it: only say what it holds)");
@@ -144,16 +148,21 @@ int restore_command(int argc, char** argv) {
 }
 
 int compact_command(int argc, char** argv) {
-  CommandLine cli("basis-tree compact", "[options]", "Compacts every family of the store.");
+  CommandLine cli("basis-tree compact", "[options]",
+                  "Compacts every family of the store: the default tree's, then the named trees' (t.*).");
   StoreArgs args;
   add_store_options(&cli, &args);
   cli.footer("JSON: store, compacted (the families), bytes_before and bytes_after {family: table bytes}.");
   if (int code = parse_store_args(&cli, argc, argv, &args); code >= 0) return code;
   std::unique_ptr<storage::Database> db;
   if (tree::Status s = open_store(args, &db); !s.is_ok()) return failed(args, s);
+  std::vector<storage::Family> families;
+  for (int f = 0; f < storage::kFamilyCount; ++f) {
+    if (db->handle(static_cast<storage::Family>(f)) != nullptr) families.push_back(static_cast<storage::Family>(f));
+  }
   json before = json::object(), after = json::object(), names = json::array();
   uint64_t total = 0;
-  for (auto f : storage::kFamilies) {
+  for (auto f : families) {
     before[std::string(storage::family_name(f))] = db->family_bytes(f);
     total += db->family_bytes(f);
   }
@@ -163,20 +172,20 @@ int compact_command(int argc, char** argv) {
     Progress progress(args.progress(), "compacting", "bytes", total);
     std::atomic<uint64_t> done{0};
     progress.poll([&] { return done.load(); });
-    for (auto f : storage::kFamilies) {
+    for (auto f : families) {
       uint64_t bytes = db->family_bytes(f);
       if (tree::Status s = db->compact({f}); !s.is_ok()) return failed(args, s);
       done += bytes;
       names.push_back(std::string(storage::family_name(f)));
     }
   }
-  for (auto f : storage::kFamilies) after[std::string(storage::family_name(f))] = db->family_bytes(f);
+  for (auto f : families) after[std::string(storage::family_name(f))] = db->family_bytes(f);
   if (args.json) {
     print_json({{"store", db_path(args.config)}, {"compacted", names}, {"bytes_before", before}, {"bytes_after", after}});
     return 0;
   }
   uint64_t sum_after = 0;
-  for (auto f : storage::kFamilies) sum_after += db->family_bytes(f);
+  for (auto f : families) sum_after += db->family_bytes(f);
   std::printf("compacted %s: %llu bytes of tables before, %llu after\n", db_path(args.config).c_str(),
               static_cast<unsigned long long>(total), static_cast<unsigned long long>(sum_after));
   return 0;

@@ -26,13 +26,14 @@ json problem_part(bool ok, const std::string& problem) {
 }  // namespace
 
 int verify_command(int argc, char** argv) {
-  CommandLine cli("basis-tree verify", "[options]",
-                  "Checks the whole store without changing it: recovery takes the normal path (latest\n"
+  CommandLine cli("basis-tree verify", "[--tree NAME] [options]",
+                  "Checks one tree of the store without changing it: recovery takes the normal path (latest\n"
                   "checkpoint and the log after it, every digest as logged), every node of the latest\n"
                   "checkpoint hashes to its label, and every leaf of the tree matches its note.");
   StoreArgs args;
+  add_tree_option(&cli, &args);
   add_store_options(&cli, &args);
-  cli.footer("JSON: healthy, recovery {ok, path, checkpoint_id, replayed, last_seq, refused [...], problem},\n"
+  cli.footer("JSON: tree, healthy, recovery {ok, path, checkpoint_id, replayed, last_seq, refused [...], problem},\n"
              "checkpoint {id, nodes, ok, problem} or null, notes {keys, ok, problem}, problems [...], seconds.\n"
              "Exit code 0: healthy; 1: a problem (printed); 2: bad usage or no store.");
   if (int code = parse_store_args(&cli, argc, argv, &args); code >= 0) return code;
@@ -41,8 +42,10 @@ int verify_command(int argc, char** argv) {
     // A store that is there but refused (a cut log, a missing file) is unhealthy.
     return failed(args, s);  // 1: exit code 2 is bad usage only
   }
+  TreeChoice t;
+  if (tree::Status s = choose_tree(*db, args, &t); !s.is_ok()) return failed(args, s);
   auto started = std::chrono::steady_clock::now();
-  json out = {{"healthy", false}, {"checkpoint", nullptr}, {"notes", nullptr}, {"problems", json::array()}};
+  json out = {{"tree", t.name}, {"healthy", false}, {"checkpoint", nullptr}, {"notes", nullptr}, {"problems", json::array()}};
   auto problem = [&](const std::string& what) { out["problems"].push_back(what); };
   auto finish = [&] {
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -51,11 +54,12 @@ int verify_command(int argc, char** argv) {
     if (args.json) {
       print_json(out);
     } else {
-      std::printf("%s in %.1f s\n", out["problems"].empty() ? "healthy" : "PROBLEMS FOUND", seconds);
+      std::printf("%s%s in %.1f s\n", t.is_default() ? "" : ("tree " + t.name + ": ").c_str(),
+                  out["problems"].empty() ? "healthy" : "PROBLEMS FOUND", seconds);
     }
     return out["problems"].empty() ? 0 : 1;
   };
-  config::Config cfg = args.config;
+  config::Config cfg = t.config;
   cfg.persistence.recovery_validation = config::RecoveryValidation::kDigests;  // checked below, with progress
   PhasedProgress progress(args.progress());
   engine::Recovered r;
@@ -83,13 +87,15 @@ int verify_command(int argc, char** argv) {
     problem("recovery refused " + f);
   }
   storage::CheckpointRecord cp;
-  if (r.checkpoint_id && storage::CheckpointStore(db.get()).read(r.checkpoint_id, &cp).is_ok()) {
+  if (r.checkpoint_id && storage::CheckpointStore(db.get(), t.keyspace).read(r.checkpoint_id, &cp).is_ok()) {
     uint64_t nodes = 0;
     // A seal that did not walk its tree has no count: a tree of K keys has
-    // about 2K + 1 nodes.
-    const uint64_t expected = cp.node_count ? cp.node_count : 2 * db->estimated_keys(storage::Family::kNotes) + 1;
+    // about 2K + 1 nodes (K unknown for one of the named trees t.notes holds).
+    const uint64_t expected = cp.node_count ? cp.node_count
+                              : t.is_default() ? 2 * db->estimated_keys(storage::Family::kNotes) + 1
+                                               : 0;
     s = storage::verify_tree(*db, cp.digest, static_cast<int>(cfg.persistence.recovery_parallelism), &nodes, nullptr,
-                             [&](uint64_t done) { progress("checking nodes", done, expected); });
+                             [&](uint64_t done) { progress("checking nodes", done, expected); }, t.keyspace);
     progress.finish();
     out["checkpoint"] = problem_part(s.is_ok(), s.to_string());
     out["checkpoint"]["id"] = cp.id;
@@ -106,7 +112,7 @@ int verify_command(int argc, char** argv) {
       problem("checkpoint " + std::to_string(cp.id) + ": " + s.to_string());
     }
   }
-  basis::HealthReport h = engine::check_health(*r.prover, *db, r.last_sequence, 0, 0, progress.fn());
+  basis::HealthReport h = engine::check_health(*r.prover, *db, r.last_sequence, 0, 0, progress.fn(), t.keyspace);
   progress.finish();
   out["notes"] = problem_part(h.ok, h.problem);
   out["notes"]["keys"] = h.keys_checked;
@@ -122,8 +128,8 @@ int verify_command(int argc, char** argv) {
 }
 
 int rebuild_command(int argc, char** argv) {
-  CommandLine cli("basis-tree rebuild", "--from oplog|notes [--accept-digest HEX] [options]",
-                  "Rebuilds the tree from the whole operation log, or from the notes in first-insertion\n"
+  CommandLine cli("basis-tree rebuild", "--from oplog|notes [--accept-digest HEX] [--tree NAME] [options]",
+                  "Rebuilds one tree from the whole operation log, or from the notes in first-insertion\n"
                   "order, writes its nodes and seals it as a new checkpoint (older ones stay). A tree\n"
                   "rebuilt from notes whose digest differs from the log's last digest is written only with\n"
                   "--accept-digest naming it; the log then continues from it.");
@@ -131,8 +137,9 @@ int rebuild_command(int argc, char** argv) {
   std::string from, accept;
   cli.choice("--from", {"oplog", "notes"}, &from, "what to rebuild from (required)");
   cli.text("--accept-digest", "HEX", &accept, "write a tree rebuilt from notes with this digest though the log's differs");
+  add_tree_option(&cli, &args);
   add_store_options(&cli, &args);
-  cli.footer("JSON: from, checkpoint {id, timestamp_ms, digest, last_seq, node_count}, rebased (the log\n"
+  cli.footer("JSON: tree, from, checkpoint {id, timestamp_ms, digest, last_seq, node_count}, rebased (the log\n"
              "continues from an accepted digest).");
   if (int code = parse_store_args(&cli, argc, argv, &args); code >= 0) return code;
   if (from.empty()) return cli.usage_error("say --from oplog or --from notes");
@@ -147,10 +154,12 @@ int rebuild_command(int argc, char** argv) {
   }
   std::unique_ptr<storage::Database> db;
   if (tree::Status s = open_store(args, &db); !s.is_ok()) return failed(args, s);
+  TreeChoice t;
+  if (tree::Status s = choose_tree(*db, args, &t); !s.is_ok()) return failed(args, s);
   PhasedProgress progress(args.progress());
   engine::Recovered r;
-  tree::Status s = from == "oplog" ? engine::replay_whole_log(db.get(), args.config, &r, progress.fn())
-                                   : engine::rebuild_from_notes(db.get(), args.config, &r, progress.fn());
+  tree::Status s = from == "oplog" ? engine::replay_whole_log(db.get(), t.config, &r, progress.fn())
+                                   : engine::rebuild_from_notes(db.get(), t.config, &r, progress.fn());
   progress.finish();
   if (!s.is_ok()) return failed(args, s);
   std::vector<std::pair<tree::Label, std::string>> nodes;
@@ -161,9 +170,9 @@ int rebuild_command(int argc, char** argv) {
   });
   if (s.is_ok() && !nodes.empty()) {
     progress("writing nodes", 0, 0);
-    s = storage::ingest_nodes(db.get(), &nodes);
+    s = storage::ingest_nodes(db.get(), &nodes, t.keyspace);
   }
-  storage::CheckpointStore store(db.get());
+  storage::CheckpointStore store(db.get(), t.keyspace);
   std::vector<storage::CheckpointRecord> existing;
   if (s.is_ok()) s = store.list(&existing);
   storage::CheckpointRecord cp;
@@ -174,23 +183,25 @@ int rebuild_command(int argc, char** argv) {
   cp.last_sequence = r.last_sequence;
   cp.metadata = "rebuilt from " + from;
   if (s.is_ok()) {
-    // Every node of the tree, stored before or just now: about 2K + 1 for K keys.
-    const uint64_t expected = 2 * db->estimated_keys(storage::Family::kNotes) + 1;
-    s = store.create(&cp, static_cast<int>(args.config.persistence.recovery_parallelism),
+    // Every node of the tree, stored before or just now: about 2K + 1 for K
+    // keys (K unknown for one of the named trees t.notes holds).
+    const uint64_t expected = t.is_default() ? 2 * db->estimated_keys(storage::Family::kNotes) + 1 : 0;
+    s = store.create(&cp, static_cast<int>(t.config.persistence.recovery_parallelism),
                      [&](uint64_t done) { progress("verifying nodes", done, expected); });
   }
   progress.finish();
   if (s.is_ok() && r.rebase) {
     std::unique_ptr<storage::Oplog> log;
-    s = storage::Oplog::open(db.get(), &log);
+    s = storage::Oplog::open(db.get(), &log, t.keyspace);
     if (s.is_ok()) s = log->rebase(r.last_sequence, cp.digest);
   }
   if (!s.is_ok()) return failed(args, s);
   if (args.json) {
-    print_json({{"from", from}, {"checkpoint", checkpoint_json(cp)}, {"rebased", r.rebase}});
+    print_json({{"tree", t.name}, {"from", from}, {"checkpoint", checkpoint_json(cp)}, {"rebased", r.rebase}});
     return 0;
   }
-  std::printf("rebuilt from %s: checkpoint %llu, digest %s, %llu nodes, at sequence %llu\n", from.c_str(),
+  std::printf("%srebuilt from %s: checkpoint %llu, digest %s, %llu nodes, at sequence %llu\n",
+              t.is_default() ? "" : ("tree " + t.name + ": ").c_str(), from.c_str(),
               static_cast<unsigned long long>(cp.id), tree::to_hex(tree::ByteView(cp.digest)).c_str(),
               static_cast<unsigned long long>(cp.node_count), static_cast<unsigned long long>(cp.last_sequence));
   return 0;
