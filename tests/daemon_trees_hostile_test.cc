@@ -112,7 +112,7 @@ TEST_CASE("hostile: transaction and tree bodies, names and methods are refused a
           a = exchange(d.port(), "POST", "/v1/trees/a/batch",
                        json{{"ops", json::array({insert(key(static_cast<uint8_t>(k + 128)), "02")})}}.dump());
         } else {
-          const std::string name = "t" + std::to_string(t) + "-" + std::to_string(i % 3);
+          std::string name = std::string("t").append(std::to_string(t)).append("-").append(std::to_string(i % 3));
           a = i % 2 ? exchange(d.port(), "DELETE", "/v1/trees/" + name)
                     : exchange(d.port(), "POST", "/v1/trees", json{{"name", name}}.dump());
         }
