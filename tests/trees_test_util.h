@@ -11,6 +11,7 @@
 
 #include "basis/runtime.h"
 #include "basis/tree/batch_prover.h"
+#include "tests/runtime_test_util.h"
 #include "tests/storage_test_util.h"
 
 namespace basis::testing::trees {
@@ -105,6 +106,59 @@ inline tree::Digest replay_log(const tree::TreeParams& params, const std::vector
     REQUIRE(r.digest_after == prover->digest());
   }
   return prover->digest();
+}
+
+// Key `n` of a tree with keys of `key_length` bytes (the benchmark's key,
+// repeated or cut), and its value (the benchmark's, cut or repeated to a
+// fixed length, or of a length from 1 to 40).
+inline tree::Bytes tree_key(uint32_t key_length, uint64_t n) {
+  const tree::Bytes k = basis::testing::key_of(n);
+  tree::Bytes out(key_length);
+  for (size_t i = 0; i < out.size(); ++i) out[i] = k[i % k.size()] ^ static_cast<uint8_t>(i / k.size());
+  return out;
+}
+inline tree::Bytes tree_value(std::optional<uint32_t> value_length, uint64_t n, uint64_t r = 0) {
+  const tree::Bytes v = basis::testing::value_of(n, r);
+  tree::Bytes out(value_length.value_or(1 + (n * 7 + r) % 40));
+  for (size_t i = 0; i < out.size(); ++i) out[i] = v[i % v.size()];
+  return out;
+}
+// Inserts of keys first..first+count-1 (values of round 0), or InsertOrUpdates of them with round `r`'s values.
+inline std::vector<OwnedOperation> tree_inserts(const tree::TreeParams& p, uint64_t first, uint64_t count) {
+  std::vector<OwnedOperation> ops;
+  for (uint64_t n = first; n < first + count; ++n) {
+    ops.push_back({tree::OpType::kInsert, tree_key(p.key_length, n), tree_value(p.value_length, n), 0});
+  }
+  return ops;
+}
+inline std::vector<OwnedOperation> tree_upserts(const tree::TreeParams& p, uint64_t first, uint64_t count, uint64_t r) {
+  std::vector<OwnedOperation> ops;
+  for (uint64_t n = first; n < first + count; ++n) {
+    ops.push_back({tree::OpType::kInsertOrUpdate, tree_key(p.key_length, n), tree_value(p.value_length, n, r), 0});
+  }
+  return ops;
+}
+
+// The digest of an in-memory tree after `batches`, every operation of which must succeed.
+inline tree::Digest memory_digest(const tree::TreeParams& p, const std::vector<std::vector<OwnedOperation>>& batches) {
+  tree::BatchProver prover(p);
+  tree::OpOutcome out;
+  for (const auto& batch : batches) {
+    for (const auto& op : batch) REQUIRE(prover.perform(op.view(), &out).is_ok());
+    prover.end_batch();
+  }
+  return prover.digest();
+}
+
+// What a tree is at: its digest and last sequence number.
+struct TreeMark {
+  tree::Digest digest{};
+  uint64_t last_sequence = 0;
+  bool operator==(const TreeMark&) const = default;
+};
+inline TreeMark mark_of(Runtime& tree) {
+  Runtime::TreeState s = tree.state();
+  return TreeMark{s.digest, s.last_sequence};
 }
 
 // The digest of the empty tree with these parameters.
