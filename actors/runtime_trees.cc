@@ -103,6 +103,11 @@ tree::Status Runtime::create_tree(const config::Config::Tree& params) {
 tree::Status Runtime::drop_tree(const std::string& name) {
   if (impl_->stopped) return Impl::shut_down();
   if (!impl_->is_default()) return only_on_store();
+  // No transaction is in flight meanwhile: one holding a part for this tree
+  // would write its records after the drop removed the tree's (and be
+  // acknowledged for a tree that is gone). One that waits here is refused
+  // once it runs: the tree is stopped. (Lock order: transactions, then trees.)
+  std::lock_guard<std::mutex> no_transaction(impl_->transaction_mutex);
   std::lock_guard<std::mutex> lock(impl_->named_mutex);
   auto it = impl_->named.find(name);
   if (it == impl_->named.end()) {
