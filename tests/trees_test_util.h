@@ -4,8 +4,14 @@
 // <catch2/catch.hpp>.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -160,6 +166,37 @@ inline TreeMark mark_of(Runtime& tree) {
   Runtime::TreeState s = tree.state();
   return TreeMark{s.digest, s.last_sequence};
 }
+
+// Aborts the test program (with a message) unless destroyed within
+// `limit`: a deadlock fails the test at once instead of holding ctest.
+class Watchdog {
+ public:
+  Watchdog(std::string what, std::chrono::seconds limit)
+      : thread_([this, what = std::move(what), limit] {
+          std::unique_lock<std::mutex> lock(mutex_);
+          if (!done_cv_.wait_for(lock, limit, [this] { return done_; })) {
+            std::fprintf(stderr, "watchdog: %s did not finish within %lld s (deadlock?)\n", what.c_str(),
+                         static_cast<long long>(limit.count()));
+            std::abort();
+          }
+        }) {}
+  ~Watchdog() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_ = true;
+    }
+    done_cv_.notify_all();
+    thread_.join();
+  }
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable done_cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
 
 // The digest of the empty tree with these parameters.
 inline tree::Digest empty_digest(const tree::TreeParams& params) { return tree::BatchProver(params).digest(); }
