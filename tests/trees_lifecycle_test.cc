@@ -63,7 +63,7 @@ std::vector<std::string> names_of(Runtime& rt) {
 
 }  // namespace
 
-TEST_CASE("trees lifecycle: a pinned checkpoint refuses the drop, naming it; once unpinned the tree and every "
+TEST_CASE("trees lifecycle: a pinned checkpoint refuses the drop, naming it, and once unpinned the tree and every "
           "record of it go, and its name comes back as a new empty tree", "[trees]") {
   TempDir dir;
   config::Config cfg = store_config(dir.path("store"));
@@ -203,8 +203,8 @@ TEST_CASE("trees lifecycle: a tree the configuration declares comes back empty a
   REQUIRE(total(records_of(cfg.storage.data_dir, old_id)) == 0);
 }
 
-TEST_CASE("trees lifecycle: names and parameters that are not a tree's are refused with a reason; the default "
-          "tree cannot be dropped; only the store's runtime manages trees", "[trees]") {
+TEST_CASE("trees lifecycle: names and parameters that are not a tree's are refused with a reason, the default "
+          "tree cannot be dropped, and only the store's runtime manages trees", "[trees]") {
   TempDir dir;
   config::Config cfg = store_config(dir.path("store"));
   cfg.trees = {config::Config::Tree{32, 8, "tracker", 0}};
