@@ -79,6 +79,13 @@ tree::Status Runtime::create_tree(const config::Config::Tree& params) {
   if (params.key_length < 1 || params.key_length > 255) {
     return tree::Status(tree::ErrorKind::kInvalidArgument, "key_length must be 1..255");
   }
+  // Above kMaxValueLength the catalog would read UINT32_MAX back as "any
+  // length", and a fixed length that large is allocated whole by the prover.
+  if (params.value_length && *params.value_length > tree::TreeParams::kMaxValueLength) {
+    return tree::Status(tree::ErrorKind::kInvalidArgument,
+                        "value_length must be at most " + std::to_string(tree::TreeParams::kMaxValueLength) +
+                            " (or unset: any length)");
+  }
   std::lock_guard<std::mutex> lock(impl_->named_mutex);
   if (impl_->named.count(params.name)) {
     return tree::Status(tree::ErrorKind::kInvalidArgument, "a tree named '" + params.name + "' exists");
@@ -99,6 +106,11 @@ tree::Status Runtime::create_tree(const config::Config::Tree& params) {
 tree::Status Runtime::drop_tree(const std::string& name) {
   if (impl_->stopped) return Impl::shut_down();
   if (!impl_->is_default()) return only_on_store();
+  // No transaction is in flight meanwhile: one holding a part for this tree
+  // would write its records after the drop removed the tree's (and be
+  // acknowledged for a tree that is gone). One that waits here is refused
+  // once it runs: the tree is stopped. (Lock order: transactions, then trees.)
+  std::lock_guard<std::mutex> no_transaction(impl_->transaction_mutex);
   std::lock_guard<std::mutex> lock(impl_->named_mutex);
   auto it = impl_->named.find(name);
   if (it == impl_->named.end()) {

@@ -49,20 +49,23 @@ std::optional<size_t> TransactionGate::wait_prepared() {
 }
 
 bool TransactionGate::wait_grouped() {
+  // Until every part has settled, not only until the first one failed: a
+  // part still being applied groups later, holds its tree until it hears
+  // how its write went, and would never hear it (groups() taken too soon
+  // would not have it).
   std::unique_lock<std::mutex> lock(mutex_);
-  bool all = false, failed = false;
+  bool all = false;
   changed_.wait(lock, [&] {
-    all = failed = false;
     size_t grouped = 0;
     for (const Part& p : parts_) {
       if (p.group) {
         ++grouped;
-      } else if (p.finished) {
-        failed = true;
+      } else if (!p.finished) {
+        return false;  // still being applied
       }
     }
     all = grouped == parts_.size();
-    return all || failed;
+    return true;
   });
   return all;
 }

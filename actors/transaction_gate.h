@@ -34,8 +34,9 @@ class TransactionGate {
   // Host: waits until every part is prepared or refused; the first refused
   // part, if one was.
   std::optional<size_t> wait_prepared();
-  // Host: waits until every part handed over its records (true), or one was
-  // answered without (false: its prover failed applying it).
+  // Host: waits until every part handed over its records or was answered
+  // without; true when all handed them over (false: a prover failed
+  // applying its part).
   bool wait_grouped();
   // The provers that hold their trees (prepared OK), by part; invalid for others.
   std::vector<prover_actor> provers();
