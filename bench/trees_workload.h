@@ -1,0 +1,43 @@
+// The parts of the `trees` workload (trees_workload.cc, trees_reopen.cc).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "basis/runtime.h"
+#include "bench/workloads.h"
+
+namespace basis::bench {
+
+struct TreesScale {
+  uint64_t reserves = 0;      // reserve trees
+  uint64_t reserve_keys = 0;  // keys each is loaded with
+  uint64_t tracker_keys = 0;  // keys the tracker tree is loaded with
+  uint64_t spread_operations = 0;
+  uint64_t transactions = 0;
+};
+TreesScale trees_scale(bool quick);
+
+// What every tree of the store must answer after a reopen.
+struct TreeExpectation {
+  tree::Digest digest{};
+  tree::Bytes key;  // looked up with a proof
+  bool present = false;
+};
+using TreeExpectations = std::map<std::string, TreeExpectation>;
+
+// Every tree's digest (and the key its first proof asks for); a few of the
+// digests, and one over all of them, go into r->text.
+TreeExpectations record_digests(Runtime& store, const TreesScale& scale, WorkloadResult* r);
+
+// Opens the store with `parallelism` and asks every tree for a proof at
+// once; reopen_p<N>_ms and its parts into r->extra.
+void reopen_trees(config::Config cfg, uint32_t parallelism, const TreeExpectations& expected, WorkloadResult* r);
+
+// A line on stderr naming the phase that starts, with the monotonic clock
+// (to cut a `perf record -k mono` profile into phases: perf report --time).
+void trees_phase(const std::string& what);
+[[noreturn]] void trees_fail(const std::string& what);
+
+}  // namespace basis::bench
