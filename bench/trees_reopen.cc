@@ -33,9 +33,17 @@ double threads_now() {
 
 }  // namespace
 
+std::string all_trees_digest(const TreeExpectations& trees) {
+  tree::Bytes all;
+  for (const auto& [name, e] : trees) {  // std::map: in name order
+    all.insert(all.end(), name.begin(), name.end());
+    all.insert(all.end(), e.digest.begin(), e.digest.end());
+  }
+  return tree::to_hex(tree::blake2b256(tree::view(all)));
+}
+
 TreeExpectations record_digests(Runtime& store, const TreesScale& scale, WorkloadResult* r) {
   TreeExpectations out;
-  tree::Bytes all;  // name ‖ digest of every tree, in trees() order
   for (const TreeInfo& info : store.trees()) {
     std::shared_ptr<Runtime> t = store.tree(info.name);
     if (!t || !info.status.is_ok()) trees_fail("tree " + info.name + " is not served: " + info.status.to_string());
@@ -50,16 +58,36 @@ TreeExpectations record_digests(Runtime& store, const TreesScale& scale, Workloa
     } else {
       e.key = tree::Bytes(info.key_length, 0x11);  // the default tree stays empty (and 0…0 is below -inf)
     }
-    all.insert(all.end(), info.name.begin(), info.name.end());
-    all.insert(all.end(), e.digest.begin(), e.digest.end());
   }
   r->text["tracker_digest"] = tree::to_hex(out[kTracker].digest);
   r->text["reserve_first_digest"] = tree::to_hex(out[reserve_name(0)].digest);
   r->text["reserve_last_digest"] = tree::to_hex(out[reserve_name(scale.reserves - 1)].digest);
-  r->text["all_trees_digest"] = tree::to_hex(tree::blake2b256(tree::view(all)));
+  r->text["all_trees_digest"] = all_trees_digest(out);
   r->final_digest = r->text["all_trees_digest"];
   r->extra["trees"] = static_cast<double>(out.size());
   return out;
+}
+
+void write_expectations(const TreeExpectations& trees, const std::string& path) {
+  std::ofstream out(path);
+  for (const auto& [name, e] : trees) {
+    out << name << ' ' << tree::to_hex(e.digest) << ' ' << tree::to_hex(e.key) << ' ' << e.present << '\n';
+  }
+  if (!out.flush()) trees_fail("cannot write " + path);
+}
+
+TreeExpectations read_expectations(const std::string& path) {
+  std::ifstream in(path);
+  TreeExpectations trees;
+  std::string name, digest, key;
+  bool present = false;
+  while (in >> name >> digest >> key >> present) {
+    TreeExpectation& e = trees[name];
+    e.present = present;
+    if (!tree::digest_from_hex(digest, &e.digest) || !tree::from_hex(key, &e.key)) trees_fail("a bad line in " + path);
+  }
+  if (trees.empty()) trees_fail("no trees in " + path);
+  return trees;
 }
 
 void reopen_trees(config::Config cfg, uint32_t parallelism, const TreeExpectations& expected, WorkloadResult* r) {

@@ -165,6 +165,45 @@ void redemptions(Store& s, const TreesScale& scale, WorkloadResult* r) {
   r->extra["trees_txn_per_s"] = static_cast<double>(scale.transactions) / seconds;
 }
 
+// Builds the store in cfg.storage.data_dir and runs the timed phases on it;
+// every tree's state when it shut down.
+TreeExpectations build_and_churn(const config::Config& cfg, const TreesScale& scale, WorkloadResult* r) {
+  Store s;
+  trees_phase("creating the store");
+  auto start = Clock::now();
+  if (tree::Status st = Runtime::open(cfg, &s.rt); !st.is_ok()) trees_fail("open: " + st.to_string());
+  r->extra["create_open_ms"] = seconds_since(start) * 1000;
+  s.tracker = s.rt->tree(kTracker);
+  if (!s.tracker) trees_fail("no tracker tree after open");
+  trees_phase("creating " + std::to_string(scale.reserves) + " reserve trees");
+  start = Clock::now();
+  for (uint64_t i = 0; i < scale.reserves; ++i) {
+    const std::string name = reserve_name(i);
+    if (tree::Status st = s.rt->create_tree(config::Config::Tree{32, kReserveValueLength, name, 0}); !st.is_ok()) {
+      trees_fail("create_tree " + name + ": " + st.to_string());
+    }
+    s.reserves.push_back(s.rt->tree(name));
+    if (!s.reserves.back()) trees_fail("no tree " + name + " after create_tree");
+  }
+  r->extra["create_reserves_ms"] = seconds_since(start) * 1000;
+  trees_phase("loading the trees");
+  start = Clock::now();
+  load(s, scale);
+  r->extra["load_seconds"] = seconds_since(start);
+  trees_phase("batches spread over the trees");
+  spread(s, scale, r);
+  trees_phase("transactions");
+  redemptions(s, scale, r);
+  TreeExpectations expected = record_digests(*s.rt, scale, r);
+  s.reserves.clear();
+  s.tracker.reset();
+  trees_phase("shutdown");
+  start = Clock::now();
+  if (tree::Status st = s.rt->shutdown(); !st.is_ok()) trees_fail("shutdown: " + st.to_string());
+  r->extra["shutdown_ms"] = seconds_since(start) * 1000;
+  return expected;
+}
+
 }  // namespace
 
 void trees_phase(const std::string& what) {
@@ -202,47 +241,36 @@ void run_trees_workload(bool quick, WorkloadResult* r) {
                            ("basis-bench-trees-" + std::to_string(::getpid()))).string();
   std::filesystem::remove_all(dir);
   config::Config cfg;  // the defaults (sync = always), but quieter: 1,001 trees log their starts
-  cfg.storage.data_dir = dir;
   cfg.logging.level = "warn";
+  if (const char* path = std::getenv("BASIS_BENCH_CONFIG"); path && *path) {
+    // Another configuration, to see what a setting costs (W2-D beside it reads it too).
+    cfg = config::Config();
+    if (config::Status st = config::load_file(path, &cfg); !st.is_ok()) trees_fail(st.message());
+    std::fprintf(stderr, "basis-bench: configuration from %s\n", path);
+  }
+  cfg.storage.data_dir = dir;
   cfg.trees.push_back(config::Config::Tree{32, 8, kTracker, 0});  // declared; the reserves are created
   TreeExpectations expected;
-  {
-    Store s;
-    trees_phase("creating the store");
-    auto start = Clock::now();
-    if (tree::Status st = Runtime::open(cfg, &s.rt); !st.is_ok()) trees_fail("open: " + st.to_string());
-    r->extra["create_open_ms"] = seconds_since(start) * 1000;
-    s.tracker = s.rt->tree(kTracker);
-    if (!s.tracker) trees_fail("no tracker tree after open");
-    trees_phase("creating " + std::to_string(scale.reserves) + " reserve trees");
-    start = Clock::now();
-    for (uint64_t i = 0; i < scale.reserves; ++i) {
-      const std::string name = reserve_name(i);
-      if (tree::Status st = s.rt->create_tree(config::Config::Tree{32, kReserveValueLength, name, 0}); !st.is_ok()) {
-        trees_fail("create_tree " + name + ": " + st.to_string());
-      }
-      s.reserves.push_back(s.rt->tree(name));
-      if (!s.reserves.back()) trees_fail("no tree " + name + " after create_tree");
+  // For profiling the reopens: BASIS_TREES_TEMPLATE=DIR keeps the built
+  // store (and what each tree must answer) in DIR, and later runs reopen a
+  // copy of it, skipping everything else.
+  const char* tmpl = std::getenv("BASIS_TREES_TEMPLATE");
+  const bool from_template = tmpl && *tmpl && std::filesystem::exists(tmpl);
+  if (from_template) {
+    std::filesystem::copy(std::filesystem::path(tmpl) / "store", dir, std::filesystem::copy_options::recursive);
+    expected = read_expectations((std::filesystem::path(tmpl) / "expected.txt").string());
+    r->final_digest = all_trees_digest(expected);
+  } else {
+    expected = build_and_churn(cfg, scale, r);
+    if (tmpl && *tmpl) {
+      std::filesystem::create_directories(tmpl);
+      std::filesystem::copy(dir, std::filesystem::path(tmpl) / "store", std::filesystem::copy_options::recursive);
+      write_expectations(expected, (std::filesystem::path(tmpl) / "expected.txt").string());
     }
-    r->extra["create_reserves_ms"] = seconds_since(start) * 1000;
-    trees_phase("loading the trees");
-    start = Clock::now();
-    load(s, scale);
-    r->extra["load_seconds"] = seconds_since(start);
-    trees_phase("batches spread over the trees");
-    spread(s, scale, r);
-    trees_phase("transactions");
-    redemptions(s, scale, r);
-    expected = record_digests(*s.rt, scale, r);
-    s.reserves.clear();
-    s.tracker.reset();
-    trees_phase("shutdown");
-    start = Clock::now();
-    if (tree::Status st = s.rt->shutdown(); !st.is_ok()) trees_fail("shutdown: " + st.to_string());
-    r->extra["shutdown_ms"] = seconds_since(start) * 1000;
   }
   for (uint32_t parallelism : {1u, 2u}) reopen_trees(cfg, parallelism, expected, r);
   std::filesystem::remove_all(dir);
+  if (from_template) return;
   // The single-tree figure beside it, in a store of its own, as `w2-d`
   // measures it. After the trees: the runtime's logger is the process's,
   // made by the first open, and the trees' store asks for warnings only.

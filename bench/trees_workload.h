@@ -31,6 +31,12 @@ using TreeExpectations = std::map<std::string, TreeExpectation>;
 // digests, and one over all of them, go into r->text.
 TreeExpectations record_digests(Runtime& store, const TreesScale& scale, WorkloadResult* r);
 
+// BLAKE2b-256 of every tree's name and digest, in name order.
+std::string all_trees_digest(const TreeExpectations& trees);
+// One line a tree: name, digest, key (hex) and whether it holds the key.
+void write_expectations(const TreeExpectations& trees, const std::string& path);
+TreeExpectations read_expectations(const std::string& path);
+
 // Opens the store with `parallelism` and asks every tree for a proof at
 // once; reopen_p<N>_ms and its parts into r->extra.
 void reopen_trees(config::Config cfg, uint32_t parallelism, const TreeExpectations& expected, WorkloadResult* r);
