@@ -73,7 +73,8 @@ int main(int argc, char** argv) {
   cli.flag("--no-fork", &no_fork, "run them in this process, for profilers that follow one process");
   cli.arguments("WORKLOAD", &workloads, 1, SIZE_MAX);
   cli.footer("BASIS_REOPEN_TEMPLATE=DIR keeps reopen's killed store in DIR and reuses it on later runs;\n"
-             "BASIS_BENCH_CONFIG=FILE configures w1-d and w2-d.");
+             "BASIS_TREES_TEMPLATE=DIR does the same for the store of trees (later runs only reopen it);\n"
+             "BASIS_BENCH_CONFIG=FILE configures w1-d, w2-d and trees.");
   if (int code = cli.parse(argc - 1, argv + 1); code >= 0) return code;
   for (const std::string& w : workloads) {
     if (!known_workload(w)) return cli.usage_error("unknown workload '" + w + "'");

@@ -228,8 +228,12 @@ TreesScale trees_scale(bool quick) {
   return s;
 }
 
-void run_trees_workload(bool quick, WorkloadResult* r) {
-  const TreesScale scale = trees_scale(quick);
+void run_trees_workload(bool quick, WorkloadResult* r) { run_trees_at(trees_scale(quick), quick, true, r); }
+
+void run_trees_at(const TreesScale& scale, bool quick, bool with_w2d, WorkloadResult* r) {
+  if (scale.reserves < kClients || scale.tracker_keys < kClients || scale.reserve_keys == 0) {
+    trees_fail("a scale needs at least 4 reserves, 4 tracker keys and a reserve key");
+  }
   r->workload = "trees";
   r->quick = quick;
   r->n = scale.tracker_keys + scale.reserves * scale.reserve_keys;
@@ -270,7 +274,7 @@ void run_trees_workload(bool quick, WorkloadResult* r) {
   }
   for (uint32_t parallelism : {1u, 2u}) reopen_trees(cfg, parallelism, expected, r);
   std::filesystem::remove_all(dir);
-  if (from_template) return;
+  if (from_template || !with_w2d) return;
   // The single-tree figure beside it, in a store of its own, as `w2-d`
   // measures it. After the trees: the runtime's logger is the process's,
   // made by the first open, and the trees' store asks for warnings only.

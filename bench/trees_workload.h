@@ -19,6 +19,10 @@ struct TreesScale {
 };
 TreesScale trees_scale(bool quick);
 
+// The workload at any scale (`quick` only names the variant and W2-D's);
+// without W2-D when `with_w2d` is off. For tests.
+void run_trees_at(const TreesScale& scale, bool quick, bool with_w2d, WorkloadResult* r);
+
 // What every tree of the store must answer after a reopen.
 struct TreeExpectation {
   tree::Digest digest{};
