@@ -19,7 +19,7 @@
 
 namespace {
 
-const char* const kWorkloads[] = {"W1", "W2", "W3", "storage", "w1-d", "w2-d", "reopen", "http", "rollback"};
+const char* const kWorkloads[] = {"W1", "W2", "W3", "storage", "w1-d", "w2-d", "reopen", "http", "rollback", "trees"};
 
 bool known_workload(std::string name) {
   auto upper = [](std::string s) {
@@ -39,7 +39,7 @@ long peak_rss_bytes() {
 int run_one(const std::string& name, bool quick) {
   basis::bench::WorkloadResult r;
   if (!basis::bench::run_workload(name, quick, &r)) {
-    std::fprintf(stderr, "basis-bench: unknown workload '%s' (known: W1 W2 W3 storage w1-d w2-d reopen http rollback)\n", name.c_str());
+    std::fprintf(stderr, "basis-bench: unknown workload '%s' (known: W1 W2 W3 storage w1-d w2-d reopen http rollback trees)\n", name.c_str());
     return 2;
   }
   nlohmann::ordered_json j;
@@ -53,6 +53,7 @@ int run_one(const std::string& name, bool quick) {
   j["proof_bytes_per_op"] = r.ops ? static_cast<double>(r.proof_bytes) / r.ops : 0.0;
   j["final_digest"] = r.final_digest;
   for (const auto& [field, value] : r.extra) j[field] = value;
+  for (const auto& [field, value] : r.text) j[field] = value;
   j["peak_rss_bytes"] = peak_rss_bytes();
   std::printf("%s\n", j.dump().c_str());
   std::fflush(stdout);
@@ -65,14 +66,15 @@ int main(int argc, char** argv) {
   basis::tools::CommandLine cli("basis-bench", "WORKLOAD... [--quick] [--no-fork]",
                                 "Runs the workloads of docs/BENCHMARKS.md, each in a process of its own (so that\n"
                                 "peak RSS is the workload's own), and prints one JSON object per line.\n"
-                                "Workloads (any case): W1 W2 W3 storage w1-d w2-d reopen http rollback.");
+                                "Workloads (any case): W1 W2 W3 storage w1-d w2-d reopen http rollback trees.");
   bool quick = false, no_fork = false;
   std::vector<std::string> workloads;
   cli.flag("--quick", &quick, "100,000 keys and operations instead of 1,000,000");
   cli.flag("--no-fork", &no_fork, "run them in this process, for profilers that follow one process");
   cli.arguments("WORKLOAD", &workloads, 1, SIZE_MAX);
   cli.footer("BASIS_REOPEN_TEMPLATE=DIR keeps reopen's killed store in DIR and reuses it on later runs;\n"
-             "BASIS_BENCH_CONFIG=FILE configures w1-d and w2-d.");
+             "BASIS_TREES_TEMPLATE=DIR does the same for the store of trees (later runs only reopen it);\n"
+             "BASIS_BENCH_CONFIG=FILE configures w1-d, w2-d and trees.");
   if (int code = cli.parse(argc - 1, argv + 1); code >= 0) return code;
   for (const std::string& w : workloads) {
     if (!known_workload(w)) return cli.usage_error("unknown workload '" + w + "'");

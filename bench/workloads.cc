@@ -141,6 +141,10 @@ bool run_workload(const std::string& raw_name, bool quick, WorkloadResult* r) {
     run_http_workload(quick, r);
     return true;
   }
+  if (name == "TREES") {
+    run_trees_workload(quick, r);
+    return true;
+  }
   if (name == "ROLLBACK") {
     run_rollback_workload(quick, r);
     return true;

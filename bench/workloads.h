@@ -16,9 +16,10 @@ struct WorkloadResult {
   uint64_t proof_bytes = 0;
   std::string final_digest;
   std::map<std::string, double> extra;  // workload-specific figures
+  std::map<std::string, std::string> text;  // workload-specific strings (digests), after the figures
 };
 
-// Runs W1, W2, W3, STORAGE, W1-D, W2-D, REOPEN, HTTP or ROLLBACK (any case). Returns false for an unknown name.
+// Runs W1, W2, W3, STORAGE, W1-D, W2-D, REOPEN, HTTP, ROLLBACK or TREES (any case). Returns false for an unknown name.
 bool run_workload(const std::string& name, bool quick, WorkloadResult* result);
 
 // STORAGE: W1 through the node store and the operation log (no actors): every
@@ -44,5 +45,12 @@ void run_http_workload(bool quick, WorkloadResult* result);
 // operations each undone by a rollback to W1's version: rollback_<n>_ms to
 // the durable answer, and W1's reference digest as the final one.
 void run_rollback_workload(bool quick, WorkloadResult* result);
+
+// TREES: one tracker tree of 1,000,000 keys and 1,000 reserve trees of 1,000
+// keys in one store (quick: 100,000 and 100); durable batches spread over the
+// trees from several clients and transactions over two trees, against W2-D
+// run first in the same process; then the reopen of the whole store to the
+// first proof of every tree with recovery_parallelism 1 and 2.
+void run_trees_workload(bool quick, WorkloadResult* result);
 
 }  // namespace basis::bench

@@ -4,6 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include <rocksdb/db.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include "bench/benchmark_data.h"
 #include "storage/backup.h"
@@ -98,6 +101,42 @@ TEST_CASE("a tree far larger than the node cache matches the in-memory tree, als
     REQUIRE(proof_memory == proof_stored);
     REQUIRE(memory.digest() == reopened.digest());
   }
+}
+
+// Resident memory now (Linux), in bytes.
+static uint64_t resident_bytes() {
+  long pages = 0, resident = 0;
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (!f) return 0;
+  if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+  std::fclose(f);
+  return static_cast<uint64_t>(resident) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+TEST_CASE("an empty node store takes little memory whatever its cache bound (one per tree of a store)",
+          "[storage][nodes]") {
+  TempDir dir;
+  std::unique_ptr<Database> db;
+  REQUIRE(Database::open(options_for(dir.path(), TreeParams{32, 8}), &db).is_ok());
+  // The default bound of a tree's record cache is 256 MiB (node_cache_size / 4).
+  // Presizing its index for all of it zeroed 8 MiB per store: 8 GiB for a store of 1,000 trees.
+  const uint64_t before = resident_bytes();
+  std::vector<std::unique_ptr<NodeStore>> stores;
+  for (int i = 0; i < 32; ++i) stores.push_back(std::make_unique<NodeStore>(db.get(), size_t{256} << 20));
+  const uint64_t grown = resident_bytes() - before;
+  INFO("32 empty node stores took " << grown << " bytes");
+  CHECK(grown < (uint64_t{32} << 20));
+  // It still grows with what it holds: a cache of 256 MiB serves a tree far larger than the presized part.
+  BatchProver prover(TreeParams{32, 8});
+  OpOutcome out;
+  for (uint64_t i = 0; i < 20'000; ++i) {
+    Bytes v(8, static_cast<uint8_t>(i));
+    REQUIRE(prover.perform({OpType::kInsert, view(key_of(i)), view(v), 0}, &out).is_ok());
+  }
+  Bytes proof;
+  prover.generate_proof(&proof);
+  store_nodes(&prover, stores.front().get());
+  CHECK(stores.front()->cache_bytes() > size_t{4096} * 256);
 }
 
 TEST_CASE("a directory refuses other tree parameters and newer formats", "[storage][metadata]") {
