@@ -35,7 +35,8 @@ void Runtime::Impl::start_background_checks(std::shared_ptr<spdlog::logger> log_
     verify = cp.digest;
   }
   checks = std::make_unique<BackgroundChecks>(
-      db, verify ? &*verify : nullptr, static_cast<int>(config.persistence.recovery_parallelism),
+      // A named tree's turn comes with a slot, on one thread: the slots are the parallelism.
+      db, verify ? &*verify : nullptr, verify_slots ? 1 : static_cast<int>(config.persistence.recovery_parallelism),
       config.persistence.health_check_interval, [this] { return run_health_check(false); },
       [log_to](bool failure, const std::string& message) {
         if (failure) {
@@ -44,7 +45,7 @@ void Runtime::Impl::start_background_checks(std::shared_ptr<spdlog::logger> log_
           log_to->info("{}", message);
         }
       },
-      keyspace);
+      keyspace, verify_slots);
 }
 
 std::optional<HealthReport> Runtime::Impl::run_health_check(bool full) {

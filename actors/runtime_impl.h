@@ -75,7 +75,10 @@ struct Runtime::Impl {
   // map and serialises creations and drops.
   std::mutex named_mutex;
   std::map<std::string, NamedTree> named;
-  std::mutex transaction_mutex;  // transactions run one at a time (runtime_trees.cc)
+  std::mutex transaction_mutex;
+  // The named trees' background verifications take turns for these (see
+  // engine::VerificationSlots); null for the default tree, which goes first.
+  std::shared_ptr<engine::VerificationSlots> verify_slots;  // transactions run one at a time (runtime_trees.cc)
   actors::supervisor_actor supervisor;
   // Where the prover is found: the supervisor replaces it when it rebuilds one.
   std::shared_ptr<actors::ProverSlot> slot = std::make_shared<actors::ProverSlot>();

@@ -162,6 +162,7 @@ tree::Status actors::RuntimeAccess::open_named(Runtime::Impl& store, const stora
   impl->keyspace = tree_keyspace(impl->config);
   impl->db = store.db;
   impl->system = store.system;
+  impl->verify_slots = store.verify_slots;
   if (tree::Status s = start_tree(impl.get(), started); !s.is_ok()) return s;
   out->reset(new Runtime(std::move(impl)));
   return tree::Status::ok();
@@ -238,6 +239,8 @@ tree::Status actors::RuntimeAccess::open(const config::Config& config, rocksdb::
   impl->system = impl->owned_system.get();
   if (tree::Status s = start_tree(impl.get(), started); !s.is_ok()) return s;
   std::unique_ptr<Runtime> runtime(new Runtime(std::move(impl)));
+  runtime->impl_->verify_slots = std::make_shared<VerificationSlots>(
+      std::clamp<std::ptrdiff_t>(config.persistence.recovery_parallelism, 1, 256));
   open_named_trees(runtime->impl_.get(), entries);
   runtime->impl_->recovery.milliseconds = ms_since(started);
   // CAF 0.17 keeps a thread-local reference to the system's logger on the

@@ -1,6 +1,7 @@
 #include "engine/background_checks.h"
 
 #include <algorithm>
+#include <memory>
 
 #include "storage/checkpoint_store.h"
 
@@ -8,8 +9,9 @@ namespace basis::engine {
 
 BackgroundChecks::BackgroundChecks(storage::Database* db, const tree::Digest* verify_digest,
                                    int parallelism, std::chrono::milliseconds interval, HealthCheck health_check,
-                                   Log log, storage::Keyspace keyspace)
-    : db_(db),
+                                   Log log, storage::Keyspace keyspace, std::shared_ptr<VerificationSlots> slots)
+    : slots_(std::move(slots)),
+      db_(db),
       keyspace_(std::move(keyspace)),
       interval_(interval),
       health_check_(std::move(health_check)),
@@ -50,7 +52,18 @@ HealthReport BackgroundChecks::record(const HealthReport& report) {
 }
 
 void BackgroundChecks::run(std::optional<tree::Digest> verify_digest, int parallelism) {
+  if (verify_digest && slots_) {
+    while (!slots_->try_acquire_for(std::chrono::milliseconds(100))) {
+      if (stop_) return;
+    }
+  }
   if (verify_digest) {
+    struct Release {  // the slot, once this verification is over (returns included)
+      VerificationSlots* slots;
+      ~Release() {
+        if (slots) slots->release();
+      }
+    } release{slots_.get()};
     uint64_t nodes = 0;
     tree::Status s = storage::verify_tree(*db_, *verify_digest, parallelism, &nodes, &stop_, {}, keyspace_);
     // A checkpoint that left retention meanwhile may have lost nodes to garbage

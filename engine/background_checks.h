@@ -6,8 +6,10 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <semaphore>
 #include <string>
 #include <thread>
 
@@ -17,6 +19,12 @@
 
 namespace basis::engine {
 
+// Verifications that may run at once, shared by the trees of a store: a
+// store of a thousand trees verifies a few checkpoints at a time, not a
+// thousand, so that its trees' first answers are not starved at a start.
+using VerificationSlots = std::counting_semaphore<256>;
+
+// With `slots`, the verification waits for one (giving up when stopped).
 class BackgroundChecks {
  public:
   // nullopt: not checked this time (the tree is unavailable); not counted.
@@ -28,7 +36,8 @@ class BackgroundChecks {
   // (never when zero). `db` must outlive this object.
   BackgroundChecks(storage::Database* db, const tree::Digest* verify_digest, int parallelism,
                    std::chrono::milliseconds interval, HealthCheck health_check, Log log,
-                   storage::Keyspace keyspace = storage::Keyspace());
+                   storage::Keyspace keyspace = storage::Keyspace(),
+                   std::shared_ptr<VerificationSlots> slots = nullptr);
   // Stops the thread (a verification in progress is cancelled).
   ~BackgroundChecks();
 
@@ -39,6 +48,7 @@ class BackgroundChecks {
  private:
   void run(std::optional<tree::Digest> verify_digest, int parallelism);
 
+  std::shared_ptr<VerificationSlots> slots_;
   storage::Database* db_;  // reads only (checkpoint listing needs the non-const handle)
   const storage::Keyspace keyspace_;  // the tree's
   std::chrono::milliseconds interval_;
