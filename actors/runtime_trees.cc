@@ -79,11 +79,11 @@ tree::Status Runtime::create_tree(const config::Config::Tree& params) {
   if (params.key_length < 1 || params.key_length > 255) {
     return tree::Status(tree::ErrorKind::kInvalidArgument, "key_length must be 1..255");
   }
-  // Above kMaxValueLength the catalog would read UINT32_MAX back as "any
-  // length", and a fixed length that large is allocated whole by the prover.
-  if (params.value_length && *params.value_length > tree::TreeParams::kMaxValueLength) {
+  // A fixed length is allocated whole for the sentinels (and UINT32_MAX is
+  // the catalog's "any length"): kMaxFixedValueLength at most.
+  if (params.value_length && *params.value_length > kMaxFixedValueLength) {
     return tree::Status(tree::ErrorKind::kInvalidArgument,
-                        "value_length must be at most " + std::to_string(tree::TreeParams::kMaxValueLength) +
+                        "value_length must be at most " + std::to_string(kMaxFixedValueLength) +
                             " (or unset: any length)");
   }
   std::lock_guard<std::mutex> lock(impl_->named_mutex);

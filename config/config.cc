@@ -194,6 +194,9 @@ class Loader {
           ok = integer(v, 1, 255, &t.key_length);
         } else if (k.str() == "value_length") {
           ok = value_length(v, &t.value_length);
+          if (ok && t.value_length && *t.value_length > (uint32_t{1} << 20)) {
+            return wrong("at most 1048576 bytes (a named tree's sentinels hold a value each), or \"variable\"");
+          }
         } else {
           return wrong("unknown key");
         }
@@ -381,6 +384,10 @@ Status Config::validate() const {
     const std::string where = "trees[" + std::to_string(i) + "]";
     if (Status s = check_tree_name(trees[i].name); !s.is_ok()) return Status::error(where + ": " + s.message());
     if (trees[i].key_length < 1 || trees[i].key_length > 255) return Status::error(where + ".key_length must be 1..255");
+    if (trees[i].value_length && *trees[i].value_length > (uint32_t{1} << 20)) {
+      // basis::kMaxFixedValueLength (trees.h): the sentinels hold a value each.
+      return Status::error(where + ".value_length must be at most 1048576 (or \"variable\")");
+    }
     for (size_t j = 0; j < i; ++j) {
       if (trees[j].name == trees[i].name) return Status::error(where + " names '" + trees[i].name + "' a second time");
     }

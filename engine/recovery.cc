@@ -183,6 +183,22 @@ tree::Status recover(storage::Database* db, const config::Config& config, Recove
     out->fallbacks.push_back("checkpoints unreadable: " + s.to_string());
     checkpoints.clear();
   }
+  if (config.tree.id != 0) {
+    // A checkpoint is written only after the log it covers is durable: one
+    // ahead of the log means the log lost its tail. The default tree's
+    // durable mark refuses that at open; a named tree has no mark of its
+    // own, so this is its check (it is refused; the other trees serve).
+    for (const storage::CheckpointRecord& c : checkpoints) {
+      if (c.last_sequence > log->last_sequence()) {
+        return tree::Status(tree::ErrorKind::kCorruption,
+                            "tree '" + config.tree.name + "': its log ends at operation " +
+                                std::to_string(log->last_sequence()) + " but checkpoint " + std::to_string(c.id) +
+                                " holds operations through " + std::to_string(c.last_sequence) +
+                                ": acknowledged operations after " + std::to_string(log->last_sequence()) +
+                                " are lost; the tree is not served (restore it from a backup)");
+      }
+    }
+  }
   VersionSearch search{db, config, *log, checkpoints, progress};
   if (build_version(search, log->last_sequence(), out).is_ok()) return tree::Status::ok();
   Recovered r;

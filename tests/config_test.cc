@@ -229,6 +229,7 @@ TEST_CASE("[[trees]] declares named trees, and a bad or repeated name, an unknow
       {"[[trees]]\nname = \"a\"\nkey_length = 0\n", "out of range"},
       {"[[trees]]\nname = \"a\"\nkeylength = 3\n", "unknown key"},
       {"[trees]\nname = \"a\"\n", "array of tables"},
+      {"[[trees]]\nname = \"a\"\nvalue_length = 2147483647\n", "at most 1048576"},
   };
   for (const auto& [text, why] : bad) {
     Config c;

@@ -78,7 +78,9 @@ TEST_CASE("hostile: transaction and tree bodies, names and methods are refused a
         std::string("{\"name\":\"A\"}"), std::string("{\"name\":\"x/y\"}"), std::string(70, 'x'),
         std::string("{\"name\":\"") + std::string(65, 'x') + "\"}", std::string("{\"name\":\"x\",\"key_length\":256}"),
         std::string("{\"name\":\"x\",\"key_length\":-1}"), std::string("{\"name\":\"x\",\"value_length\":-1}"),
-        std::string("{\"name\":\"x\",\"value_length\":\"8\"}"), std::string("{\"name\":\"x\",\"extra\":1}"),
+        std::string("{\"name\":\"x\",\"value_length\":\"8\"}"),
+        std::string("{\"name\":\"x\",\"value_length\":2147483647}"),  // gigabytes of sentinels
+        std::string("{\"name\":\"x\",\"value_length\":1048577}"), std::string("{\"name\":\"x\",\"extra\":1}"),
         std::string("{\"name\":\"x\",\"name\":\"y\"}"), std::string("[\"x\"]")}) {
     basis::testing::Answer a = exchange(d.port(), "POST", "/v1/trees", body);
     INFO(body << " -> " << a.status << " " << a.body);

@@ -42,6 +42,12 @@ struct TransactionResult {
   std::optional<size_t> refused_part;
 };
 
+// The largest fixed value length a named tree may have: every tree holds
+// two sentinel leaves of that length in memory, so one creation asking for
+// gigabytes must not take the service down. A tree of longer values takes
+// values of any length.
+inline constexpr uint32_t kMaxFixedValueLength = uint32_t{1} << 20;
+
 // The most parts one transaction may have (a tree appears once at most).
 inline constexpr size_t kMaxTransactionParts = 64;
 
