@@ -61,8 +61,8 @@ std::set<uint32_t> catalog_ids(const std::string& data_dir) {
 }
 
 // The keys in a tree's log.
-std::set<tree::Bytes> logged_keys(Runtime& tree) {
-  std::set<tree::Bytes> out;
+std::set<tree::Bytes, tree::BytesLess> logged_keys(Runtime& tree) {
+  std::set<tree::Bytes, tree::BytesLess> out;
   for (const LogRecord& r : whole_log(tree)) out.insert(r.key);
   return out;
 }
@@ -154,7 +154,7 @@ TEST_CASE("trees attack: transactions and batches racing drop_tree leave nothing
   std::unique_ptr<Runtime> rt = open_store(cfg);
   REQUIRE(rt->create_tree({32, 16, "a", 0}).is_ok());
   std::shared_ptr<Runtime> a = tree_of(*rt, "a");
-  std::set<tree::Bytes> acknowledged_in_a, refused_in_a;
+  std::set<tree::Bytes, tree::BytesLess> acknowledged_in_a, refused_in_a;
   uint64_t refusals = 0, acknowledged = 0, batch_errors = 0;
   constexpr int kRounds = 12;
   for (int round = 0; round < kRounds; ++round) {
@@ -215,7 +215,7 @@ TEST_CASE("trees attack: transactions and batches racing drop_tree leave nothing
   WARN(acknowledged << " transactions acknowledged, " << refusals << " refused, " << batch_errors
                     << " batch errors on dropped handles, over " << kRounds << " drops");
   // Tree 'a': every acknowledged transaction's part is there, no refused one's.
-  std::set<tree::Bytes> in_a = logged_keys(*a);
+  std::set<tree::Bytes, tree::BytesLess> in_a = logged_keys(*a);
   for (const tree::Bytes& k : acknowledged_in_a) REQUIRE(in_a.count(k) == 1);
   for (const tree::Bytes& k : refused_in_a) REQUIRE(in_a.count(k) == 0);
   REQUIRE(replay_log(kA, whole_log(*a)) == a->digest());
