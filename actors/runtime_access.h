@@ -22,9 +22,6 @@ struct RuntimeAccess {
   static tree::Status open(const config::Config& config, rocksdb::Env* env, std::unique_ptr<Runtime>* out);
   // A named tree of the store `store` (the default tree's runtime) opens.
   static tree::Status open_named(Runtime::Impl& store, const storage::TreeEntry& entry, std::shared_ptr<Runtime>* out);
-  // The configuration of a named tree: the store's, with the tree's
-  // parameters and an archive directory of its own.
-  static config::Config named_config(const config::Config& store, const storage::TreeEntry& entry);
   static Runtime::Impl& impl(Runtime& r) { return *r.impl_; }
 };
 

@@ -144,21 +144,11 @@ tree::Status Runtime::open(const config::Config& config, std::unique_ptr<Runtime
   return RuntimeAccess::open(config, nullptr, out);
 }
 
-config::Config actors::RuntimeAccess::named_config(const config::Config& store, const storage::TreeEntry& e) {
-  config::Config c = store;
-  c.tree = config::Config::Tree{e.key_length, e.value_length, e.name, e.id};
-  c.trees.clear();
-  if (std::string archive = store.archive_path(); !archive.empty()) {
-    c.persistence.archive_dir = (std::filesystem::path(archive) / "trees" / e.name).string();
-  }
-  return c;
-}
-
 tree::Status actors::RuntimeAccess::open_named(Runtime::Impl& store, const storage::TreeEntry& entry,
                                                std::shared_ptr<Runtime>* out) {
   const auto started = Clock::now();
   auto impl = std::make_unique<Runtime::Impl>();
-  impl->config = named_config(store.config, entry);
+  impl->config = named_tree_config(store.config, entry);
   impl->keyspace = tree_keyspace(impl->config);
   impl->db = store.db;
   impl->system = store.system;

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "tools/admin.h"
+#include "engine/tree_keyspace.h"
 #include "tools/progress.h"
 
 namespace basis::tools {
@@ -69,23 +70,6 @@ void add_tree_option(CommandLine* cli, StoreArgs* args) {
   cli->text("--tree", "NAME", &args->tree, "the tree (default: the default tree; `basis-tree trees` lists them)");
 }
 
-namespace {
-
-// The tree's configuration as the runtime builds it for a named tree
-// (actors' RuntimeAccess::named_config): the catalog's parameters and id, and
-// its own archive directory.
-config::Config named_tree_config(const config::Config& store, const storage::TreeEntry& e) {
-  config::Config c = store;
-  c.tree = config::Config::Tree{e.key_length, e.value_length, e.name, e.id};
-  c.trees.clear();
-  if (std::string archive = store.archive_path(); !archive.empty()) {
-    c.persistence.archive_dir = (std::filesystem::path(archive) / "trees" / e.name).string();
-  }
-  return c;
-}
-
-}  // namespace
-
 tree::Status store_trees(const storage::Database& db, const StoreArgs& args, std::vector<TreeChoice>* out) {
   out->clear();
   std::vector<storage::TreeEntry> entries;
@@ -98,7 +82,7 @@ tree::Status store_trees(const storage::Database& db, const StoreArgs& args, std
   for (const storage::TreeEntry& e : entries) {
     TreeChoice t;
     t.name = e.name;
-    t.config = named_tree_config(args.config, e);
+    t.config = engine::named_tree_config(args.config, e);
     t.keyspace = storage::Keyspace::for_tree(e.id, e.key_length);
     out->push_back(std::move(t));
   }
