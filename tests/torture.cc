@@ -217,13 +217,27 @@ class LineReader {
 };
 
 // The last non-empty line of a file ("" when there is none).
-std::string last_line_of(const std::string& path) {
+// What a dead child left on its standard error: its last line, and the
+// line of an assertion inside RocksDB if it printed one.
+struct ChildLast {
+  std::string last_line;
+  std::string rocksdb_assertion;
+};
+
+ChildLast read_child_stderr(const std::string& path) {
   std::ifstream in(path);
-  std::string line, last;
+  ChildLast out;
+  std::string line;
   while (std::getline(in, line)) {
-    if (!line.empty()) last = line;
+    if (line.empty()) continue;
+    out.last_line = line;
+    // glibc's assert: "<program>: <file>:<line>: <function>: Assertion `<expr>' failed."
+    if (line.find("rocksdb") != std::string::npos && line.find("Assertion `") != std::string::npos &&
+        line.find("' failed.") != std::string::npos) {
+      out.rocksdb_assertion = line;
+    }
   }
-  return last;
+  return out;
 }
 
 }  // namespace
@@ -260,9 +274,13 @@ TortureReport run_torture(const std::string& dir, uint64_t iterations, uint64_t 
       close(up[0]);
       close(down[1]);
       if (int fd = ::open(child_stderr.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644); fd >= 0) {
+        ::dup2(fd, 1);  // nothing the child prints mixes with the parent's report
         ::dup2(fd, 2);  // read back if it dies
         ::close(fd);
       }
+      // A test framework's handlers (Catch's report a fatal condition, then
+      // re-raise) are the parent's: the child dies at once, by the signal.
+      for (int sig : {SIGABRT, SIGILL, SIGFPE, SIGTERM, SIGINT}) ::signal(sig, SIG_DFL);
       child(dir, seed, it, fault_mask, model, up[1], down[0]);
     }
     close(up[1]);
@@ -364,15 +382,17 @@ TortureReport run_torture(const std::string& dir, uint64_t iterations, uint64_t 
     } else if (running && WIFEXITED(status) && WEXITSTATUS(status) == kPowerLossExit) {
       ++report.power_losses;
     } else if (running && (WIFSIGNALED(status) ? WTERMSIG(status) != SIGKILL : WEXITSTATUS(status) != kRollbackExit)) {
-      const std::string said = last_line_of(child_stderr);
-      if (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT && said.find("rocksdb") != std::string::npos &&
-          said.find("Assertion") != std::string::npos) {
+      const ChildLast said = read_child_stderr(child_stderr);
+      if (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT && !said.rocksdb_assertion.empty()) {
         ++report.rocksdb_aborts;  // RocksDB's own assertion: the restart is checked as after a kill
+        if (report.first_rocksdb_abort.empty()) {
+          report.first_rocksdb_abort = "iteration " + std::to_string(it) + ": " + said.rocksdb_assertion;
+        }
       } else {
         ++report.child_crashes;
         problem(it, (WIFSIGNALED(status) ? "the child died of signal " + std::to_string(WTERMSIG(status))
                                          : "the child exited with " + std::to_string(WEXITSTATUS(status))) +
-                        ": " + said);
+                        ": " + said.last_line);
       }
     }
     for (int i = 0; i < 4; ++i) report.faults[i] += faults[i];

@@ -39,6 +39,7 @@ struct TortureReport {
   std::vector<std::string> problems;  // every problem found, up to kMaxProblems
   static constexpr size_t kMaxProblems = 50;
   std::string first_refusal;
+  std::string first_rocksdb_abort;  // the assertion RocksDB stopped a child with, first time
   bool ok() const {
     return lost_acknowledged == 0 && lost_pins == 0 && silent_rollbacks == 0 && child_crashes == 0;
   }

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   basis::testing::TortureReport r = basis::testing::run_torture(dir, iterations, seed, static_cast<unsigned>(faults));
   std::printf("seed %llu: %s\n", static_cast<unsigned long long>(seed), r.summary().c_str());
   if (!r.first_refusal.empty()) std::printf("first refused open: %s\n", r.first_refusal.c_str());
+  if (!r.first_rocksdb_abort.empty()) std::printf("first RocksDB assertion abort: %s\n", r.first_rocksdb_abort.c_str());
   for (const std::string& p : r.problems) std::printf("problem: %s\n", p.c_str());
   std::filesystem::remove_all(dir);
   return r.ok() ? 0 : 1;

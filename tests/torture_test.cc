@@ -11,6 +11,7 @@ TEST_CASE("torture: seeded faults, kills and power losses lose no acknowledged b
   basis::testing::TortureReport r = basis::testing::run_torture(dir.path("store"), 24, 11, 15);
   INFO(r.summary());
   INFO(r.first_problem);
+  INFO(r.first_rocksdb_abort);
   REQUIRE(r.iterations == 24);
   REQUIRE(r.kills + r.power_losses > 0);
   REQUIRE(r.acknowledged_batches > 24);
