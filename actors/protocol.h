@@ -115,6 +115,9 @@ struct SealOrder {
   uint64_t last_sequence = 0;
   uint64_t new_nodes = 0;  // set by the node writer, which verified them
   bool collect_garbage = false;  // collect node garbage after it, whatever node_gc_every says
+  // Flush the memtables after it (so a reopen replays little). A shutdown's
+  // seals do not: the store's one flush at its end covers every tree.
+  bool flush = true;
 };
 
 // The outcome of durable_atom: the highest batch id durable, or a failure.

@@ -1,9 +1,13 @@
 #include "basis/runtime.h"
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <thread>
+#include <vector>
 
 #include "actors/actor_spawn.h"
 #include "actors/protocol.h"
@@ -23,6 +27,14 @@ namespace basis {
 using namespace actors;  // the facade is written over the actors' protocols
 using namespace engine;
 
+namespace {
+
+// Named trees stopped at once by a shutdown: each mostly waits for its seal
+// and its actors, so more than the cores.
+constexpr size_t kShutdownThreads = 8;
+
+}  // namespace
+
 Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Runtime::~Runtime() { (void)shutdown(); }
@@ -35,8 +47,8 @@ void Runtime::Impl::start_background_checks(std::shared_ptr<spdlog::logger> log_
     verify = cp.digest;
   }
   checks = std::make_unique<BackgroundChecks>(
-      // A named tree's turn comes with a slot, on one thread: the slots are the parallelism.
-      db, verify ? &*verify : nullptr, verify_slots ? 1 : static_cast<int>(config.persistence.recovery_parallelism),
+      // A named tree verifies on one of the runner's threads: they are the parallelism.
+      db, verify ? &*verify : nullptr, check_runner ? 1 : static_cast<int>(config.persistence.recovery_parallelism),
       config.persistence.health_check_interval, [this] { return run_health_check(false); },
       [log_to](bool failure, const std::string& message) {
         if (failure) {
@@ -45,7 +57,7 @@ void Runtime::Impl::start_background_checks(std::shared_ptr<spdlog::logger> log_
           log_to->info("{}", message);
         }
       },
-      keyspace, verify_slots);
+      keyspace, check_runner.get());
 }
 
 std::optional<HealthReport> Runtime::Impl::run_health_check(bool full) {
@@ -257,10 +269,21 @@ tree::Status Runtime::shutdown() {
   if (!impl_->is_default()) return impl_->stop_tree(/*seal_first=*/true);
   {
     // The named trees first: their actors write to the store this closes.
+    // Side by side: a tree's stop mostly waits for its seal and its actors.
     std::lock_guard<std::mutex> lock(impl_->named_mutex);
+    std::vector<Runtime*> trees;
     for (auto& [name, t] : impl_->named) {
-      if (t.runtime) (void)t.runtime->shutdown();
+      if (t.runtime) trees.push_back(t.runtime.get());
     }
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+      for (size_t i = next++; i < trees.size(); i = next++) (void)trees[i]->shutdown();
+      caf::logger::set_current_actor_system(nullptr);  // see Runtime::open
+    };
+    std::vector<std::thread> pool;
+    for (size_t t = 1; t < std::min(trees.size(), kShutdownThreads); ++t) pool.emplace_back(work);
+    work();
+    for (std::thread& t : pool) t.join();
   }
   impl_->checks.reset();  // its health checks read through the prover
   tree::Status s = impl_->seal();  // waits for every acknowledged batch first

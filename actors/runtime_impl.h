@@ -75,10 +75,11 @@ struct Runtime::Impl {
   // map and serialises creations and drops.
   std::mutex named_mutex;
   std::map<std::string, NamedTree> named;
-  std::mutex transaction_mutex;
-  // The named trees' background verifications take turns for these (see
-  // engine::VerificationSlots); null for the default tree, which goes first.
-  std::shared_ptr<engine::VerificationSlots> verify_slots;  // transactions run one at a time (runtime_trees.cc)
+  std::mutex transaction_mutex;  // transactions run one at a time (runtime_trees.cc)
+  // The named trees' background checks run on the store's few threads;
+  // null for the default tree, which has a thread of its own and goes first.
+  // Before `checks`, which uses it: destroyed after it.
+  std::shared_ptr<engine::CheckRunner> check_runner;
   actors::supervisor_actor supervisor;
   // Where the prover is found: the supervisor replaces it when it rebuilds one.
   std::shared_ptr<actors::ProverSlot> slot = std::make_shared<actors::ProverSlot>();
@@ -149,14 +150,15 @@ struct Runtime::Impl {
   // the store stays open). Seals a checkpoint first unless `seal_first` is off.
   tree::Status stop_tree(bool seal_first);
 
-  tree::Status seal(bool collect_garbage = false) {
+  tree::Status seal(bool collect_garbage = false, bool flush = true) {
     struct Order {
       tree::Status status;
       actors::SealOrder order;
     };
-    Order o = read_or_status<Order>([collect_garbage](actors::ProverView& v) {
+    Order o = read_or_status<Order>([collect_garbage, flush](actors::ProverView& v) {
       v.ship_unstored_nodes();
-      return Order{tree::Status::ok(), actors::SealOrder{v.prover().digest(), v.last_sequence(), 0, collect_garbage}};
+      return Order{tree::Status::ok(),
+                   actors::SealOrder{v.prover().digest(), v.last_sequence(), 0, collect_garbage, flush}};
     });
     if (!o.status.is_ok()) return o.status;
     actors::node_writer_actor writer = current<actors::node_writer_actor>(actors::writer_atom::value);

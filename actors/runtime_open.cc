@@ -104,7 +104,9 @@ tree::Status start_tree(Runtime::Impl* impl, Clock::time_point started) {
   actors.prover = spawn_prover(system, db, config, std::move(recovered), actors.appender, actors.node_writer,
                                impl->reports);
   impl->slot->serve(actors.prover);  // the supervisor serves it too, once it runs
-  impl->supervisor = system.spawn<caf::detached>(supervisor, db, config, actors);
+  // Scheduled, not detached: it only reacts to its actors' ends (a rebuild
+  // is rare), and a store of many trees would spend its start making threads.
+  impl->supervisor = system.spawn(supervisor, db, config, actors);
   impl->recovery.milliseconds = ms_since(started);
   if (recovered_path == RecoveryPath::kFullReplay || recovered_path == RecoveryPath::kNotesRebuild) {
     // Seal what was rebuilt now, so that the next open starts from it.
@@ -152,7 +154,7 @@ tree::Status actors::RuntimeAccess::open_named(Runtime::Impl& store, const stora
   impl->keyspace = tree_keyspace(impl->config);
   impl->db = store.db;
   impl->system = store.system;
-  impl->verify_slots = store.verify_slots;
+  impl->check_runner = store.check_runner;
   if (tree::Status s = start_tree(impl.get(), started); !s.is_ok()) return s;
   out->reset(new Runtime(std::move(impl)));
   return tree::Status::ok();
@@ -229,8 +231,8 @@ tree::Status actors::RuntimeAccess::open(const config::Config& config, rocksdb::
   impl->system = impl->owned_system.get();
   if (tree::Status s = start_tree(impl.get(), started); !s.is_ok()) return s;
   std::unique_ptr<Runtime> runtime(new Runtime(std::move(impl)));
-  runtime->impl_->verify_slots = std::make_shared<VerificationSlots>(
-      std::clamp<std::ptrdiff_t>(config.persistence.recovery_parallelism, 1, 256));
+  runtime->impl_->check_runner = std::make_shared<CheckRunner>(
+      static_cast<int>(std::clamp<uint32_t>(config.persistence.recovery_parallelism, 1, 256)));
   open_named_trees(runtime->impl_.get(), entries);
   runtime->impl_->recovery.milliseconds = ms_since(started);
   // CAF 0.17 keeps a thread-local reference to the system's logger on the

@@ -29,7 +29,9 @@ TreeInfo info_of(const storage::TreeEntry& e, tree::Status status) {
 tree::Status Runtime::Impl::stop_tree(bool seal_first) {
   if (stopped) return tree::Status::ok();
   checks.reset();  // its health checks read through the prover
-  tree::Status s = seal_first ? seal() : tree::Status::ok();  // waits for every acknowledged batch first
+  // Waits for every acknowledged batch first. The store flushes once after
+  // the last tree (shutdown) or needs no flush (a dropped tree).
+  tree::Status s = seal_first ? seal(false, /*flush=*/false) : tree::Status::ok();
   // Every actor of the tree is waited for: a dropped tree's records are
   // removed next, and none may be written after.
   std::vector<caf::actor> actors;

@@ -269,7 +269,7 @@ checkpointer_actor::behavior_type checkpointer(checkpointer_actor::pointer self,
         if (tree::Status s = store->write(record); !s.is_ok()) return s;
         // Everything up to here is recoverable from this checkpoint and the
         // log after it: flushing lets a reopen skip replaying the WAL.
-        (void)db->flush_async();
+        if (order.flush) (void)db->flush_async();
         storage::RetentionReport report;
         return storage::apply_retention(db, retention, now_ms(), &report, keyspace);
       },

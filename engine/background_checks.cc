@@ -9,8 +9,8 @@ namespace basis::engine {
 
 BackgroundChecks::BackgroundChecks(storage::Database* db, const tree::Digest* verify_digest,
                                    int parallelism, std::chrono::milliseconds interval, HealthCheck health_check,
-                                   Log log, storage::Keyspace keyspace, std::shared_ptr<VerificationSlots> slots)
-    : slots_(std::move(slots)),
+                                   Log log, storage::Keyspace keyspace, CheckRunner* runner)
+    : runner_(runner),
       db_(db),
       keyspace_(std::move(keyspace)),
       interval_(interval),
@@ -21,9 +21,24 @@ BackgroundChecks::BackgroundChecks(storage::Database* db, const tree::Digest* ve
     digest = *verify_digest;
     status_.verification = VerificationState::kRunning;
   }
-  if (digest || interval_.count() > 0) {
+  if (!digest && interval_.count() == 0) return;
+  if (!runner_) {
     thread_ = std::thread([this, digest, parallelism] { run(digest, parallelism); });
+    return;
   }
+  // Steps on the runner: the verification first, then the health checks.
+  auto pending = std::make_shared<std::optional<tree::Digest>>(digest);
+  task_ = runner_->add([this, pending, parallelism]() -> std::optional<CheckRunner::Clock::time_point> {
+    if (stop_) return std::nullopt;
+    if (*pending) {
+      verify(**pending, parallelism);
+      pending->reset();
+    } else {
+      check_health();
+    }
+    if (stop_ || interval_.count() == 0) return std::nullopt;
+    return CheckRunner::Clock::now() + interval_;
+  });
 }
 
 BackgroundChecks::~BackgroundChecks() {
@@ -33,6 +48,7 @@ BackgroundChecks::~BackgroundChecks() {
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (task_ != 0) runner_->remove(task_);
 }
 
 BackgroundStatus BackgroundChecks::status() const {
@@ -52,18 +68,23 @@ HealthReport BackgroundChecks::record(const HealthReport& report) {
 }
 
 void BackgroundChecks::run(std::optional<tree::Digest> verify_digest, int parallelism) {
-  if (verify_digest && slots_) {
-    while (!slots_->try_acquire_for(std::chrono::milliseconds(100))) {
-      if (stop_) return;
-    }
+  if (verify_digest) verify(*verify_digest, parallelism);
+  if (interval_.count() == 0) return;
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!wake_.wait_for(lock, interval_, [this] { return stop_.load(); })) {
+    lock.unlock();
+    check_health();
+    lock.lock();
   }
-  if (verify_digest) {
-    struct Release {  // the slot, once this verification is over (returns included)
-      VerificationSlots* slots;
-      ~Release() {
-        if (slots) slots->release();
-      }
-    } release{slots_.get()};
+}
+
+void BackgroundChecks::check_health() {
+  if (std::optional<HealthReport> report = health_check_()) record(*report);
+}
+
+void BackgroundChecks::verify(tree::Digest digest, int parallelism) {
+  std::optional<tree::Digest> verify_digest = digest;
+  {
     uint64_t nodes = 0;
     tree::Status s = storage::verify_tree(*db_, *verify_digest, parallelism, &nodes, &stop_, {}, keyspace_);
     // A checkpoint that left retention meanwhile may have lost nodes to garbage
@@ -89,13 +110,6 @@ void BackgroundChecks::run(std::optional<tree::Digest> verify_digest, int parall
     } else {
       log_(true, "background verification of the recovered checkpoint failed: " + s.to_string());
     }
-  }
-  if (interval_.count() == 0) return;
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (!wake_.wait_for(lock, interval_, [this] { return stop_.load(); })) {
-    lock.unlock();
-    if (std::optional<HealthReport> report = health_check_()) record(*report);
-    lock.lock();
   }
 }
 

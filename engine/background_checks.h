@@ -9,37 +9,35 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <semaphore>
 #include <string>
 #include <thread>
 
 #include "basis/reports.h"
+#include "engine/check_runner.h"
 #include "storage/database.h"
 #include "storage/keyspace.h"
 
 namespace basis::engine {
 
-// Verifications that may run at once, shared by the trees of a store: a
-// store of a thousand trees verifies a few checkpoints at a time, not a
-// thousand, so that its trees' first answers are not starved at a start.
-using VerificationSlots = std::counting_semaphore<256>;
-
-// With `slots`, the verification waits for one (giving up when stopped).
+// With a `runner` (shared by the trees of a store), the checks run on its
+// threads, one at a time, after the checks of the trees added before;
+// without, on a thread of their own.
 class BackgroundChecks {
  public:
   // nullopt: not checked this time (the tree is unavailable); not counted.
   using HealthCheck = std::function<std::optional<HealthReport>()>;
   using Log = std::function<void(bool failure, const std::string& message)>;
 
-  // Starts the thread. With `verify_digest`, first verifies that tree in
+  // Starts the checks. With `verify_digest`, first verifies that tree in
   // full on `parallelism` threads; then runs `health_check` every `interval`
-  // (never when zero). `db` must outlive this object.
+  // (never when zero). `db` and `runner` must outlive this object.
   BackgroundChecks(storage::Database* db, const tree::Digest* verify_digest, int parallelism,
                    std::chrono::milliseconds interval, HealthCheck health_check, Log log,
-                   storage::Keyspace keyspace = storage::Keyspace(),
-                   std::shared_ptr<VerificationSlots> slots = nullptr);
-  // Stops the thread (a verification in progress is cancelled).
+                   storage::Keyspace keyspace = storage::Keyspace(), CheckRunner* runner = nullptr);
+  // Stops the checks (a verification in progress is cancelled).
   ~BackgroundChecks();
+  BackgroundChecks(const BackgroundChecks&) = delete;
+  BackgroundChecks& operator=(const BackgroundChecks&) = delete;
 
   BackgroundStatus status() const;
   // Counts `report` as a health check (and logs it when it failed).
@@ -47,8 +45,11 @@ class BackgroundChecks {
 
  private:
   void run(std::optional<tree::Digest> verify_digest, int parallelism);
+  void verify(tree::Digest digest, int parallelism);
+  void check_health();
 
-  std::shared_ptr<VerificationSlots> slots_;
+  CheckRunner* runner_;
+  uint64_t task_ = 0;  // in runner_
   storage::Database* db_;  // reads only (checkpoint listing needs the non-const handle)
   const storage::Keyspace keyspace_;  // the tree's
   std::chrono::milliseconds interval_;

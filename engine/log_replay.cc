@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace basis::engine {
@@ -100,10 +101,17 @@ tree::Status replay_log(const storage::Oplog& log, const ReplayOptions& options,
   progress->last_sequence = options.after;
   const uint64_t last = std::min(log.last_sequence(), options.through);
   const uint64_t to_replay = last > options.after ? last - options.after : 0;
-  ChunkReader reader(log, options.after, last);
+  // Most trees of a store have nothing to replay at an open: no thread then.
+  std::optional<ChunkReader> reader;
+  if (to_replay > 0) reader.emplace(log, options.after, last);
   for (;;) {
     if (options.progress) options.progress("replaying log", progress->replayed, to_replay);
-    Chunk chunk = reader.next();
+    Chunk chunk;
+    if (reader) {
+      chunk = reader->next();
+    } else {
+      chunk.last = true;
+    }
     if (prefetch_root && !chunk.records.empty()) {
       std::vector<tree::Bytes> keys;
       keys.reserve(chunk.records.size());
