@@ -58,9 +58,11 @@ struct BatchJob {
   uint64_t logged_from = 0;
   // A rollback instead of operations: run in order with the batches, once
   // every batch before is durable and no checkpoint is being written. The
-  // prover fills `rolled_back` before it sets the promise.
+  // prover fills `rolled_back` before it sets the promise. Shared, so that
+  // the caller keeps the answer and not the job: a job dropped unrun must
+  // be destroyed to answer (see ~BatchJob).
   std::optional<RollbackTarget> rollback;
-  RollbackResult rolled_back;
+  std::shared_ptr<RollbackResult> rolled_back = std::make_shared<RollbackResult>();
   // Part `txn_part` of a transaction across trees: checked, then held until
   // the host decides, applied, and its records handed to the gate (the host
   // writes them with the other parts') instead of the appender.

@@ -22,9 +22,9 @@ void run_rollback(prover_actor::pointer self, State& st, std::shared_ptr<BatchJo
   if (r.status.is_ok()) {
     r.status = engine::plan_rollback(setup.db, setup.config, *setup.prover, setup.last_sequence, *job->rollback, &p);
   }
-  job->rolled_back = p.result;
+  *job->rolled_back = p.result;
   if (!r.status.is_ok() || !p.needed) {
-    job->rolled_back.status = r.status;
+    job->rolled_back->status = r.status;
     job->finish(std::move(r));
     return;
   }

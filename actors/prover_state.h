@@ -74,7 +74,8 @@ void send_due_seal(prover_actor::pointer self, State& st);
 // appender, or to the transaction gate for a transaction part.
 void apply_batch(prover_actor::pointer self, State& st, std::shared_ptr<BatchJob> job);
 // The checks a batch passes before it is applied: OK, or why it is refused.
-tree::Status check_batch(State& st, const BatchJob& job);
+// With `answer_bytes`: the bound on its answer, when it passes.
+tree::Status check_batch(State& st, const BatchJob& job, uint64_t* answer_bytes = nullptr);
 
 // Transaction parts (prover_transaction.cc): whether one may be prepared
 // now, its preparation, and the host's decision.

@@ -12,7 +12,10 @@ namespace basis::actors::prover_internal {
 bool transaction_may_run(const State& st) { return st.pending.empty(); }
 
 void prepare_part(prover_actor::pointer self, State& st, std::shared_ptr<BatchJob> job) {
-  tree::Status s = check_batch(st, *job);
+  uint64_t answer_bytes = 0;
+  tree::Status s = check_batch(st, *job, &answer_bytes);
+  // The whole answer is held at once: max_answer_bytes bounds the parts' sum.
+  if (s.is_ok()) s = job->txn->charge_answer(answer_bytes, st.setup->config.persistence.max_answer_bytes);
   job->txn->prepared(job->txn_part, s, self);
   if (!s.is_ok()) {
     BatchResult r;

@@ -82,7 +82,7 @@ std::future<BatchResult> Runtime::Impl::submit(std::vector<OwnedOperation> opera
 std::future<BatchResult> Runtime::Impl::submit_job(std::shared_ptr<BatchJob> job, bool wait) {
   auto future = job->promise.get_future();
   if (stopped) {
-    job->finish(BatchResult{tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down"), {}, {}, {}, {}, {}, 0, 0});
+    job->finish(BatchResult{Impl::shut_down(), {}, {}, {}, {}, {}, 0, 0});
     return future;
   }
   if (tree::Status s = slot->status(); !s.is_ok()) {  // no prover now: say why at once
@@ -130,8 +130,11 @@ BatchResult Runtime::apply_and_wait(std::vector<OwnedOperation> operations) {
 RollbackResult Runtime::rollback(const RollbackTarget& target) {
   auto job = std::make_shared<BatchJob>();
   job->rollback = target;
-  BatchResult done = impl_->submit_job(job, true).get();  // the promise is set after `rolled_back`
-  RollbackResult r = job->rolled_back;
+  std::shared_ptr<RollbackResult> answer = job->rolled_back;
+  // Not kept here: a job the prover drops unrun (the tree stops) answers as
+  // it is destroyed.
+  BatchResult done = impl_->submit_job(std::move(job), true).get();  // set after `rolled_back`
+  RollbackResult r = *answer;
   r.status = done.status;
   if (!r.status.is_ok()) {
     r.sequence = 0;
@@ -203,12 +206,12 @@ BatchResult Runtime::what_if(std::vector<OwnedOperation> operations) {
 }
 
 tree::Status Runtime::checkpoint_now() {
-  if (impl_->stopped) return tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down");
+  if (impl_->stopped) return Impl::shut_down();
   return impl_->seal();
 }
 
 tree::Status Runtime::compact() {
-  if (impl_->stopped) return tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down");
+  if (impl_->stopped) return Impl::shut_down();
   if (tree::Status s = impl_->seal(/*collect_garbage=*/true); !s.is_ok()) return s;
   return impl_->db->compact({storage::Family::kNodes, storage::Family::kOperations, storage::Family::kNotes});
 }

@@ -13,6 +13,7 @@
 #include <future>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 
 #include "actors/protocol.h"
 #include "actors/prover_reports.h"
@@ -89,13 +90,27 @@ struct Runtime::Impl {
   std::shared_ptr<actors::ProverReports> reports = std::make_shared<actors::ProverReports>();
   std::atomic<uint64_t> health_seed{1};  // periodic checks and callers of engine::check_health both draw
   std::atomic<bool> stopped{false};
+  // Pins and unpins hold it shared; a drop holds it exclusively from its
+  // check for pins until the tree has stopped, so that no pin is answered
+  // for a tree that is then dropped.
+  std::shared_mutex pin_mutex;
   // Backpressure: batches submitted and not yet answered.
   std::mutex inflight_mutex;
   std::condition_variable inflight_freed;
   size_t inflight = 0;
 
   // What every call answers once shutdown() ran: the store is closed.
-  static tree::Status shut_down() { return tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down"); }
+  // What a stopped tree answers (shut down, or dropped): unavailable, as a
+  // service that is going away, not the caller's mistake.
+  static tree::Status shut_down() { return tree::Status(tree::ErrorKind::kUnavailable, "runtime is shut down"); }
+  // A request to one of the tree's actors that failed: unavailable when the
+  // actor was stopped (the tree shut down or dropped meanwhile).
+  tree::Status actor_failure(const std::string& who, const caf::error& e) const {
+    if (stopped || e == caf::sec::request_receiver_down) {
+      return tree::Status(tree::ErrorKind::kUnavailable, who + ": the tree was stopped (shut down or dropped)");
+    }
+    return tree::Status(tree::ErrorKind::kIOError, who + ": " + system->render(e));
+  }
 
   std::future<BatchResult> submit(std::vector<OwnedOperation> operations, bool wait);
   // `job` with its operations (or rollback) set; answered through its promise.
@@ -167,7 +182,7 @@ struct Runtime::Impl {
     tree::Status result;
     self->request(writer, caf::infinite, actors::seal_atom::value, o.order)
         .receive([&](tree::Status& s) { result = std::move(s); },
-                 [&](caf::error& e) { result = tree::Status(tree::ErrorKind::kIOError, system->render(e)); });
+                 [&](caf::error& e) { result = actor_failure("node writer", e); });
     return result;
   }
 };

@@ -1,6 +1,7 @@
 // Runtime methods that read or write storage directly, not through the
 // prover: retained versions, pins, the log for audit.
 #include <algorithm>
+#include <shared_mutex>
 
 #include "actors/protocol.h"
 #include "actors/runtime_impl.h"
@@ -89,16 +90,15 @@ namespace {
 // Pins go through the checkpointer, which applies retention: one owner for
 // the decision which checkpoints stay.
 tree::Status pin_on_checkpointer(Runtime::Impl& impl, uint64_t id, bool on) {
-  if (impl.stopped) return tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down");
+  std::shared_lock<std::shared_mutex> no_drop(impl.pin_mutex);
+  if (impl.stopped) return Runtime::Impl::shut_down();
   checkpointer_actor checkpointer = impl.current<checkpointer_actor>(checkpointer_atom::value);
   if (!checkpointer) return tree::Status(tree::ErrorKind::kUnavailable, "the checkpointer is not running");
   HostCaller self{*impl.system};
   tree::Status result;
   self->request(checkpointer, caf::infinite, pin_atom::value, id, on)
       .receive([&](tree::Status& s) { result = std::move(s); },
-               [&](caf::error& e) {
-                 result = tree::Status(tree::ErrorKind::kIOError, "checkpointer: " + impl.system->render(e));
-               });
+               [&](caf::error& e) { result = impl.actor_failure("checkpointer", e); });
   return result;
 }
 
@@ -117,7 +117,7 @@ std::set<uint64_t> Runtime::pinned_checkpoints() {
 
 tree::Status Runtime::read_log(uint64_t from, size_t limit, std::vector<LogRecord>* out, uint64_t max_bytes) {
   out->clear();
-  if (impl_->stopped) return tree::Status(tree::ErrorKind::kInvalidArgument, "runtime is shut down");
+  if (impl_->stopped) return Impl::shut_down();
   from = std::max<uint64_t>(from, 1);  // sequence numbers start at 1
   std::unique_ptr<storage::Oplog> log;
   if (tree::Status s = storage::Oplog::open(impl_->db, &log, impl_->keyspace); !s.is_ok()) return s;

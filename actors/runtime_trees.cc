@@ -2,6 +2,7 @@
 // named trees, and transactions across trees (basis/trees.h).
 #include <algorithm>
 #include <chrono>
+#include <shared_mutex>
 
 #include "actors/runtime_access.h"
 #include "actors/runtime_impl.h"
@@ -92,6 +93,19 @@ tree::Status Runtime::create_tree(const config::Config::Tree& params) {
   if (impl_->named.count(params.name)) {
     return tree::Status(tree::ErrorKind::kInvalidArgument, "a tree named '" + params.name + "' exists");
   }
+  // A tree the configuration declares (dropped since) comes back with its
+  // declared parameters only: with others, the next start would refuse them.
+  for (const config::Config::Tree& declared : impl_->config.trees) {
+    if (declared.name == params.name &&
+        (declared.key_length != params.key_length || declared.value_length != params.value_length)) {
+      auto length = [](std::optional<uint32_t> v) { return v ? std::to_string(*v) : std::string("any"); };
+      return tree::Status(tree::ErrorKind::kInvalidArgument,
+                          "tree '" + params.name + "' is declared in the configuration ([[trees]]) with key_length " +
+                              std::to_string(declared.key_length) + " and value_length " +
+                              length(declared.value_length) + ": it can be created with those only (the next " +
+                              "start would refuse other ones)");
+    }
+  }
   NamedTree t;
   if (tree::Status s = storage::create_tree(impl_->db, params.name, params.key_length, params.value_length, &t.entry);
       !s.is_ok()) {
@@ -120,6 +134,10 @@ tree::Status Runtime::drop_tree(const std::string& name) {
                         name == "default" ? "the default tree cannot be dropped" : "no tree named '" + name + "'");
   }
   const storage::Keyspace keyspace = storage::Keyspace::for_tree(it->second.entry.id);
+  // No pin is taken from the check until the tree has stopped (and pins
+  // then answer that it is shut down).
+  std::unique_lock<std::shared_mutex> no_pin;
+  if (it->second.runtime) no_pin = std::unique_lock<std::shared_mutex>(RuntimeAccess::impl(*it->second.runtime).pin_mutex);
   std::set<uint64_t> pins;
   if (tree::Status s = storage::pinned_checkpoints(*impl_->db, &pins, keyspace); !s.is_ok()) return s;
   if (!pins.empty()) {
@@ -128,8 +146,8 @@ tree::Status Runtime::drop_tree(const std::string& name) {
     return tree::Status(tree::ErrorKind::kInvalidArgument,
                         "tree '" + name + "' has pinned checkpoints (" + ids + "): unpin them before dropping it");
   }
-  // A pin taken between the check and here is refused: the tree stops first.
   if (it->second.runtime) (void)RuntimeAccess::impl(*it->second.runtime).stop_tree(/*seal_first=*/false);
+  if (no_pin.owns_lock()) no_pin.unlock();  // before the erase below may destroy the tree's mutex
   if (tree::Status s = storage::drop_tree(impl_->db, it->second.entry); !s.is_ok()) return s;
   engine::runtime_logger(impl_->config)->info("dropped tree '{}'", name);
   impl_->named.erase(it);

@@ -189,7 +189,10 @@ node_writer_actor::behavior_type node_writer(node_writer_actor::pointer self, st
                   answer.deliver(std::move(done));
                 },
                 [=](caf::error& e) mutable {
-                  answer.deliver(tree::Status(tree::ErrorKind::kIOError, "checkpointer: " + self->system().render(e)));
+                  // Down: the tree is stopping (shut down or dropped), not damaged.
+                  const bool down = e == caf::sec::request_receiver_down;
+                  answer.deliver(tree::Status(down ? tree::ErrorKind::kUnavailable : tree::ErrorKind::kIOError,
+                                              "checkpointer: " + self->system().render(e)));
                 });
         return answer;
       },

@@ -1,5 +1,8 @@
 #include "actors/transaction_gate.h"
 
+#include <algorithm>
+#include <string>
+
 namespace basis::actors {
 
 void TransactionGate::prepared(size_t i, tree::Status status, prover_actor prover) {
@@ -30,6 +33,19 @@ void TransactionGate::finished(size_t i) {
     p.refused = true;
   }
   changed_.notify_all();
+}
+
+tree::Status TransactionGate::charge_answer(uint64_t bytes, uint64_t max_answer_bytes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (bytes > max_answer_bytes - std::min(answer_bytes_, max_answer_bytes)) {
+    return tree::Status(tree::ErrorKind::kLimitExceeded,
+                        "the transaction's answer could take more than persistence.max_answer_bytes (" +
+                            std::to_string(max_answer_bytes) + " bytes): this part up to " + std::to_string(bytes) +
+                            " bytes, the parts before it up to " + std::to_string(answer_bytes_) +
+                            "; split it into smaller transactions");
+  }
+  answer_bytes_ += bytes;
+  return tree::Status::ok();
 }
 
 bool TransactionGate::all_prepared() const {

@@ -30,6 +30,10 @@ class TransactionGate {
   void grouped(size_t i, std::shared_ptr<RecordGroup> group);
   // Part `i`'s job was answered (every path: also a job dropped unrun).
   void finished(size_t i);
+  // From a part's prover, before it reports prepared: adds its answer's
+  // bound to the transaction's; refused (LimitExceeded) once the sum of the
+  // parts' bounds would exceed `max_answer_bytes`.
+  tree::Status charge_answer(uint64_t bytes, uint64_t max_answer_bytes);
 
   // Host: waits until every part is prepared or refused; the first refused
   // part, if one was.
@@ -56,6 +60,7 @@ class TransactionGate {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<Part> parts_;
+  uint64_t answer_bytes_ = 0;  // the parts' answer bounds, charged so far
 };
 
 }  // namespace basis::actors

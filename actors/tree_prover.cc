@@ -126,7 +126,7 @@ void run_reads(prover_actor::pointer self, State& st) {
 
 namespace prover_internal {
 
-tree::Status check_batch(State& st, const BatchJob& job) {
+tree::Status check_batch(State& st, const BatchJob& job, uint64_t* answer_bytes) {
   const auto& cfg = st.setup->config;
   tree::Status s = writes_allowed(st);
   if (s.is_ok() && job.operations.size() > cfg.persistence.operation_batch_size) {
@@ -135,7 +135,9 @@ tree::Status check_batch(State& st, const BatchJob& job) {
                          " operations exceeds operation_batch_size " +
                          std::to_string(cfg.persistence.operation_batch_size));
   }
-  if (s.is_ok()) s = engine::check_answer_size(*st.setup->prover, job.operations, cfg.persistence.max_answer_bytes);
+  if (s.is_ok()) {
+    s = engine::check_answer_size(*st.setup->prover, job.operations, cfg.persistence.max_answer_bytes, answer_bytes);
+  }
   return s;
 }
 

@@ -7,9 +7,10 @@
 namespace basis::engine {
 
 tree::Status check_answer_size(tree::BatchProver& prover, const std::vector<OwnedOperation>& ops,
-                               uint64_t max_answer_bytes) {
+                               uint64_t max_answer_bytes, uint64_t* bound_bytes) {
   // Fixed-length values: a bound that reads nothing, usually far below the limit.
   if (auto quick = tree::fixed_length_bound(prover, ops.size()); quick && *quick <= max_answer_bytes) {
+    if (bound_bytes) *bound_bytes = *quick;
     return tree::Status::ok();
   }
   std::vector<tree::Operation> views;
@@ -17,7 +18,10 @@ tree::Status check_answer_size(tree::BatchProver& prover, const std::vector<Owne
   for (const auto& o : ops) views.push_back(o.view());
   tree::AnswerBound bound;
   if (tree::Status s = tree::bound_answer(prover, views, max_answer_bytes, &bound); !s.is_ok()) return s;
-  if (bound.total() <= max_answer_bytes) return tree::Status::ok();
+  if (bound.total() <= max_answer_bytes) {
+    if (bound_bytes) *bound_bytes = bound.total();
+    return tree::Status::ok();
+  }
   return tree::Status(tree::ErrorKind::kLimitExceeded,
                       "the batch's answer could take more than persistence.max_answer_bytes (" +
                           std::to_string(max_answer_bytes) + " bytes): about " +

@@ -11,7 +11,8 @@
 
 namespace basis::engine {
 
+// With `bound_bytes`, sets it to the bound found when the answer fits.
 tree::Status check_answer_size(tree::BatchProver& prover, const std::vector<OwnedOperation>& ops,
-                               uint64_t max_answer_bytes);
+                               uint64_t max_answer_bytes, uint64_t* bound_bytes = nullptr);
 
 }  // namespace basis::engine

@@ -255,3 +255,15 @@ TEST_CASE("Progress draws nothing when disabled", "[cli]") {
   p.finish();
   SUCCEED();
 }
+
+TEST_CASE("a value given as NAME=VALUE is taken as it is, dashes and all", "[cli]") {
+  // A tree may be named "--x" ([a-z0-9_-]): --tree=--x names it, where
+  // "--tree --x" is a forgotten value.
+  Ran inline_value = run_binary({BASIS_TOOL_PATH, "inspect", "--data-dir", "/nonexistent/basis-cli-test", "--tree=--x"});
+  INFO(inline_value.err);
+  CHECK(inline_value.code == 1);  // past the command line: the store is not there
+  CHECK(inline_value.err.find("needs a value") == std::string::npos);
+  Ran separate = run_binary({BASIS_TOOL_PATH, "inspect", "--data-dir", "/nonexistent/basis-cli-test", "--tree", "--x"});
+  CHECK(separate.code == 2);
+  CHECK(separate.err.find("option '--tree' needs a value (NAME), not '--x'") != std::string::npos);
+}

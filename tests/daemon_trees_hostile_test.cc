@@ -92,6 +92,17 @@ TEST_CASE("hostile: transaction and tree bodies, names and methods are refused a
     INFO(target << " -> " << a.status);
     REQUIRE(a.status == 404);
   }
+  // An encoded slash is refused before routing: "a%2Fdigest" is no tree,
+  // and must not reach tree a's routes (past a proxy's rule for its name).
+  for (const auto& [method, target] : std::vector<std::pair<std::string, std::string>>{
+           {"GET", "/v1/trees/a%2Fdigest"}, {"GET", "/v1/trees/a%2fdigest"}, {"POST", "/v1/trees/a%2Fbatch"},
+           {"GET", "/v1%2Ftrees"}, {"GET", "/v1/trees/a/lookup/%2F"}}) {
+    basis::testing::Answer a =
+        exchange(d.port(), method, target, method == "POST" ? json{{"ops", json::array({insert(key(9), "09")})}}.dump() : "");
+    INFO(method << " " << target << " -> " << a.status << " " << a.body);
+    REQUIRE(a.status == 400);
+    REQUIRE(a.body.find("encoded slash") != std::string::npos);
+  }
   REQUIRE(exchange(d.port(), "DELETE", "/v1/trees/default").status == 404);
   REQUIRE(exchange(d.port(), "DELETE", "/v1/trees/nosuch").status == 404);
   REQUIRE(get_json(c, "/v1/trees", 200) == before);
@@ -118,7 +129,8 @@ TEST_CASE("hostile: transaction and tree bodies, names and methods are refused a
           a = i % 2 ? exchange(d.port(), "DELETE", "/v1/trees/" + name)
                     : exchange(d.port(), "POST", "/v1/trees", json{{"name", name}}.dump());
         }
-        if (a.status != 200 && a.status != 201 && a.status != 404 && a.status != 400) ++unexpected;
+        // 503: a tree dropped while the request ran.
+        if (a.status != 200 && a.status != 201 && a.status != 404 && a.status != 400 && a.status != 503) ++unexpected;
       }
     });
   }

@@ -188,6 +188,20 @@ TEST_CASE("trees lifecycle: a tree the configuration declares comes back empty a
     std::unique_ptr<Runtime> rt = open_store(cfg);
     REQUIRE(rt->drop_tree("tracker").is_ok());
     REQUIRE(names_of(*rt) == std::vector<std::string>{"default"});
+    // Created again through the API with other parameters, it would keep
+    // the next start from opening: refused, naming the declared ones.
+    for (const config::Config::Tree& other : {config::Config::Tree{64, 8, "tracker", 0},
+                                              config::Config::Tree{32, std::nullopt, "tracker", 0},
+                                              config::Config::Tree{32, 16, "tracker", 0}}) {
+      tree::Status s = rt->create_tree(other);
+      INFO(s.to_string());
+      REQUIRE(s.kind() == tree::ErrorKind::kInvalidArgument);
+      REQUIRE(s.message().find("declared in the configuration") != std::string::npos);
+      REQUIRE(s.message().find("key_length 32 and value_length 8") != std::string::npos);
+    }
+    REQUIRE(names_of(*rt) == std::vector<std::string>{"default"});
+    REQUIRE(rt->create_tree({32, 8, "tracker", 0}).is_ok());  // with its declared parameters it may
+    REQUIRE(rt->drop_tree("tracker").is_ok());
     REQUIRE(rt->shutdown().is_ok());
   }
   std::unique_ptr<Runtime> rt = open_store(cfg);

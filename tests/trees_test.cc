@@ -280,6 +280,25 @@ TEST_CASE("in a transaction over three trees a failing operation fails alone, wh
     CHECK(t.refused_part == std::optional<size_t>(0));
     CHECK(marks() == before);
   }
+  SECTION("parts whose answers fit one by one but not together refuse the transaction, and no tree changes") {
+    // The whole answer is held at once: max_answer_bytes bounds the sum.
+    rt.reset();
+    cfg.persistence.max_answer_bytes = 4096;
+    REQUIRE(Runtime::open(cfg, &rt).is_ok());
+    for (size_t i = 0; i < names.size(); ++i) {  // each part alone fits
+      TransactionResult alone = rt->transact({parts_of(300, 4)[i]});
+      INFO(names[i] << ": " << alone.status.to_string());
+      REQUIRE(alone.status.is_ok());
+    }
+    const std::vector<TreeMark> fitted = marks();
+    TransactionResult t = rt->transact(parts_of(400, 4));
+    INFO(t.status.to_string());
+    CHECK(t.status.kind() == tree::ErrorKind::kLimitExceeded);
+    CHECK(t.status.message().find("the transaction's answer") != std::string::npos);
+    CHECK(t.refused_part.has_value());
+    CHECK(t.parts.empty());
+    CHECK(marks() == fitted);
+  }
   SECTION("a stopped tree refuses the transaction: no other tree changes") {
     rt->tree("other")->shutdown();
     TransactionResult t = rt->transact(parts_of(200, 5));

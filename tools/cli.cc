@@ -26,6 +26,7 @@ struct Spec {
   std::vector<std::string> choices;
   // Filled by parse.
   std::string raw;
+  bool inline_value = false;  // given as NAME=VALUE: VALUE is taken as it is
   CLI::Option* option = nullptr;
 };
 
@@ -75,7 +76,9 @@ struct CommandLine::Impl {
       // value must not turn the next option into a directory name.
       // (A number's own check names "-1" better.)
       const size_t dashes = s.kind == Kind::kNumber ? 2 : 1;
-      if (s.raw.empty() || (s.raw.size() > dashes && s.raw.compare(0, dashes, std::string(dashes, '-')) == 0)) {
+      // NAME=VALUE says which token is the value: a tree named "--x" is one.
+      if (s.raw.empty() || (!s.inline_value && s.raw.size() > dashes &&
+                            s.raw.compare(0, dashes, std::string(dashes, '-')) == 0)) {
         std::string got = s.raw.empty() ? "" : ", not '" + s.raw + "'";
         return "option '" + s.name + "' needs a value (" + s.value_name + ")" + got;
       }
@@ -202,6 +205,7 @@ int CommandLine::parse(int argc, const char* const* argv) {
   version_option->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   for (Spec& s : impl_->specs) {
     s.raw.clear();
+    s.inline_value = false;
     if (s.kind == Kind::kFlag) {
       s.option = app.add_flag(s.name)->disable_flag_override();
     } else {
@@ -220,8 +224,10 @@ int CommandLine::parse(int argc, const char* const* argv) {
     if (t.size() > 2 && t[0] == '-' && std::isalpha(static_cast<unsigned char>(t[1]))) {
       return usage_error("unknown option '" + t + "'");
     }
-    for (const Spec& s : impl_->specs) {
-      if (s.kind == Kind::kFlag && t.rfind(s.name + "=", 0) == 0) return usage_error("option '" + s.name + "' takes no value");
+    for (Spec& s : impl_->specs) {
+      if (t.rfind(s.name + "=", 0) != 0) continue;
+      if (s.kind == Kind::kFlag) return usage_error("option '" + s.name + "' takes no value");
+      s.inline_value = true;  // (the last one given wins, as in CLI11; repeats are refused anyway)
     }
   }
   std::reverse(tokens.begin(), tokens.end());  // CLI11 takes them last first

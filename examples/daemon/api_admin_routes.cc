@@ -28,7 +28,11 @@ void list_checkpoints(const TreeTarget& t, httplib::Response& res) {
 void seal_checkpoint(const TreeTarget& t, httplib::Response& res) {
   if (tree::Status s = t.rt->checkpoint_now(); !s.is_ok()) return fail(res, s);
   auto list = t.rt->checkpoints();
-  if (list.empty()) return fail(res, ErrorCode::kInternal, "no checkpoint after sealing one");
+  if (list.empty()) {
+    // A tree stopped (dropped) right after the seal lists no checkpoints.
+    if (!t.rt->state().served) return fail(res, ErrorCode::kUnavailable, "the tree was stopped (dropped or shut down)");
+    return fail(res, ErrorCode::kInternal, "no checkpoint after sealing one");
+  }
   reply(res, 201, checkpoint_json(list.front()));
 }
 

@@ -101,6 +101,16 @@ HandlerResponse check_request(const ApiOptions& options, const httplib::Request&
   if (const char* where = bad_bytes(req, &what)) {
     return refuse(req, res, ErrorCode::kMalformedRequest, std::string("the request's ") + where + " is not valid UTF-8: " + what);
   }
+  // The path is routed decoded: an encoded slash would route
+  // "/v1/trees/a%2Fdigest" as "/v1/trees/a/digest", past any proxy rule
+  // written for the tree "a/digest". No name or key holds a slash.
+  const std::string_view raw_path = std::string_view(req.target).substr(0, req.target.find('?'));
+  for (size_t at = raw_path.find('%'); at != std::string_view::npos; at = raw_path.find('%', at + 1)) {
+    if (raw_path.size() >= at + 3 && raw_path[at + 1] == '2' && (raw_path[at + 2] == 'F' || raw_path[at + 2] == 'f')) {
+      return refuse(req, res, ErrorCode::kInvalidParameter,
+                    "the path holds an encoded slash (%2F): no route, tree name or key has one");
+    }
+  }
   const Route* route = find_route(req.path);
   if (!route) {
     return refuse(req, res, ErrorCode::kUnknownRoute, "no such route: " + printable(req.method, 20) + " " + printable(req.path));
