@@ -53,7 +53,7 @@ bool check_batch_shape(std::string_view body, size_t max_operations, ApiError* e
       case '[':
         if (++depth > kMaxDepth) {
           return invalid(error, ErrorCode::kMalformedJson,
-                         "the body nests deeper than " + std::to_string(kMaxDepth) + " levels; a batch needs 3");
+                         "the body nests deeper than " + std::to_string(kMaxDepth) + " levels; a batch needs 3, a transaction 4");
         }
         [[fallthrough]];
       case ',':
