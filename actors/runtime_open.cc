@@ -179,6 +179,7 @@ tree::Status actors::RuntimeAccess::open(const config::Config& config, rocksdb::
   options.path = (std::filesystem::path(config.storage.data_dir) / "db").string();
   options.params = tree::TreeParams{config.tree.key_length, config.tree.value_length};
   options.node_compression = config.persistence.node_compression;
+  options.ingest_min_bytes = config.persistence.node_ingest_min_size;
   options.env = env;
   options.compaction_reserve = config.storage.min_free_space;
   options.memory_budget = config.persistence.node_cache_size;  // one budget for every tree

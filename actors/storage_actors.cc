@@ -22,6 +22,11 @@ namespace {
 // checkpoints counted their nodes).
 constexpr int kNodeCountThreads = 2;
 
+// A checkpoint flushes the memtables once they hold this much: less is
+// replayed from the log at a reopen in a few milliseconds, and flushing each
+// tree's few records would leave a small table file per checkpoint.
+constexpr uint64_t kCheckpointFlushBytes = 4u << 20;
+
 uint64_t now_ms() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
@@ -272,7 +277,7 @@ checkpointer_actor::behavior_type checkpointer(checkpointer_actor::pointer self,
         if (tree::Status s = store->write(record); !s.is_ok()) return s;
         // Everything up to here is recoverable from this checkpoint and the
         // log after it: flushing lets a reopen skip replaying the WAL.
-        if (order.flush) (void)db->flush_async();
+        if (order.flush) (void)db->flush_async(kCheckpointFlushBytes);
         storage::RetentionReport report;
         return storage::apply_retention(db, retention, now_ms(), &report, keyspace);
       },

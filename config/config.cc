@@ -104,6 +104,7 @@ class Loader {
         {"persistence", {
             {"node_cache_size", [&](const toml::node& n) { return size(n, &p.node_cache_size); }},
             {"node_compression", [&](const toml::node& n) { return boolean(n, &p.node_compression); }},
+            {"node_ingest_min_size", [&](const toml::node& n) { return size(n, &p.node_ingest_min_size); }},
             {"operation_log_retention", [&](const toml::node& n) { return duration(n, &p.operation_log_retention); }},
             {"operation_log_archive", [&](const toml::node& n) { return boolean(n, &p.operation_log_archive); }},
             {"archive_dir", [&](const toml::node& n) { return string(n, &p.archive_dir); }},
@@ -489,6 +490,7 @@ std::string Config::to_toml() const {
     << "[persistence]\n"
     << "node_cache_size = \"" << format_size(persistence.node_cache_size) << "\"\n"
     << "node_compression = " << (persistence.node_compression ? "true" : "false") << "\n"
+    << "node_ingest_min_size = " << persistence.node_ingest_min_size << "\n"
     << "operation_log_retention = \"" << format_duration(persistence.operation_log_retention) << "\"\n"
     << "operation_log_archive = " << (persistence.operation_log_archive ? "true" : "false") << "\n"
     << "archive_dir = " << quoted(persistence.archive_dir) << "\n"

@@ -128,6 +128,7 @@ Status Database::open(const DatabaseOptions& options, std::unique_ptr<Database>*
     db_options.info_log = InfoLog::open(options.env, options.path);
   }
   d->compaction_reserve_ = options.read_only ? 0 : options.compaction_reserve;
+  d->ingest_min_bytes_ = options.ingest_min_bytes;
   if (options.memory_budget > 0) d->memory_budget_.set_limit(options.memory_budget);
   if (options.compaction_reserve > 0 && !options.read_only) {
     // RocksDB must never meet a full disk: a compaction that would leave
@@ -385,15 +386,16 @@ uint64_t Database::memtable_bytes() const {
   return db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &total) ? total : 0;
 }
 
-Status Database::flush_async() {
+Status Database::flush_async(uint64_t min_bytes) {
+  // At checkpoints: the durable mark survives a power loss from here on.
+  if (mark_) (void)mark_->sync();
+  if (min_bytes > 0 && memtable_bytes() < min_bytes) return Status::ok();
   // A flush writes tables: never into a full disk (see write()). The WAL
   // keeps everything meanwhile.
   if (Status room = check_room(compaction_reserve_ / 2, "flushing"); !room.is_ok()) return room;
   rocksdb::FlushOptions fo;
   fo.wait = false;
   fo.allow_write_stall = true;
-  // At checkpoints: the durable mark survives a power loss from here on.
-  if (mark_) (void)mark_->sync();
   return from_rocksdb(db_->Flush(fo, open_handles()), "flushing " + path_);
 }
 

@@ -30,6 +30,9 @@ struct DatabaseOptions {
   std::string path;
   tree::TreeParams params;
   bool node_compression = false;  // labels and keys are random bytes
+  // Nodes written at once below this go through a synced write batch, not
+  // an ingested table file (see ingest_nodes). persistence.node_ingest_min_size.
+  uint64_t ingest_min_bytes = uint64_t{1} << 20;
   bool create_if_missing = true;
   // Not owned; null: RocksDB's default. Every file of the database (and the
   // node tables it ingests) goes through it, so tests can inject I/O faults.
@@ -134,8 +137,12 @@ class Database {
   Status resume();
   // Starts flushing every family's memtable without waiting, so that a reopen
   // has little write-ahead log to replay (a log file lives until every family
-  // with data in it has been flushed, including the rarely written metadata).
-  Status flush_async();
+  // with data in it has been flushed, including the rarely written metadata),
+  // once the memtables hold at least `min_bytes`: below, the log to replay
+  // is short, and a flush of a little would leave a table file of a little
+  // (a store of many trees would gather thousands, each opened at a start).
+  // Syncs the durable mark either way.
+  Status flush_async(uint64_t min_bytes = 0);
 
   // Compacts the whole key range of each family: deleted records leave the disk.
   Status compact(std::initializer_list<Family> families);
@@ -153,6 +160,7 @@ class Database {
   // are free on the store's file system (OK for 0, or when it cannot tell).
   Status check_room(uint64_t needed, const char* what) const;
   uint64_t compaction_reserve() const { return compaction_reserve_; }
+  uint64_t ingest_min_bytes() const { return ingest_min_bytes_; }
   // Bytes in memtables, which a flush will write to tables.
   uint64_t memtable_bytes() const;
 
@@ -181,6 +189,7 @@ class Database {
   Status wal_failure_;  // guarded by wal_mutex_
   MarkCheck mark_check_;
   uint64_t compaction_reserve_ = 0;
+  uint64_t ingest_min_bytes_ = 0;
   bool registered_ = false;  // in the process's set of open stores (database.cc)
   std::unique_ptr<DurableMark> mark_;
 };

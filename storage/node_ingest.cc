@@ -2,6 +2,7 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/sst_file_writer.h>
+#include <rocksdb/write_batch.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,6 +26,18 @@ Status ingest_nodes(Database* db, EncodedNodes nodes, const Keyspace& keyspace) 
   }
   std::sort(nodes.begin(), nodes.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
+  if (bytes < db->ingest_min_bytes()) {
+    rocksdb::WriteBatch batch;
+    rocksdb::ColumnFamilyHandle* family = db->handle(keyspace.family(Family::kNodes));
+    const tree::Label* previous = nullptr;
+    for (const auto& [label, record] : nodes) {
+      if (previous && *previous == label) continue;
+      previous = &label;
+      const std::string key = keyspace.key(chars_of(tree::ByteView(label)));
+      if (rocksdb::Status s = batch.Put(family, key, record); !s.ok()) return from_rocksdb(s, "writing nodes to " + db->path());
+    }
+    return db->write(&batch, /*sync=*/true);  // durable, as an ingested file is
+  }
   static std::atomic<uint64_t> counter{0};
   std::string path = (std::filesystem::path(db->path()) /
                       ("ingest-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".sst"))

@@ -21,6 +21,7 @@ inline config::Config config_for(const storage::testing::TempDir& dir) {
   c.tree.key_length = 32;
   c.persistence.node_cache_size = 64u << 20;
   c.persistence.checkpoint_interval.operations = 1'000'000;  // checkpoints when a test says
+  c.persistence.node_ingest_min_size = 0;  // every seal's nodes in a table file: "ingest-" faults reach them
   c.logging.level = "off";
   return c;
 }

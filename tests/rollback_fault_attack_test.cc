@@ -34,6 +34,7 @@ TEST_CASE("child: rollbacks then SIGKILL", "[.]") {
   cfg.tree.key_length = 32;
   cfg.persistence.node_cache_size = 64u << 20;
   cfg.persistence.checkpoint_interval.operations = 1'000'000;
+  cfg.persistence.node_ingest_min_size = 0;  // every seal's nodes in a table file: "ingest-" faults reach them
   cfg.logging.level = "off";
   basis::testing::FaultEnv fault;
   std::unique_ptr<Runtime> rt;

@@ -78,6 +78,10 @@ struct Config {
   struct Persistence {
     uint64_t node_cache_size = uint64_t{1} << 30;  // bytes
     bool node_compression = false;
+    // Nodes written at once (a seal's, or 32 MB of a large one) below this
+    // go through a synced write batch; at or above it, into a table file
+    // ingested into the nodes family. 0: always a table file.
+    uint64_t node_ingest_min_size = uint64_t{1} << 20;  // bytes
     std::chrono::milliseconds operation_log_retention = std::chrono::hours(24 * 30);
     // Records older than operation_log_retention (and than every retained
     // checkpoint) leave the live log; with this on they are archived first,
