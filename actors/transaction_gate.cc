@@ -41,7 +41,7 @@ tree::Status TransactionGate::charge_answer(uint64_t bytes, uint64_t max_answer_
     return tree::Status(tree::ErrorKind::kLimitExceeded,
                         "the transaction's answer could take more than persistence.max_answer_bytes (" +
                             std::to_string(max_answer_bytes) + " bytes): this part up to " + std::to_string(bytes) +
-                            " bytes, the parts before it up to " + std::to_string(answer_bytes_) +
+                            " bytes, the parts checked before it (in any order) up to " + std::to_string(answer_bytes_) +
                             "; split it into smaller transactions");
   }
   answer_bytes_ += bytes;
