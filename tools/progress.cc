@@ -77,10 +77,14 @@ void Progress::update(uint64_t done) {
 
 void Progress::poll(std::function<uint64_t()> sample) {
   if (!enabled_ || poller_.joinable()) return;
+  // The first draw here, at once: a phase shorter than the poller's start
+  // (a busy machine) is still shown.
+  draw(sample(), true);
   poller_ = std::thread([this, sample = std::move(sample)] {
-    while (!stop_.load()) {
-      draw(sample(), true);
+    for (;;) {
       for (int i = 0; i < 10 && !stop_.load(); ++i) std::this_thread::sleep_for(kRedrawEvery / 10);
+      if (stop_.load()) return;
+      draw(sample(), true);
     }
   });
 }
