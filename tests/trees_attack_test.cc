@@ -33,6 +33,13 @@ config::Config attack_config(const std::string& dir) {
   return c;
 }
 
+// For the races with drop_tree: the trees are created by the test.
+config::Config drop_race_config(const std::string& dir) {
+  config::Config c = attack_config(dir);
+  c.trees.clear();
+  return c;
+}
+
 // Keys of a closed store's t.* families by tree id (the 4-byte prefix).
 std::map<uint32_t, uint64_t> named_records_by_id(const std::string& data_dir) {
   std::unique_ptr<storage::Database> db = basis::testing::open_closed_store(data_dir);
@@ -149,8 +156,7 @@ TEST_CASE("trees attack: transactions from four threads over overlapping trees, 
 TEST_CASE("trees attack: transactions and batches racing drop_tree leave nothing of the dropped tree and lose "
           "nothing acknowledged", "[trees][attack]") {
   TempDir dir;
-  config::Config cfg = attack_config(dir.path("store"));
-  cfg.trees.clear();
+  const config::Config cfg = drop_race_config(dir.path("store"));
   std::unique_ptr<Runtime> rt = open_store(cfg);
   REQUIRE(rt->create_tree({32, 16, "a", 0}).is_ok());
   std::shared_ptr<Runtime> a = tree_of(*rt, "a");
@@ -236,8 +242,7 @@ TEST_CASE("trees attack: transactions and batches racing drop_tree leave nothing
 TEST_CASE("trees attack: a pin, a rollback and a checkpoint racing drop_tree: a pin answered keeps the tree, and "
           "every call answers as unavailable or not found, never as damage", "[trees][attack]") {
   TempDir dir;
-  config::Config cfg = attack_config(dir.path("store"));
-  cfg.trees.clear();
+  const config::Config cfg = drop_race_config(dir.path("store"));
   std::unique_ptr<Runtime> rt = open_store(cfg);
   uint64_t pins_won = 0, drops_won = 0;
   constexpr int kRounds = 40;
