@@ -13,6 +13,30 @@
 
 namespace basis::storage {
 
+namespace {
+
+// Calls `put(key, record)` for each node of the sorted `nodes` once (a
+// repeated label is the same node, with the same record), its key in the
+// tree's keyspace; stops at the first failure.
+template <typename Put>
+Status each_node(EncodedNodes nodes, const Keyspace& keyspace, Put put) {
+  const tree::Label* previous = nullptr;
+  std::string prefixed;
+  for (const auto& [label, record] : nodes) {
+    if (previous && *previous == label) continue;
+    previous = &label;
+    std::string_view key = chars_of(tree::ByteView(label));
+    if (!keyspace.is_default()) {  // one prefix for all: still sorted
+      prefixed = keyspace.key(key);
+      key = prefixed;
+    }
+    if (Status s = put(key, record); !s.is_ok()) return s;
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
 Status ingest_nodes(Database* db, EncodedNodes nodes, const Keyspace& keyspace) {
   if (nodes.empty()) return Status::ok();
   // RocksDB 7.8 aborts (TableFileName asserts) when asked to ingest after
@@ -29,13 +53,11 @@ Status ingest_nodes(Database* db, EncodedNodes nodes, const Keyspace& keyspace) 
   if (bytes < db->ingest_min_bytes()) {
     rocksdb::WriteBatch batch;
     rocksdb::ColumnFamilyHandle* family = db->handle(keyspace.family(Family::kNodes));
-    const tree::Label* previous = nullptr;
-    for (const auto& [label, record] : nodes) {
-      if (previous && *previous == label) continue;
-      previous = &label;
-      const std::string key = keyspace.key(chars_of(tree::ByteView(label)));
-      if (rocksdb::Status s = batch.Put(family, key, record); !s.ok()) return from_rocksdb(s, "writing nodes to " + db->path());
-    }
+    Status put = each_node(nodes, keyspace, [&](std::string_view key, const std::string& record) {
+      return from_rocksdb(batch.Put(family, rocksdb::Slice(key.data(), key.size()), record),
+                          "writing nodes to " + db->path());
+    });
+    if (!put.is_ok()) return put;
     return db->write(&batch, /*sync=*/true);  // durable, as an ingested file is
   }
   static std::atomic<uint64_t> counter{0};
@@ -47,20 +69,13 @@ Status ingest_nodes(Database* db, EncodedNodes nodes, const Keyspace& keyspace) 
   options.env = db->raw()->GetEnv();  // the database's file system, faults and all
   rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, db->handle(keyspace.family(Family::kNodes)));
   if (Status s = from_rocksdb(writer.Open(path), "creating " + path); !s.is_ok()) return s;
-  const tree::Label* previous = nullptr;
-  std::string prefixed;
-  for (const auto& [label, record] : nodes) {
-    if (previous && *previous == label) continue;  // the same node: same record
-    previous = &label;
-    std::string_view key = chars_of(tree::ByteView(label));
-    if (!keyspace.is_default()) {  // one prefix for all: still sorted
-      prefixed = keyspace.key(key);
-      key = prefixed;
-    }
-    if (Status s = from_rocksdb(writer.Put(rocksdb::Slice(key.data(), key.size()), record), "writing " + path);
-        !s.is_ok()) {
-      return s;
-    }
+  if (Status s = each_node(nodes, keyspace,
+                           [&](std::string_view key, const std::string& record) {
+                             return from_rocksdb(writer.Put(rocksdb::Slice(key.data(), key.size()), record),
+                                                 "writing " + path);
+                           });
+      !s.is_ok()) {
+    return s;
   }
   if (Status s = from_rocksdb(writer.Finish(), "finishing " + path); !s.is_ok()) return s;
   rocksdb::IngestExternalFileOptions ingest;
